@@ -1,0 +1,159 @@
+"""Adversarial losses compared in the WGAN-GP paper, as small backend-neutral functions.
+
+Every `*_critic_loss` takes the critic's raw outputs (logits, no sigmoid) on real and on
+generated data and returns a scalar; every `*_generator_loss` takes the outputs on generated
+data. The gradient penalty is split into a backend-neutral part (`gradient_norm`,
+`gradient_penalty_from_norms`) and the tape that produces the gradients, which lives in the
+backend trainer (`keras_wgan.trainers`).
+
+Reference: Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017,
+https://arxiv.org/abs/1704.00028 (Algorithm 1, equation 3).
+"""
+
+import dataclasses
+
+from keras import ops
+
+#: Epsilon added under the square root of the gradient norm, so that a zero gradient
+#: (a constant critic) gives a finite penalty and a finite second derivative.
+NORM_EPSILON = 1e-12
+
+
+def _mean(x):
+    return ops.mean(ops.cast(x, "float32"))
+
+
+def wasserstein_critic_loss(real_logits, fake_logits):
+    """WGAN critic loss E[D(G(z))] - E[D(x)] (paper, equation 3 without the penalty).
+
+    Its negative is the critic's estimate of the Wasserstein-1 distance.
+
+    Example:
+    >>> float(wasserstein_critic_loss([1.0, 3.0], [0.5, 0.5]))
+    -1.5
+    """
+    return _mean(fake_logits) - _mean(real_logits)
+
+
+def wasserstein_generator_loss(fake_logits):
+    """WGAN generator loss -E[D(G(z))]."""
+    return -_mean(fake_logits)
+
+
+def minimax_critic_loss(real_logits, fake_logits):
+    """Original GAN discriminator loss -E[log D(x)] - E[log(1 - D(G(z)))] on logits.
+
+    Goodfellow et al. 2014. log(sigmoid(l)) = -softplus(-l), log(1 - sigmoid(l)) = -softplus(l).
+    """
+    return _mean(ops.softplus(-ops.cast(real_logits, "float32"))) + _mean(
+        ops.softplus(ops.cast(fake_logits, "float32"))
+    )
+
+
+def minimax_generator_loss(fake_logits):
+    """Original (saturating) GAN generator loss E[log(1 - D(G(z)))]."""
+    return -_mean(ops.softplus(ops.cast(fake_logits, "float32")))
+
+
+# DCGAN (Radford et al. 2016) trains the discriminator with the minimax loss and the
+# generator with the non-saturating loss -E[log D(G(z))].
+dcgan_critic_loss = minimax_critic_loss
+
+
+def dcgan_generator_loss(fake_logits):
+    """Non-saturating GAN generator loss -E[log D(G(z))] (the DCGAN baseline)."""
+    return _mean(ops.softplus(-ops.cast(fake_logits, "float32")))
+
+
+def lsgan_critic_loss(real_logits, fake_logits):
+    """Least-squares GAN discriminator loss 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2].
+
+    Mao et al. 2017, with the 0-1 labels.
+    """
+    real = ops.cast(real_logits, "float32")
+    fake = ops.cast(fake_logits, "float32")
+    return 0.5 * _mean(ops.square(real - 1.0)) + 0.5 * _mean(ops.square(fake))
+
+
+def lsgan_generator_loss(fake_logits):
+    """Least-squares GAN generator loss 1/2 E[(D(G(z)) - 1)^2]."""
+    return 0.5 * _mean(ops.square(ops.cast(fake_logits, "float32") - 1.0))
+
+
+def interpolate(real, fake, alpha):
+    """x-hat = alpha * x + (1 - alpha) * G(z), the points where the penalty is taken.
+
+    Args:
+        real: real batch, any rank.
+        fake: generated batch of the same shape.
+        alpha: per-example mixing weights of shape [batch] or broadcastable to `real`;
+            the paper draws them from U[0, 1].
+    """
+    alpha = ops.cast(alpha, real.dtype)
+    if len(alpha.shape) == 1:
+        alpha = ops.reshape(alpha, (-1,) + (1,) * (len(real.shape) - 1))
+    return alpha * real + (1.0 - alpha) * ops.cast(fake, real.dtype)
+
+
+def gradient_norm(gradients, epsilon=NORM_EPSILON):
+    """Per-example L2 norm over all non-batch axes, sqrt(sum g^2 + epsilon), in float32.
+
+    Args:
+        gradients: gradients of the critic with respect to its input, any rank >= 1.
+        epsilon: added under the square root so a zero gradient gives no NaN.
+
+    Returns:
+        A float32 tensor of shape [batch].
+    """
+    g = ops.cast(gradients, "float32")
+    axes = tuple(range(1, len(g.shape)))
+    squares = ops.sum(ops.square(g), axis=axes) if axes else ops.square(g)
+    return ops.sqrt(squares + epsilon)
+
+
+def gradient_penalty_from_norms(norms, one_sided=False):
+    """E[(||grad D(x-hat)|| - 1)^2], or E[max(0, ||grad|| - 1)^2] when one-sided.
+
+    The two-sided form is the paper's equation 3; the one-sided form is the variant it
+    compares in appendix D.
+    """
+    excess = norms - 1.0
+    if one_sided:
+        excess = ops.maximum(excess, 0.0)
+    return ops.mean(ops.square(excess))
+
+
+@dataclasses.dataclass(frozen=True)
+class LossSpec:
+    """What a loss name means for training: the two loss functions and the constraint."""
+
+    critic_loss: callable
+    generator_loss: callable
+    penalty: str = None  # None, "two-sided" or "one-sided"
+    clip_weights: bool = False
+
+
+LOSSES = {
+    "wgan-gp": LossSpec(
+        wasserstein_critic_loss, wasserstein_generator_loss, penalty="two-sided"
+    ),
+    "wgan-gp-one-sided": LossSpec(
+        wasserstein_critic_loss, wasserstein_generator_loss, penalty="one-sided"
+    ),
+    "wgan-clip": LossSpec(
+        wasserstein_critic_loss, wasserstein_generator_loss, clip_weights=True
+    ),
+    "dcgan": LossSpec(dcgan_critic_loss, dcgan_generator_loss),
+    "minimax": LossSpec(minimax_critic_loss, minimax_generator_loss),
+    "lsgan": LossSpec(lsgan_critic_loss, lsgan_generator_loss),
+}
+
+
+def get(name):
+    """Returns the `LossSpec` of a loss name; raises a ValueError listing the names."""
+    if name not in LOSSES:
+        raise ValueError(
+            f"Invalid value for argument `loss`. Received: loss={name!r}. "
+            f"Expected one of {sorted(LOSSES)}."
+        )
+    return LOSSES[name]

@@ -1,0 +1,36 @@
+"""The backend-specific training step, chosen once at import time.
+
+As in Keras (`keras/src/backend/<name>/trainer.py`), everything that is the same on every
+backend lives in `keras_wgan.wgan` and `keras_wgan.losses`; the file of the active backend
+holds only the step.
+"""
+
+import keras
+
+BACKEND = keras.backend.backend()
+SUPPORTED_BACKENDS = ("tensorflow",)
+
+
+def check_backend():
+    """Raises a RuntimeError if the active Keras backend has no WGAN trainer."""
+    if BACKEND not in SUPPORTED_BACKENDS:
+        raise RuntimeError(
+            f"keras_wgan trains on the backends {list(SUPPORTED_BACKENDS)}, but Keras is "
+            f"running on {BACKEND!r}. Set the environment variable KERAS_BACKEND=tensorflow "
+            "before importing keras."
+        )
+
+
+if BACKEND == "tensorflow":
+    from keras_wgan.trainers.tensorflow import TensorFlowTrainer as Trainer
+else:
+
+    class Trainer:
+        """Placeholder on backends without a trainer: building and sampling work,
+        training raises a clear error."""
+
+        def train_step(self, *args, **kwargs):
+            check_backend()
+
+        def test_step(self, *args, **kwargs):
+            check_backend()

@@ -1,0 +1,288 @@
+"""The WGAN model: a generator and a critic trained with `fit`."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_wgan import losses as losses_lib
+from keras_wgan import presets
+from keras_wgan.trainers import Trainer, check_backend
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
+            f"Expected an integer >= {minimum}."
+        )
+    return int(value)
+
+
+def _check_float(name, value, positive=False):
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    ok = ok and np.isfinite(value) and (value > 0 if positive else value >= 0)
+    if not ok:
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
+            f"Expected a finite number {bound}."
+        )
+    return float(value)
+
+
+def _batch_norm_layers(model):
+    """Names of the BatchNormalization layers anywhere inside `model`."""
+    found = []
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(layer.name)
+    return found
+
+
+@keras.saving.register_keras_serializable(package="keras_wgan")
+class WGAN(Trainer, keras.Model):
+    """A generator and a critic trained adversarially, by default with WGAN-GP.
+
+    Implements Algorithm 1 of Gulrajani et al., "Improved Training of Wasserstein GANs"
+    (NeurIPS 2017): each `train_step` makes `n_critic` critic updates, each on a fresh real
+    batch, with the gradient penalty lambda * E[(||grad D(x-hat)||_2 - 1)^2] at
+    x-hat = alpha * x + (1 - alpha) * G(z), alpha ~ U[0, 1] per example, then one
+    generator update. The other losses the paper compares are available by name.
+
+    Each batch the dataset yields holds the real data for all `n_critic` critic updates:
+    `n_critic * batch_size` examples, split in order into `n_critic` critic batches
+    (`keras_wgan.datasets.critic_batches` builds such a dataset).
+
+    Args:
+        generator: a built Keras model mapping z of shape [batch, latent_dim] to samples.
+        critic: a built Keras model mapping samples to one unbounded score each, shape
+            [batch] or [batch, 1] (no sigmoid: the GAN losses take logits).
+        latent_dim: size of z. Defaults to the generator's input size.
+        n_critic: critic updates per generator update. Default 5.
+        loss: one of "wgan-gp" (default, the paper), "wgan-gp-one-sided",
+            "wgan-clip" (weight clipping, Arjovsky et al. 2017), "dcgan" (non-saturating),
+            "minimax" (Goodfellow et al. 2014), "lsgan" (Mao et al. 2017).
+        gp_weight: lambda, the penalty's weight. Default 10.
+        clip_value: c, the weight-clipping bound for "wgan-clip". Default 0.01.
+        generator_batch_size: batch size of the generator update. Defaults to the critic
+            batch size (the paper's CIFAR-10 ResNet uses 128 against the critic's 64).
+        seed: seed of the model's noise (z and alpha), for reproducible runs.
+
+    Raises:
+        ValueError: on an argument out of range, a `latent_dim` that does not match the
+            generator, or batch normalisation in the critic under a gradient penalty.
+
+    Example:
+    >>> import keras, keras_wgan
+    >>> g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    >>> d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> gan = keras_wgan.WGAN(g, d)
+    >>> gan.compile()  # the preset optimisers: Adam(1e-4, beta_1=0, beta_2=0.9)
+    >>> gan.generate(3).shape
+    (3, 2)
+    """
+
+    def __init__(
+        self,
+        generator,
+        critic,
+        latent_dim=None,
+        n_critic=5,
+        loss="wgan-gp",
+        gp_weight=10.0,
+        clip_value=0.01,
+        generator_batch_size=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        # === Networks ===
+        for arg, net in (("generator", generator), ("critic", critic)):
+            if not isinstance(net, keras.layers.Layer):
+                raise ValueError(
+                    f"Invalid value for argument `{arg}`. Received: {arg}={net!r}. "
+                    "Expected a Keras model."
+                )
+        self.generator = generator
+        self.critic = critic
+
+        # === Arguments ===
+        self.loss_spec = losses_lib.get(loss)
+        self.loss_name = loss
+        self.n_critic = _check_int("n_critic", n_critic, 1)
+        self.gp_weight = _check_float("gp_weight", gp_weight)
+        self.clip_value = _check_float("clip_value", clip_value, positive=True)
+        self.generator_batch_size = (
+            None
+            if generator_batch_size is None
+            else _check_int("generator_batch_size", generator_batch_size, 1)
+        )
+        self.latent_dim = self._resolve_latent_dim(latent_dim)
+        self.seed = seed
+        if self.loss_spec.penalty:
+            bn = _batch_norm_layers(critic)
+            if bn:
+                raise ValueError(
+                    f"The critic contains BatchNormalization ({', '.join(bn)}), which the "
+                    f"gradient penalty of loss={loss!r} cannot be used with: batch norm "
+                    "makes each example's score depend on the rest of the batch, while "
+                    "the penalty constrains the gradient of each example on its own. "
+                    "Use LayerNormalization or no normalisation in the critic."
+                )
+
+        # === State ===
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._build_networks()
+        self.tracked = {
+            name: keras.metrics.Mean(name=name) for name in self._metric_names()
+        }
+        self.built = True
+
+    # --- construction helpers -------------------------------------------------------
+
+    def _resolve_latent_dim(self, latent_dim):
+        inferred = None
+        try:
+            shape = self.generator.input_shape
+            if isinstance(shape, tuple) and len(shape) == 2 and shape[1] is not None:
+                inferred = int(shape[1])
+        except (AttributeError, ValueError):
+            pass
+        if latent_dim is None:
+            if inferred is None:
+                raise ValueError(
+                    "Could not infer `latent_dim` from the generator; pass "
+                    "`latent_dim=` explicitly."
+                )
+            return inferred
+        latent_dim = _check_int("latent_dim", latent_dim, 1)
+        if inferred is not None and inferred != latent_dim:
+            raise ValueError(
+                f"Invalid value for argument `latent_dim`. Received: latent_dim={latent_dim}, "
+                f"but the generator takes inputs of shape {self.generator.input_shape}."
+            )
+        return latent_dim
+
+    def _build_networks(self):
+        if not self.generator.built:
+            self.generator.build((None, self.latent_dim))
+        if not self.critic.built:
+            sample_shape = self.generator.compute_output_spec(
+                keras.KerasTensor((None, self.latent_dim))
+            ).shape
+            self.critic.build(sample_shape)
+
+    def _metric_names(self):
+        names = ["critic_loss", "generator_loss", "wasserstein_estimate"]
+        if self.loss_spec.penalty:
+            names += ["gradient_penalty", "grad_norm"]
+        return names
+
+    @property
+    def metrics(self):
+        return list(self.tracked.values())
+
+    # --- compile / config -----------------------------------------------------------
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            d_optimizer: the critic's optimiser. Defaults to the preset of the loss
+                (`keras_wgan.presets`), e.g. Adam(1e-4, beta_1=0, beta_2=0.9) for WGAN-GP.
+            g_optimizer: the generator's optimiser, with the same default.
+            **kwargs: passed to `keras.Model.compile` (`jit_compile`,
+                `steps_per_execution`, `run_eagerly`).
+        """
+        check_backend()
+        if "optimizer" in kwargs or "loss" in kwargs:
+            raise ValueError(
+                "WGAN.compile takes `d_optimizer` and `g_optimizer`; the loss is chosen "
+                "with `WGAN(loss=...)`."
+            )
+        default_d, default_g = presets.optimizers(self.loss_name)
+        self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else default_d
+        self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else default_g
+        # optimizer=None: else Keras creates an unused RMSprop as `model.optimizer`.
+        super().compile(optimizer=None, **kwargs)
+        # Build the optimiser state now: loading weights into an unbuilt optimiser drops it.
+        self.d_optimizer.build(self.critic.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
+            return {}
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
+            g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "critic": keras.saving.serialize_keras_object(self.critic),
+                "latent_dim": self.latent_dim,
+                "n_critic": self.n_critic,
+                "loss": self.loss_name,
+                "gp_weight": self.gp_weight,
+                "clip_value": self.clip_value,
+                "generator_batch_size": self.generator_batch_size,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "critic"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    # --- inference ------------------------------------------------------------------
+
+    def call(self, z, training=False):
+        """Generates samples from latent vectors z of shape [batch, latent_dim]."""
+        return self.generator(z, training=training)
+
+    def sample_latent(self, batch_size):
+        """Draws z ~ N(0, I) of shape [batch_size, latent_dim] from the model's seed."""
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    def generate(self, n_or_z, batch_size=256, seed=None):
+        """Generates samples as a NumPy array, in inference mode.
+
+        Args:
+            n_or_z: a number of samples, or latent vectors of shape [n, latent_dim].
+            batch_size: samples generated per generator call.
+            seed: with a number of samples, seeds z for a reproducible draw.
+
+        Returns:
+            A NumPy array with the generator's output for each z.
+        """
+        if isinstance(n_or_z, (int, np.integer)) and not isinstance(n_or_z, bool):
+            n = _check_int("n", n_or_z, 1)
+            z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        else:
+            z = np.asarray(n_or_z)
+            if z.ndim != 2 or z.shape[1] != self.latent_dim:
+                raise ValueError(
+                    f"Invalid value for argument `z`. Received shape {z.shape}. "
+                    f"Expected [n, {self.latent_dim}]."
+                )
+        z = z.astype("float32")
+        outputs = [
+            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            for i in range(0, len(z), batch_size)
+        ]
+        return np.concatenate(outputs, axis=0)

@@ -1,0 +1,31 @@
+import importlib
+import importlib.util
+import os
+import sys
+import types
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import pytest  # noqa: E402
+
+
+def import_tfgan(module):
+    """Imports a tensorflow-gan submodule without running the package's __init__.
+
+    tensorflow-gan 2.1.0's __init__ needs `tf.estimator`, removed in TensorFlow 2.16; its
+    loss and metric modules still work and serve as an independent reference.
+    """
+    full = f"tensorflow_gan.python.{module}"
+    if full in sys.modules:
+        return sys.modules[full]
+    spec = importlib.util.find_spec("tensorflow_gan")
+    if spec is None:
+        pytest.skip("tensorflow-gan is not installed (pip install -e '.[test]')")
+    root = os.path.dirname(spec.origin)
+    for name, path in (("tensorflow_gan", root), ("tensorflow_gan.python", os.path.join(root, "python"))):
+        if name not in sys.modules or not hasattr(sys.modules[name], "__path__"):
+            package = types.ModuleType(name)
+            package.__path__ = [path]
+            sys.modules[name] = package
+    return importlib.import_module(full)
