@@ -28,6 +28,9 @@ class AtomicCheckpoint(keras.callbacks.Callback):
             )
         self.filepath = str(filepath)
 
+    def get_config(self):
+        return {"filepath": self.filepath}
+
     def save(self):
         folder = os.path.dirname(os.path.abspath(self.filepath))
         os.makedirs(folder, exist_ok=True)

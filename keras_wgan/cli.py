@@ -135,6 +135,7 @@ def train(args):
                 keras.callbacks.TensorBoard(os.path.join(args.out, "logs")),
             ],
             verbose=1,
+            shuffle=False,  # the dataset shuffles itself
         )
         checkpoint.set_model(gan)
         checkpoint.save()

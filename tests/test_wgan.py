@@ -1,0 +1,189 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_wgan
+from keras_wgan import datasets, models
+
+
+def tiny_gan(loss="wgan-gp", n_critic=3, width=8, **kwargs):
+    keras.utils.set_random_seed(0)
+    gan = keras_wgan.WGAN(
+        models.toy_generator(width=width, depth=2),
+        models.toy_critic(width=width, depth=2),
+        n_critic=n_critic,
+        loss=loss,
+        seed=0,
+        **kwargs,
+    )
+    return gan
+
+
+def points(n, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, 2)).astype("float32")
+
+
+def test_one_train_step_updates_critic_n_critic_times_and_generator_once():
+    gan = tiny_gan(n_critic=3)
+    gan.compile()
+    before_d = [v.numpy().copy() for v in gan.critic.trainable_variables]
+    before_g = [v.numpy().copy() for v in gan.generator.trainable_variables]
+    logs = gan.train_on_batch(points(3 * 16), return_dict=True)
+    assert int(gan.d_optimizer.iterations) == 3
+    assert int(gan.g_optimizer.iterations) == 1
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before_d, gan.critic.trainable_variables))
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before_g, gan.generator.trainable_variables))
+    assert set(logs) == {"critic_loss", "generator_loss", "wasserstein_estimate",
+                         "gradient_penalty", "grad_norm"}
+    assert all(np.isfinite(v) for v in logs.values())
+
+
+def test_each_critic_update_gets_its_own_real_batch():
+    gan = tiny_gan(n_critic=4)
+    gan.compile(run_eagerly=True)
+    seen = []
+    update = gan.critic_update
+
+    def spy(real, fake=None):
+        seen.append(real.numpy())
+        return update(real, fake)
+
+    gan.critic_update = spy
+    data = points(4 * 5)
+    gan.train_on_batch(data)
+    assert len(seen) == 4
+    np.testing.assert_array_equal(np.concatenate(seen), data)
+
+
+def test_weight_clipping_keeps_every_critic_weight_in_range():
+    gan = tiny_gan(loss="wgan-clip", clip_value=0.02)
+    gan.compile(d_optimizer=keras.optimizers.RMSprop(0.05))  # large steps: clipping must act
+    ds = datasets.critic_batches(points(512) * 3, 16, gan.n_critic)
+    gan.fit(ds, epochs=1, steps_per_epoch=5, verbose=0)
+    weights = np.concatenate([v.numpy().ravel() for v in gan.critic.trainable_variables])
+    assert np.abs(weights).max() <= 0.02 + 1e-7
+    assert np.isclose(np.abs(weights).max(), 0.02)  # the bound was reached, so it was enforced
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp-one-sided", "wgan-clip", "dcgan", "minimax", "lsgan"])
+def test_every_loss_trains(loss):
+    gan = tiny_gan(loss=loss, n_critic=2)
+    gan.compile()
+    history = gan.fit(datasets.critic_batches(points(256), 8, 2), epochs=1, steps_per_epoch=3, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    assert ("gradient_penalty" in history.history) == loss.startswith("wgan-gp")
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_fit_with_and_without_xla_and_validation(jit_compile):
+    gan = tiny_gan()
+    gan.compile(jit_compile=jit_compile)
+    train = datasets.critic_batches(points(300), 10, gan.n_critic)
+    val = tf.data.Dataset.from_tensor_slices(points(40, seed=1)).batch(20)
+    history = gan.fit(train, epochs=2, steps_per_epoch=2, validation_data=val, verbose=0)
+    assert len(history.history["val_wasserstein_estimate"]) == 2
+    assert int(gan.g_optimizer.iterations) == 4
+
+
+def test_generator_batch_size_is_used():
+    gan = tiny_gan(generator_batch_size=7)
+    gan.compile(run_eagerly=True)
+    sizes = []
+    update = gan.generator_update
+    gan.generator_update = lambda b: sizes.append(int(b)) or update(b)
+    gan.train_on_batch(points(3 * 4))
+    assert sizes == [7]
+
+
+def test_save_and_load_round_trip(tmp_path):
+    gan = tiny_gan(loss="wgan-gp", gp_weight=2.5, n_critic=2)
+    gan.compile()
+    gan.fit(datasets.critic_batches(points(256), 8, 2), epochs=1, steps_per_epoch=3, verbose=0)
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, keras_wgan.WGAN)
+    assert (loaded.n_critic, loaded.gp_weight, loaded.loss_name, loaded.latent_dim) == (2, 2.5, "wgan-gp", 2)
+    z = points(5)
+    np.testing.assert_allclose(loaded.generate(z), gan.generate(z), rtol=1e-6)
+    assert int(loaded.g_optimizer.iterations) == 3 and int(loaded.d_optimizer.iterations) == 6
+    for a, b in zip(gan.d_optimizer.variables, loaded.d_optimizer.variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy())
+    loaded.fit(datasets.critic_batches(points(256), 8, 2), epochs=1, steps_per_epoch=1, verbose=0)
+    assert int(loaded.g_optimizer.iterations) == 4
+
+
+def test_generate_from_count_and_from_z():
+    gan = tiny_gan()
+    assert gan.generate(10, seed=3).shape == (10, 2)
+    np.testing.assert_array_equal(gan.generate(4, seed=3), gan.generate(4, seed=3))
+    with pytest.raises(ValueError, match="Expected \\[n, 2\\]"):
+        gan.generate(np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_critic": 0}, "n_critic=0. Expected an integer >= 1"),
+        ({"n_critic": 2.5}, "n_critic"),
+        ({"gp_weight": -1.0}, "gp_weight=-1.0"),
+        ({"clip_value": 0.0}, "clip_value"),
+        ({"loss": "wgan"}, "Expected one of"),
+        ({"latent_dim": 3}, "latent_dim"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_gan(**kwargs)
+
+
+def test_batch_norm_critic_is_refused_under_the_penalty_only():
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4),
+                               keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="BatchNormalization"):
+        keras_wgan.WGAN(models.toy_generator(width=4), critic)
+    keras_wgan.WGAN(models.toy_generator(width=4), critic, loss="dcgan")  # allowed
+
+
+def test_batch_not_divisible_by_n_critic():
+    gan = tiny_gan(n_critic=3)
+    gan.compile()
+    with pytest.raises(ValueError, match="multiple of n_critic"):
+        gan.train_on_batch(points(10))
+
+
+def test_compile_rejects_keras_loss_arguments():
+    with pytest.raises(ValueError, match="d_optimizer"):
+        tiny_gan().compile(optimizer="adam")
+
+
+@pytest.mark.parametrize("name", ["8gaussians", "25gaussians", "swissroll"])
+def test_toy_datasets_match_the_paper(name):
+    x = datasets.sample_toy(name, 20000, rng=0)
+    assert x.shape == (20000, 2) and x.dtype == np.float32
+    if name == "swissroll":
+        assert 0.9 < np.abs(x).max() < 2.5
+        return
+    cover = datasets.mode_coverage(x, name)
+    assert cover["modes_covered"] == cover["num_modes"] and cover["high_quality"] > 0.98
+    batch = next(iter(datasets.load(name, 16, 5, seed=0)[0]))
+    assert batch.shape == (80, 2)
+
+
+def test_eight_gaussians_centres():
+    centres, std = datasets.toy.modes("8gaussians")
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2 / 1.414)
+    assert np.isclose(std, 0.02 / 1.414)
+
+
+def test_short_8gaussians_run_covers_all_modes():
+    keras.utils.set_random_seed(0)
+    gan = keras_wgan.WGAN(models.toy_generator(width=128), models.toy_critic(width=128),
+                          gp_weight=0.1, seed=0)
+    opt = lambda: keras.optimizers.Adam(3e-4, beta_1=0.5, beta_2=0.9)  # noqa: E731
+    gan.compile(opt(), opt())
+    gan.fit(datasets.load("8gaussians", 256, 5, seed=0)[0], epochs=1, steps_per_epoch=1000, verbose=0)
+    cover = datasets.mode_coverage(gan.generate(2000, seed=1), "8gaussians")
+    assert cover["modes_covered"] == 8, cover
+    assert cover["high_quality"] > 0.3, cover
