@@ -14,6 +14,12 @@ import numpy as np
 from keras_wgan import losses as losses_lib
 
 CHECKPOINT = "checkpoint.keras"
+# The CLI's toy defaults: the paper's gan_toy.py set-up (lambda 0.1, n_critic 5, batch 256,
+# Adam with beta_1 0.5, beta_2 0.9) with narrower networks and a larger step size, so that a
+# run of a few thousand generator iterations converges on a CPU; the paper ran 100k
+# iterations of 512-wide networks at 1e-4.
+TOY_WIDTH = 256
+TOY_LR = 5e-4
 
 
 def _positive_int(text):
@@ -42,7 +48,13 @@ def build_parser():
     train.add_argument("--n-critic", type=_positive_int, default=None)
     train.add_argument("--gp-weight", type=float, default=None, help="lambda")
     train.add_argument("--clip-value", type=float, default=None, help="c, for wgan-clip")
-    train.add_argument("--width", type=_positive_int, default=None, help="hidden units")
+    train.add_argument("--width", type=_positive_int, default=None,
+                       help=f"hidden units (default {TOY_WIDTH}; the paper's toy networks use 512)")
+    train.add_argument("--lr", type=float, default=None,
+                       help=f"learning rate of both optimisers (toy penalty runs: default "
+                            f"{TOY_LR:g}; the paper's 1e-4 needs far more steps)")
+    train.add_argument("--export-dir", default=None,
+                       help="base folder of the TF Serving export (default: OUT/export)")
     train.add_argument("--steps-per-epoch", type=_positive_int, default=100,
                        help="steps between checkpoints and progress lines")
 
@@ -75,11 +87,18 @@ def _train_settings(args):
                       ("clip_value", "clip_value")):
         if getattr(args, flag) is not None:
             model_args[key] = getattr(args, flag)
+    optimizers = [preset["d_optimizer"], preset["g_optimizer"]]
+    lr = args.lr if args.lr is not None else (TOY_LR if preset_name == "toy" else None)
+    if lr is not None:
+        if not lr > 0:
+            raise ValueError(f"Invalid value for --lr: {args.lr}. Expected a number > 0.")
+        for opt in optimizers:
+            opt["config"]["learning_rate"] = lr
     return {
         "model": model_args,
-        "preset": preset_name,
+        "optimizers": optimizers,
         "batch_size": args.batch_size or toy["batch_size"],
-        "width": args.width or toy["width"],
+        "width": args.width or TOY_WIDTH,
     }
 
 
@@ -98,7 +117,7 @@ def _load_checkpoint(path):
 def train(args):
     import keras
 
-    from keras_wgan import WGAN, callbacks, datasets, models, plotting, presets
+    from keras_wgan import WGAN, callbacks, datasets, models, plotting
     from keras_wgan.export import export_generator
 
     settings = _train_settings(args)
@@ -115,7 +134,7 @@ def train(args):
             seed=args.seed,
             **settings["model"],
         )
-        gan.compile(*presets.optimizers(settings["preset"]))
+        gan.compile(*[keras.optimizers.deserialize(c) for c in settings["optimizers"]])
         done = 0
 
     batch_size = settings["batch_size"]
@@ -140,7 +159,7 @@ def train(args):
         checkpoint.set_model(gan)
         checkpoint.save()
 
-    export_dir = export_generator(gan, os.path.join(args.out, "export"))
+    export_dir = export_generator(gan, args.export_dir or os.path.join(args.out, "export"))
     real = datasets.sample_toy(args.dataset, 1000, rng=args.seed)
     fake = gan.generate(1000, seed=args.seed)
     figure = os.path.join(args.out, "samples.png")
