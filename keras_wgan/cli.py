@@ -5,6 +5,7 @@ flags.
 """
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -114,6 +115,24 @@ def _load_checkpoint(path):
     return keras.saving.load_model(path)
 
 
+def _check_run_folder(args):
+    """Records what a run folder holds, and refuses to resume it as something else."""
+    record = os.path.join(args.out, "run.json")
+    wanted = {"dataset": args.dataset, "loss": args.loss}
+    if os.path.exists(record):
+        with open(record) as f:
+            held = json.load(f)
+        if held != wanted:
+            raise ValueError(
+                f"{args.out!r} holds a run with {held}, not {wanted}; pass another --out "
+                "to start a new run."
+            )
+        return
+    os.makedirs(args.out, exist_ok=True)
+    with open(record, "w") as f:
+        json.dump(wanted, f)
+
+
 def train(args):
     import keras
 
@@ -122,6 +141,7 @@ def train(args):
 
     settings = _train_settings(args)
     ckpt_path = os.path.join(args.out, CHECKPOINT)
+    _check_run_folder(args)
     keras.utils.set_random_seed(args.seed)
     if os.path.exists(ckpt_path):
         gan = _load_checkpoint(ckpt_path)

@@ -56,6 +56,14 @@ def test_rerun_resumes_and_exports_the_next_version(run_dir, capsys):
     assert os.path.isdir(os.path.join(run_dir, "export", "2"))
 
 
+def test_rerun_as_another_run_is_refused(run_dir, capsys):
+    argv = ["train", "--dataset", "25gaussians", "--steps", "9", "--out", run_dir] + TINY
+    assert cli.main(argv) == 1
+    assert "holds a run with" in capsys.readouterr().err
+    gan = keras.saving.load_model(os.path.join(run_dir, "checkpoint.keras"))
+    assert int(gan.g_optimizer.iterations) == 5  # untouched
+
+
 @pytest.mark.parametrize("source", ["export", "checkpoint.keras"])
 def test_sample_writes_points(run_dir, tmp_path, source):
     out = str(tmp_path / "s.npy")
