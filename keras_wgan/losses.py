@@ -12,6 +12,7 @@ https://arxiv.org/abs/1704.00028 (Algorithm 1, equation 3).
 
 import dataclasses
 
+import keras
 from keras import ops
 
 #: Epsilon added under the square root of the gradient norm, so that a zero gradient
@@ -157,3 +158,16 @@ def get(name):
             f"Expected one of {sorted(LOSSES)}."
         )
     return LOSSES[name]
+
+
+def classification_loss(labels, logits):
+    """Mean sparse softmax cross-entropy: the AC-GAN class loss (Odena et al. 2017).
+
+    The paper's conditional CIFAR-10 model adds it to the critic (on real images, weight
+    1) and to the generator (on generated images and their labels, weight 0.1).
+    """
+    return ops.mean(
+        keras.losses.sparse_categorical_crossentropy(
+            labels, ops.cast(logits, "float32"), from_logits=True
+        )
+    )

@@ -66,7 +66,12 @@ class WGAN(Trainer, keras.Model):
         clip_value: c, the weight-clipping bound for "wgan-clip". Default 0.01.
         generator_batch_size: batch size of the generator update. Defaults to the critic
             batch size (the paper's CIFAR-10 ResNet uses 128 against the critic's 64).
-        seed: seed of the model's noise (z and alpha), for reproducible runs.
+        seed: seed of the model's noise (z, alpha, sampled labels), for reproducible runs.
+        num_classes: K for a class-conditional model (the paper's AC-GAN form, section
+            5.2): the generator takes [z, labels] (labels int32 [batch]), the critic returns
+            [score, class_logits], and the dataset yields (images, labels).
+        ac_weight_critic: weight of the critic's class loss on real data. Default 1.0.
+        ac_weight_generator: weight of the generator's class loss. Default 0.1.
 
     Raises:
         ValueError: on an argument out of range, a `latent_dim` that does not match the
@@ -93,6 +98,9 @@ class WGAN(Trainer, keras.Model):
         clip_value=0.01,
         generator_batch_size=None,
         seed=None,
+        num_classes=None,
+        ac_weight_critic=1.0,
+        ac_weight_generator=0.1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -117,6 +125,9 @@ class WGAN(Trainer, keras.Model):
             if generator_batch_size is None
             else _check_int("generator_batch_size", generator_batch_size, 1)
         )
+        self.num_classes = None if num_classes is None else _check_int("num_classes", num_classes, 2)
+        self.ac_weight_critic = _check_float("ac_weight_critic", ac_weight_critic)
+        self.ac_weight_generator = _check_float("ac_weight_generator", ac_weight_generator)
         self.latent_dim = self._resolve_latent_dim(latent_dim)
         self.seed = seed
         if self.loss_spec.penalty:
@@ -133,6 +144,7 @@ class WGAN(Trainer, keras.Model):
         # === State ===
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._build_networks()
+        self._check_conditional_networks()
         self.tracked = {
             name: keras.metrics.Mean(name=name) for name in self._metric_names()
         }
@@ -144,6 +156,8 @@ class WGAN(Trainer, keras.Model):
         inferred = None
         try:
             shape = self.generator.input_shape
+            if self.num_classes and isinstance(shape, list):
+                shape = shape[0]
             if isinstance(shape, tuple) and len(shape) == 2 and shape[1] is not None:
                 inferred = int(shape[1])
         except (AttributeError, ValueError):
@@ -163,19 +177,42 @@ class WGAN(Trainer, keras.Model):
             )
         return latent_dim
 
+    def _generator_input_spec(self):
+        z = keras.KerasTensor((None, self.latent_dim))
+        return [z, keras.KerasTensor((None,), dtype="int32")] if self.num_classes else z
+
     def _build_networks(self):
         if not self.generator.built:
-            self.generator.build((None, self.latent_dim))
+            self.generator.build(
+                [(None, self.latent_dim), (None,)] if self.num_classes else (None, self.latent_dim)
+            )
+        self.sample_shape = tuple(
+            self.generator.compute_output_spec(self._generator_input_spec()).shape
+        )
         if not self.critic.built:
-            sample_shape = self.generator.compute_output_spec(
-                keras.KerasTensor((None, self.latent_dim))
-            ).shape
-            self.critic.build(sample_shape)
+            self.critic.build(self.sample_shape)
+
+    def _check_conditional_networks(self):
+        outputs = self.critic.compute_output_spec(keras.KerasTensor(self.sample_shape))
+        two = isinstance(outputs, (list, tuple)) and len(outputs) == 2
+        if self.num_classes and not (two and outputs[1].shape[-1] == self.num_classes):
+            raise ValueError(
+                f"A conditional WGAN (num_classes={self.num_classes}) needs a critic with two "
+                f"outputs [score, class_logits of size {self.num_classes}] (an AC-GAN head); "
+                f"the critic returns {outputs}."
+            )
+        if not self.num_classes and isinstance(outputs, (list, tuple)):
+            raise ValueError(
+                "The critic returns several outputs; pass `num_classes=` for a conditional "
+                "(AC-GAN) model, or give the critic a single score output."
+            )
 
     def _metric_names(self):
         names = ["critic_loss", "generator_loss", "wasserstein_estimate"]
         if self.loss_spec.penalty:
             names += ["gradient_penalty", "grad_norm"]
+        if self.num_classes:
+            names += ["critic_class_loss", "generator_class_loss"]
         return names
 
     @property
@@ -236,6 +273,9 @@ class WGAN(Trainer, keras.Model):
                 "clip_value": self.clip_value,
                 "generator_batch_size": self.generator_batch_size,
                 "seed": self.seed,
+                "num_classes": self.num_classes,
+                "ac_weight_critic": self.ac_weight_critic,
+                "ac_weight_generator": self.ac_weight_generator,
             }
         )
         return config
@@ -247,32 +287,57 @@ class WGAN(Trainer, keras.Model):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
-    # --- inference ------------------------------------------------------------------
-
-    def call(self, z, training=False):
-        """Generates samples from latent vectors z of shape [batch, latent_dim]."""
-        return self.generator(z, training=training)
+    # --- backend-neutral pieces of the training step ----------------------------------
 
     def sample_latent(self, batch_size):
         """Draws z ~ N(0, I) of shape [batch_size, latent_dim] from the model's seed."""
-        return keras.random.normal(
-            (batch_size, self.latent_dim), seed=self.seed_generator
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def sample_labels(self, batch_size):
+        """Draws class labels uniformly from 0..num_classes-1 (conditional models)."""
+        return keras.random.randint(
+            (batch_size,), 0, self.num_classes, seed=self.seed_generator, dtype="int32"
         )
 
-    def generate(self, n_or_z, batch_size=256, seed=None):
+    def generate_batch(self, batch_size, labels=None, training=False):
+        """G(z) for fresh z (and, if conditional, the given or fresh labels)."""
+        z = self.sample_latent(batch_size)
+        if not self.num_classes:
+            return self.generator(z, training=training)
+        if labels is None:
+            labels = self.sample_labels(batch_size)
+        return self.generator([z, labels], training=training)
+
+    def critic_outputs(self, x, training=False):
+        """(scores, class_logits or None) of the critic on a batch."""
+        outputs = self.critic(x, training=training)
+        if self.num_classes:
+            return outputs[0], outputs[1]
+        return outputs, None
+
+    # --- inference ------------------------------------------------------------------
+
+    def call(self, inputs, training=False):
+        """Generates samples from z (or [z, labels] for a conditional model)."""
+        return self.generator(inputs, training=training)
+
+    def generate(self, n_or_z, labels=None, batch_size=256, seed=None):
         """Generates samples as a NumPy array, in inference mode.
 
         Args:
             n_or_z: a number of samples, or latent vectors of shape [n, latent_dim].
+            labels: class labels of shape [n] for a conditional model; drawn uniformly
+                (from `seed`) when omitted.
             batch_size: samples generated per generator call.
-            seed: with a number of samples, seeds z for a reproducible draw.
+            seed: seeds the z (and labels) drawn for a number of samples.
 
         Returns:
             A NumPy array with the generator's output for each z.
         """
+        rng = np.random.default_rng(seed)
         if isinstance(n_or_z, (int, np.integer)) and not isinstance(n_or_z, bool):
             n = _check_int("n", n_or_z, 1)
-            z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+            z = rng.standard_normal((n, self.latent_dim))
         else:
             z = np.asarray(n_or_z)
             if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -281,8 +346,22 @@ class WGAN(Trainer, keras.Model):
                     f"Expected [n, {self.latent_dim}]."
                 )
         z = z.astype("float32")
-        outputs = [
-            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
-            for i in range(0, len(z), batch_size)
-        ]
+        inputs = [z]
+        if self.num_classes:
+            if labels is None:
+                labels = rng.integers(self.num_classes, size=len(z))
+            labels = np.asarray(labels)
+            if labels.shape != (len(z),) or labels.min() < 0 or labels.max() >= self.num_classes:
+                raise ValueError(
+                    f"Invalid value for argument `labels`: expected {len(z)} integers in "
+                    f"[0, {self.num_classes}), received shape {labels.shape}."
+                )
+            inputs.append(labels.astype("int32"))
+        elif labels is not None:
+            raise ValueError("`labels` are only for a conditional model (num_classes set).")
+        outputs = []
+        for i in range(0, len(z), batch_size):
+            chunk = [x[i : i + batch_size] for x in inputs]
+            chunk = chunk if self.num_classes else chunk[0]
+            outputs.append(ops.convert_to_numpy(self.generator(chunk, training=False)))
         return np.concatenate(outputs, axis=0)

@@ -45,9 +45,9 @@ def test_each_critic_update_gets_its_own_real_batch():
     seen = []
     update = gan.critic_update
 
-    def spy(real, fake=None):
+    def spy(real, fake=None, labels=None):
         seen.append(real.numpy())
-        return update(real, fake)
+        return update(real, fake, labels)
 
     gan.critic_update = spy
     data = points(4 * 5)
@@ -91,7 +91,7 @@ def test_generator_batch_size_is_used():
     gan.compile(run_eagerly=True)
     sizes = []
     update = gan.generator_update
-    gan.generator_update = lambda b: sizes.append(int(b)) or update(b)
+    gan.generator_update = lambda b: sizes.append(int(b)) or update(b)  # noqa: E731
     gan.train_on_batch(points(3 * 4))
     assert sizes == [7]
 
@@ -187,3 +187,45 @@ def test_short_8gaussians_run_covers_all_modes():
     cover = datasets.mode_coverage(gan.generate(2000, seed=1), "8gaussians")
     assert cover["modes_covered"] == 8, cover
     assert cover["high_quality"] > 0.3, cover
+
+
+def conditional_nets(num_classes=3, latent_dim=4):
+    z = keras.Input((latent_dim,))
+    y = keras.Input((), dtype="int32")
+    h = keras.layers.Concatenate()([z, keras.layers.Flatten()(keras.layers.Embedding(num_classes, 4)(y))])
+    generator = keras.Model([z, y], keras.layers.Dense(2)(keras.layers.Dense(8, activation="relu")(h)))
+    x = keras.Input((2,))
+    f = keras.layers.Dense(8, activation="relu")(x)
+    critic = keras.Model(x, [keras.layers.Dense(1)(f), keras.layers.Dense(num_classes)(f)])
+    return generator, critic
+
+
+def test_conditional_model_trains_with_class_losses_and_round_trips(tmp_path):
+    generator, critic = conditional_nets()
+    gan = keras_wgan.WGAN(generator, critic, num_classes=3, n_critic=2, seed=0)
+    gan.compile()
+    x = points(64)
+    y = (np.arange(64) % 3).astype("int32")
+    ds = datasets.critic_batches(tf.data.Dataset.from_tensor_slices((x, y)), 8, 2)
+    history = gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0)
+    assert {"critic_class_loss", "generator_class_loss"} <= set(history.history)
+    assert np.isfinite(history.history["critic_class_loss"][-1])
+    assert gan.generate(5, labels=[0, 1, 2, 0, 1]).shape == (5, 2)
+    with pytest.raises(ValueError, match="labels"):
+        gan.generate(2, labels=[0, 3])
+    gan.save(tmp_path / "c.keras")
+    loaded = keras.saving.load_model(tmp_path / "c.keras")
+    z = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    np.testing.assert_allclose(loaded.generate(z, labels=[2, 1, 0]), gan.generate(z, labels=[2, 1, 0]), rtol=1e-6)
+
+
+def test_conditional_model_needs_labels_and_a_class_head():
+    generator, critic = conditional_nets()
+    with pytest.raises(ValueError, match="two outputs"):
+        keras_wgan.WGAN(generator, models.toy_critic(width=4), num_classes=3)
+    with pytest.raises(ValueError, match="num_classes"):
+        keras_wgan.WGAN(models.toy_generator(width=4), critic)
+    gan = keras_wgan.WGAN(generator, critic, num_classes=3, n_critic=1)
+    gan.compile()
+    with pytest.raises(ValueError, match="must yield \\(images, labels\\)"):
+        gan.train_on_batch(points(4))

@@ -14,7 +14,7 @@ def gradient_penalty(critic, real, fake, alpha, one_sided=False, training=True):
     the critic's parameter gradients of the penalty.
 
     Args:
-        critic: the critic, a callable on a batch.
+        critic: a callable on a batch returning one score per example.
         real, fake: batches of the same shape, any rank.
         alpha: mixing weights of shape [batch] (the paper: U[0, 1] per example).
         one_sided: penalise only norms above 1.
@@ -34,9 +34,9 @@ def gradient_penalty(critic, real, fake, alpha, one_sided=False, training=True):
     return losses_lib.gradient_penalty_from_norms(norms, one_sided), tf.reduce_mean(norms)
 
 
-def _split_critic_batches(real, n_critic):
+def _split(tensor, n_critic):
     """Splits a batch of n_critic * B examples into n_critic batches of B, in order."""
-    size = real.shape[0]
+    size = tensor.shape[0]
     if size is not None and size % n_critic:
         raise ValueError(
             f"Each batch holds the real data of all n_critic={n_critic} critic updates, so "
@@ -44,44 +44,57 @@ def _split_critic_batches(real, n_critic):
             "the dataset with `batch_size * n_critic` examples "
             "(`keras_wgan.datasets.critic_batches` does this)."
         )
-    return tf.split(real, n_critic, axis=0)
+    return tf.split(tensor, n_critic, axis=0)
+
+
+def _mean(x):
+    return tf.reduce_mean(tf.cast(x, tf.float32))
 
 
 class TensorFlowTrainer:
-    """Mixin holding `train_step` and `test_step` for `keras_wgan.WGAN` on TensorFlow."""
+    """Mixin holding `train_step` and `test_step` for `keras_wgan.WGAN` on TensorFlow.
 
-    def critic_update(self, real, fake=None):
+    It uses the backend-neutral pieces of `WGAN`: `sample_latent`, `sample_labels`,
+    `generate_batch` and `critic_outputs`.
+    """
+
+    def critic_update(self, real, fake=None, labels=None):
         """One critic update on a real batch (Algorithm 1, lines 2-9).
 
         Args:
             real: a batch of real data.
             fake: generated data of the same shape; by default drawn from the generator.
+            labels: the real batch's class labels (conditional models only).
 
         Returns:
             A dict of float32 scalars: critic_loss, wasserstein_estimate and, under a
-            gradient penalty, gradient_penalty and grad_norm.
+            gradient penalty, gradient_penalty and grad_norm; critic_class_loss for a
+            conditional model.
         """
         spec = self.loss_spec
         batch_size = tf.shape(real)[0]
         if fake is None:
-            fake = self.generator(self.sample_latent(batch_size), training=True)
+            fake = self.generate_batch(batch_size, training=True)
         fake = tf.stop_gradient(fake)
         critic_vars = self.critic.trainable_variables
         with tf.GradientTape() as tape:
-            real_scores = self.critic(real, training=True)
-            fake_scores = self.critic(fake, training=True)
+            real_scores, real_logits = self.critic_outputs(real, training=True)
+            fake_scores, _ = self.critic_outputs(fake, training=True)
             loss = spec.critic_loss(real_scores, fake_scores)
-            logs = {
-                "wasserstein_estimate": tf.reduce_mean(tf.cast(real_scores, tf.float32))
-                - tf.reduce_mean(tf.cast(fake_scores, tf.float32))
-            }
+            logs = {"wasserstein_estimate": _mean(real_scores) - _mean(fake_scores)}
             if spec.penalty:
                 alpha = keras.random.uniform((batch_size,), seed=self.seed_generator)
                 penalty, norm = gradient_penalty(
-                    self.critic, real, fake, alpha, one_sided=spec.penalty == "one-sided"
+                    lambda x, training: self.critic_outputs(x, training)[0],
+                    real, fake, alpha, one_sided=spec.penalty == "one-sided",
                 )
                 loss = loss + self.gp_weight * penalty
                 logs.update(gradient_penalty=penalty, grad_norm=norm)
+            if self.num_classes:
+                # AC-GAN: the critic classifies the real images (the paper's code).
+                class_loss = losses_lib.classification_loss(labels, real_logits)
+                loss = loss + self.ac_weight_critic * class_loss
+                logs["critic_class_loss"] = class_loss
         grads = tape.gradient(loss, critic_vars)
         self.d_optimizer.apply(grads, critic_vars)
         if spec.clip_weights:
@@ -91,30 +104,48 @@ class TensorFlowTrainer:
         return logs
 
     def generator_update(self, batch_size):
-        """One generator update (Algorithm 1, lines 10-12). Returns the generator loss."""
+        """One generator update (Algorithm 1, lines 10-12).
+
+        Returns:
+            A dict with generator_loss and, for a conditional model, generator_class_loss.
+        """
         gen_vars = self.generator.trainable_variables
-        z = self.sample_latent(batch_size)
+        labels = self.sample_labels(batch_size) if self.num_classes else None
         with tf.GradientTape() as tape:
-            fake_scores = self.critic(self.generator(z, training=True), training=True)
+            fake = self.generate_batch(batch_size, labels=labels, training=True)
+            fake_scores, fake_logits = self.critic_outputs(fake, training=True)
             loss = self.loss_spec.generator_loss(fake_scores)
+            logs = {}
+            if self.num_classes:
+                class_loss = losses_lib.classification_loss(labels, fake_logits)
+                loss = loss + self.ac_weight_generator * class_loss
+                logs["generator_class_loss"] = class_loss
         grads = tape.gradient(loss, gen_vars)
         self.g_optimizer.apply(grads, gen_vars)
-        return loss
+        logs["generator_loss"] = loss
+        return logs
 
     def train_step(self, data):
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.num_classes and labels is None:
+            raise ValueError(
+                f"This WGAN is conditional (num_classes={self.num_classes}): the dataset "
+                "must yield (images, labels) pairs."
+            )
+        real_batches = _split(real, self.n_critic)
+        label_batches = _split(labels, self.n_critic) if self.num_classes else [None] * self.n_critic
         critic_logs = []
-        batch_size = None
         # Unrolled: n_critic updates on fresh real batches inside one compiled step.
-        for real_batch in _split_critic_batches(real, self.n_critic):
-            batch_size = tf.shape(real_batch)[0]
-            critic_logs.append(self.critic_update(real_batch))
-        g_batch = self.generator_batch_size or batch_size
-        g_loss = self.generator_update(g_batch)
+        for real_batch, label_batch in zip(real_batches, label_batches):
+            critic_logs.append(self.critic_update(real_batch, labels=label_batch))
+        g_logs = self.generator_update(self.generator_batch_size or tf.shape(real_batches[0])[0])
 
         for name in critic_logs[0]:
-            self.tracked[name].update_state(tf.add_n([log[name] for log in critic_logs]) / len(critic_logs))
-        self.tracked["generator_loss"].update_state(g_loss)
+            self.tracked[name].update_state(
+                tf.add_n([log[name] for log in critic_logs]) / len(critic_logs)
+            )
+        for name, value in g_logs.items():
+            self.tracked[name].update_state(value)
         return {name: m.result() for name, m in self.tracked.items()}
 
     def test_step(self, data):
@@ -124,10 +155,9 @@ class TensorFlowTrainer:
         (section 5.3).
         """
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        fake = self.generator(self.sample_latent(tf.shape(real)[0]), training=False)
-        estimate = tf.reduce_mean(
-            tf.cast(self.critic(real, training=False), tf.float32)
-        ) - tf.reduce_mean(tf.cast(self.critic(fake, training=False), tf.float32))
+        fake = self.generate_batch(tf.shape(real)[0], training=False)
+        real_scores, _ = self.critic_outputs(real, training=False)
+        fake_scores, _ = self.critic_outputs(fake, training=False)
         metric = self.tracked["wasserstein_estimate"]
-        metric.update_state(estimate)
+        metric.update_state(_mean(real_scores) - _mean(fake_scores))
         return {"wasserstein_estimate": metric.result()}
