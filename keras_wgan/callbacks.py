@@ -5,6 +5,7 @@ import os
 import tempfile
 
 import keras
+import numpy as np
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
@@ -81,3 +82,148 @@ class NonFiniteLoss(keras.callbacks.Callback):
                     f"Training diverged: {name}={value} at generator step {step}. The last "
                     "checkpoint is kept; lower the learning rate or check the data."
                 )
+
+
+def _generator_step(model):
+    return int(model.g_optimizer.iterations.numpy())
+
+
+class _EveryNSteps(keras.callbacks.Callback):
+    """Calls `self.write(step)` every `every_n_steps` generator steps, or every
+    `every_n_epochs` epochs, and once at the end of training."""
+
+    def __init__(self, every_n_steps=None, every_n_epochs=None):
+        super().__init__()
+        if every_n_steps is None and every_n_epochs is None:
+            every_n_epochs = 1
+        for arg, value in (("every_n_steps", every_n_steps), ("every_n_epochs", every_n_epochs)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(
+                    f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
+                    "Expected an integer >= 1."
+                )
+        self.every_n_steps = every_n_steps
+        self.every_n_epochs = every_n_epochs
+        self._last = None
+
+    def _maybe_write(self):
+        step = _generator_step(self.model)
+        if step != self._last:
+            self._last = step
+            self.write(step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs = logs
+        # `>=` rather than `==`: with steps_per_execution > 1 batch ends skip steps.
+        if self.every_n_steps and _generator_step(self.model) >= (self._last or 0) + self.every_n_steps:
+            self._maybe_write()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.every_n_epochs and (epoch + 1) % self.every_n_epochs == 0:
+            self._maybe_write()
+
+    def on_train_end(self, logs=None):
+        self._maybe_write()
+
+
+class SampleGrid(_EveryNSteps):
+    """Writes a PNG grid of samples from fixed noise during training.
+
+    The noise (and, for a conditional model, the labels: one row per class) is drawn once
+    from `seed`, so successive grids show the same z and the progress of training. Files
+    are named after the generator step: `<folder>/samples_<step>.png`.
+
+    Args:
+        folder: where the PNGs go (created if needed).
+        num_samples: images per grid (per class row count times classes when conditional).
+        every_n_steps: write every this many generator steps; or
+        every_n_epochs: write every this many epochs (default 1 when neither is given).
+        seed: seed of the fixed noise.
+        scale: enlarge the grid this many times (useful for 8x8 images).
+
+    Example:
+    >>> cb = SampleGrid("runs/x/samples", every_n_steps=500)  # gan.fit(ds, callbacks=[cb])
+    """
+
+    def __init__(self, folder, num_samples=64, every_n_steps=None, every_n_epochs=None,
+                 seed=0, scale=1):
+        super().__init__(every_n_steps, every_n_epochs)
+        self.folder = str(folder)
+        self.num_samples = int(num_samples)
+        self.seed = seed
+        self.scale = int(scale)
+        self.paths = []
+
+    def fixed_inputs(self):
+        """(z, labels, rows) for the grid: the same on every call."""
+        rng = np.random.default_rng(self.seed)
+        classes = self.model.num_classes
+        if classes:
+            cols = max(1, self.num_samples // classes)
+            labels = np.repeat(np.arange(classes), cols)
+            return rng.standard_normal((len(labels), self.model.latent_dim)), labels, classes
+        rows = max(1, int(np.sqrt(self.num_samples)))
+        return rng.standard_normal((self.num_samples, self.model.latent_dim)), None, rows
+
+    def write(self, step):
+        from keras_wgan.plotting import save_image_grid
+
+        z, labels, rows = self.fixed_inputs()
+        images = self.model.generate(z, labels=labels)
+        os.makedirs(self.folder, exist_ok=True)
+        path = os.path.join(self.folder, f"samples_{step:07d}.png")
+        save_image_grid(path, images, rows, scale=self.scale)
+        self.paths.append(path)
+
+
+class TensorBoardSamples(_EveryNSteps):
+    """Logs sample images and the training metrics to TensorBoard, per generator step.
+
+    Use it beside `keras.callbacks.TensorBoard(log_dir)`: it writes into
+    `<log_dir>/train`, the same folder, with the generator step
+    (`g_optimizer.iterations`) as the global step, which, unlike the Keras callback's
+    batch counter, keeps counting across resumed runs. Images are mapped from [-1, 1] to
+    [0, 1] first (`tf.summary.image` clips floats to [0, 1]).
+
+    Args:
+        log_dir: the TensorBoard log folder.
+        num_samples: images per summary (from fixed noise).
+        every_n_steps: write every this many generator steps (default 100).
+        seed: seed of the fixed noise.
+    """
+
+    def __init__(self, log_dir, num_samples=16, every_n_steps=100, seed=0):
+        super().__init__(every_n_steps=every_n_steps)
+        self.log_dir = str(log_dir)
+        self.num_samples = int(num_samples)
+        self.seed = seed
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        import tensorflow as tf
+
+        self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
+
+    def write(self, step):
+        import tensorflow as tf
+
+        if self._writer is None:
+            self.on_train_begin()
+        rng = np.random.default_rng(self.seed)
+        z = rng.standard_normal((self.num_samples, self.model.latent_dim))
+        labels = None
+        if self.model.num_classes:
+            labels = np.arange(self.num_samples) % self.model.num_classes
+        images = self.model.generate(z, labels=labels)
+        with self._writer.as_default(step=step):
+            if images.ndim == 4:
+                tf.summary.image("samples", (images + 1.0) / 2.0, max_outputs=self.num_samples)
+            for name, value in (getattr(self, "logs", None) or {}).items():
+                tf.summary.scalar(f"step/{name}", float(value))
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

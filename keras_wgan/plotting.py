@@ -45,3 +45,47 @@ def plot_points(path, real, fake=None, critic=None, extent=3.0, title=None, ax=N
         if path:
             fig.savefig(path, dpi=110)
         plt.close(fig)
+
+
+def to_uint8(images):
+    """Maps images in [-1, 1] to uint8 in 0..255 (the export's `images_uint8`)."""
+    images = np.asarray(images, dtype="float32")
+    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype("uint8")
+
+
+def image_grid(images, rows, pad=1):
+    """Tiles images [N, H, W, C] in [-1, 1] into one uint8 array of `rows` rows.
+
+    Args:
+        images: N images, channels-last, with C in {1, 3}.
+        rows: number of rows; columns are ceil(N / rows).
+        pad: pixels of white space between tiles.
+
+    Returns:
+        A uint8 array [rows * (H + pad) - pad, cols * (W + pad) - pad, C].
+    """
+    images = to_uint8(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"Expected images of shape [N, H, W, 1 or 3]; received shape {images.shape}."
+        )
+    n, h, w, c = images.shape
+    cols = -(-n // rows)
+    grid = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad, c), 255, dtype="uint8")
+    for i in range(n):
+        r, col = divmod(i, cols)
+        grid[r * (h + pad) : r * (h + pad) + h, col * (w + pad) : col * (w + pad) + w] = images[i]
+    return grid
+
+
+def save_image_grid(path, images, rows, scale=1):
+    """Writes `image_grid(images, rows)` as a PNG, enlarged `scale` times (nearest)."""
+    from PIL import Image
+
+    grid = image_grid(images, rows)
+    if grid.shape[-1] == 1:
+        grid = grid[..., 0]
+    picture = Image.fromarray(grid)
+    if scale > 1:
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    picture.save(path)

@@ -1,0 +1,206 @@
+"""The DCGAN generator and critic, whose arguments give the paper's Figure 2 variants."""
+
+import keras
+
+from keras_wgan.architectures import common
+
+
+def _check_dcgan_args(norm, norms, activation, kernel_initializer):
+    common.check_choice("activation", activation, common.ACTIVATIONS)
+    if norms is common.CRITIC_NORMS:
+        common.check_critic_norm(norm)
+    else:
+        common.check_choice("norm", norm, norms)
+    init = common.DCGAN_INIT if kernel_initializer is None else kernel_initializer
+    common.initializer(init)  # raises on an unknown initializer before any layer is made
+    return init
+
+
+def dcgan_generator(
+    image_shape,
+    latent_dim=128,
+    width=64,
+    norm="batch",
+    activation="relu",
+    constant_filters=False,
+    kernel_initializer=None,
+    name="generator",
+):
+    """The DCGAN generator (Radford et al. 2016) and the paper's variants of it.
+
+    Gulrajani et al. 2017, section 5.1 and Figure 2 (`gan_64x64.py` `DCGANGenerator`,
+    `WGANPaper_CrippledDCGANGenerator`, `MultiplicativeDCGANGenerator`): a linear layer
+    maps z to 4x4 features, then 5x5 transposed convolutions of stride 2 double the
+    resolution and halve the channels, each followed by `norm` and `activation`; a last
+    transposed convolution makes the image channels, then tanh. The 4x4 features have
+    `width * 2**(log2(H / 4) - 1)` channels, so the last hidden layer has `width`
+    (8 * width at 4x4 for 64x64 images, 4 * width for 32x32 as in `gan_cifar.py`).
+
+    Args:
+        image_shape: (H, W, C), H == W a power of two >= 8.
+        latent_dim: size of z. Default 128.
+        width: channels of the last hidden layer. Default 64.
+        norm: "batch" (default) or "none".
+        activation: "relu" (default), "leaky_relu", "tanh", or "gated" (tanh(a) *
+            sigmoid(b) over two halves of twice the channels).
+        constant_filters: keep `width` channels in every layer instead of doubling
+            towards 4x4 (the "constant number of filters" generator). Default False.
+        kernel_initializer: initializer of every kernel. Default None: the DCGAN
+            files' uniform with stdev 0.02.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from z [batch, latent_dim] to images [batch, H, W, C]
+        in [-1, 1].
+
+    Raises:
+        ValueError: on a bad image shape or another argument out of range.
+
+    Example:
+    >>> dcgan_generator((16, 16, 3), latent_dim=8, width=8).output_shape
+    (None, 16, 16, 3)
+    """
+    # === Arguments ===
+    _, channels, num_doublings = common.check_image_shape(image_shape)
+    latent_dim = common.check_int("latent_dim", latent_dim, 1)
+    width = common.check_int("width", width, 1)
+    init = _check_dcgan_args(norm, common.GENERATOR_NORMS, activation, kernel_initializer)
+    if not isinstance(constant_filters, bool):
+        raise ValueError(
+            "Invalid value for argument `constant_filters`. "
+            f"Received: constant_filters={constant_filters!r}. Expected True or False."
+        )
+    filters = [
+        width if constant_filters else width * 2 ** (num_doublings - 1 - i)
+        for i in range(num_doublings)
+    ]
+
+    # === Functional model ===
+    z = keras.Input((latent_dim,), name="z")
+    units = common.activation_width(filters[0], activation)
+    x = keras.layers.Dense(
+        4 * 4 * units, kernel_initializer=common.initializer(init), name=f"{name}_dense"
+    )(z)
+    x = keras.layers.Reshape((4, 4, units), name=f"{name}_reshape")(x)
+    x = common.normalize(x, norm, f"{name}_norm4")
+    x = common.activate(x, activation, f"{name}_act4")
+    for i, f in enumerate(filters[1:] + [channels]):
+        size = 8 * 2**i
+        last = i == num_doublings - 1
+        x = keras.layers.Conv2DTranspose(
+            f if last else common.activation_width(f, activation), 5, strides=2,
+            padding="same", kernel_initializer=common.initializer(init),
+            name=f"{name}_deconv{size}",
+        )(x)
+        if not last:
+            x = common.normalize(x, norm, f"{name}_norm{size}")
+            x = common.activate(x, activation, f"{name}_act{size}")
+    images = common.tanh_output(x, f"{name}_tanh")
+    return keras.Model(z, images, name=name)
+
+
+def dcgan_critic(
+    image_shape,
+    width=64,
+    norm="layer",
+    activation="leaky_relu",
+    kernel_initializer=None,
+    name="critic",
+):
+    """The DCGAN discriminator as a WGAN-GP critic, and the paper's variants of it.
+
+    Gulrajani et al. 2017, section 5.1 and Figure 2 (`gan_64x64.py` `DCGANDiscriminator`,
+    `MultiplicativeDCGANDiscriminator`): 5x5 convolutions of stride 2 halve the resolution
+    down to 4x4 and double the channels from `width`, each followed by `norm` (all but the
+    first) and `activation`; then flatten and a linear layer to one unbounded score. The
+    normalisation is layer norm, the paper's replacement for batch norm in a
+    gradient-penalty critic (section 4); batch norm is refused.
+
+    Args:
+        image_shape: (H, W, C), H == W a power of two >= 8.
+        width: channels of the first convolution. Default 64.
+        norm: "layer" (default) or "none".
+        activation: "leaky_relu" (default, slope 0.2), "relu", "tanh" or "gated".
+        kernel_initializer: initializer of every kernel. Default None: uniform with
+            stdev 0.02.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from images [batch, H, W, C] to scores [batch, 1].
+
+    Raises:
+        ValueError: on a bad image shape, `norm="batch"`, or another argument out of range.
+
+    Example:
+    >>> dcgan_critic((16, 16, 3), width=8).output_shape
+    (None, 1)
+    """
+    # === Arguments ===
+    _, _, num_doublings = common.check_image_shape(image_shape)
+    width = common.check_int("width", width, 1)
+    init = _check_dcgan_args(norm, common.CRITIC_NORMS, activation, kernel_initializer)
+
+    # === Functional model ===
+    images = keras.Input(tuple(image_shape), name="images")
+    x = images
+    for i in range(num_doublings):
+        size = image_shape[0] // 2 ** (i + 1)
+        x = keras.layers.Conv2D(
+            common.activation_width(width * 2**i, activation), 5, strides=2,
+            padding="same", kernel_initializer=common.initializer(init),
+            name=f"{name}_conv{size}",
+        )(x)
+        if i > 0:
+            x = common.normalize(x, norm, f"{name}_norm{size}")
+        x = common.activate(x, activation, f"{name}_act{size}")
+    x = keras.layers.Flatten(name=f"{name}_flatten")(x)
+    score = keras.layers.Dense(
+        1, kernel_initializer=common.initializer(init), dtype="float32",
+        name=f"{name}_score",
+    )(x)
+    return keras.Model(images, score, name=name)
+
+
+def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, name="generator"):
+    """The paper's fully connected generator: a ReLU MLP to an image.
+
+    Gulrajani et al. 2017, section 5.1 and Figure 2 ("512-dim 4-layer ReLU MLP
+    generator"; `gan_64x64.py` `FCGenerator`): `depth` ReLU layers of `width` units with
+    He initialisation, a linear layer to H * W * C values, tanh, reshaped to an image.
+
+    Args:
+        image_shape: (H, W, C), H == W a power of two >= 8.
+        latent_dim: size of z. Default 128.
+        width: units of each hidden layer. Default 512.
+        depth: number of hidden layers. Default 4.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from z [batch, latent_dim] to images [batch, H, W, C]
+        in [-1, 1].
+
+    Raises:
+        ValueError: on a bad image shape or another argument out of range.
+
+    Example:
+    >>> mlp_generator((8, 8, 1), latent_dim=8, width=16).output_shape
+    (None, 8, 8, 1)
+    """
+    # === Arguments ===
+    size, channels, _ = common.check_image_shape(image_shape)
+    latent_dim = common.check_int("latent_dim", latent_dim, 1)
+    width = common.check_int("width", width, 1)
+    depth = common.check_int("depth", depth, 1)
+
+    # === Functional model ===
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for i in range(depth):
+        x = keras.layers.Dense(
+            width, activation="relu", kernel_initializer="he_uniform",
+            name=f"{name}_dense{i}",
+        )(x)
+    x = keras.layers.Dense(size * size * channels, name=f"{name}_dense_out")(x)
+    x = keras.layers.Reshape((size, size, channels), name=f"{name}_reshape")(x)
+    images = common.tanh_output(x, f"{name}_tanh")
+    return keras.Model(z, images, name=name)

@@ -1,0 +1,139 @@
+"""The residual blocks of the paper's ResNets, as functions on Keras tensors.
+
+Resampling follows the paper's code: "up" is nearest-neighbour upsampling (tflib's
+`UpsampleConv` repeats each pixel) and "down" is 2x2 mean pooling (`ConvMeanPool`,
+`MeanPoolConv`); a 1x1 convolution and mean pooling commute, so each shortcut pools first.
+"""
+
+import keras
+
+from keras_wgan.architectures.common import GLOROT_INIT, HE_INIT, initializer, normalize
+
+RESAMPLE = ("up", "down", None)
+
+
+def _conv(filters, kernel_size, name, init=HE_INIT, strides=1, use_bias=True):
+    return keras.layers.Conv2D(
+        filters, kernel_size, strides=strides, padding="same", use_bias=use_bias,
+        kernel_initializer=initializer(init), name=name,
+    )
+
+
+def _upsample(x, name):
+    return keras.layers.UpSampling2D(2, interpolation="nearest", name=name)(x)
+
+
+def _mean_pool(x, name):
+    return keras.layers.AveragePooling2D(2, name=name)(x)
+
+
+def residual_block(x, filters, resample, norm, name, labels=None, num_classes=None):
+    """The pre-activation residual block of the paper's ResNets (`ResidualBlock`).
+
+    Gulrajani et al. 2017, appendix (CIFAR-10 and 64x64 ResNets): norm, ReLU, conv 3x3,
+    norm, ReLU, conv 3x3, plus a shortcut that is the identity when nothing changes shape
+    and otherwise a 1x1 convolution with the same resampling. "up" upsamples before the
+    first convolution (which changes the width); "down" keeps the width in the first
+    convolution and mean-pools after the second (which changes it).
+
+    Args:
+        x: features [batch, height, width, channels].
+        filters: output channels.
+        resample: "up", "down" or None.
+        norm: "batch", "layer" or "none".
+        name: prefix of the layer names.
+        labels: int labels [batch]; with "batch" norm, makes it conditional.
+        num_classes: K, needed with `labels`.
+
+    Returns:
+        The block's output features.
+    """
+    in_filters = x.shape[-1]
+    if resample is None and in_filters == filters:
+        shortcut = x
+    else:
+        shortcut = x
+        if resample == "up":
+            shortcut = _upsample(shortcut, f"{name}_shortcut_upsample")
+        elif resample == "down":
+            shortcut = _mean_pool(shortcut, f"{name}_shortcut_pool")
+        shortcut = _conv(filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT)(shortcut)
+
+    h = normalize(x, norm, f"{name}_norm1", labels, num_classes)
+    h = keras.layers.ReLU(name=f"{name}_relu1")(h)
+    if resample == "up":
+        h = _upsample(h, f"{name}_upsample")
+    h = _conv(in_filters if resample == "down" else filters, 3, f"{name}_conv1")(h)
+    h = normalize(h, norm, f"{name}_norm2", labels, num_classes)
+    h = keras.layers.ReLU(name=f"{name}_relu2")(h)
+    h = _conv(filters, 3, f"{name}_conv2")(h)
+    if resample == "down":
+        h = _mean_pool(h, f"{name}_pool")
+    return keras.layers.Add(name=f"{name}_add")([shortcut, h])
+
+
+def optimized_residual_block(x, stem_filters, filters, name):
+    """The critic's first block in the paper's CIFAR-10 ResNet (`OptimizedResBlockDisc1`).
+
+    Conv 3x3 to `stem_filters`, ReLU, conv 3x3 to `filters`, 2x2 mean pool; shortcut:
+    mean pool then a 1x1 convolution. No normalisation and no activation before the first
+    convolution: the input is the image.
+    """
+    shortcut = _mean_pool(x, f"{name}_shortcut_pool")
+    shortcut = _conv(filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT)(shortcut)
+    h = _conv(stem_filters, 3, f"{name}_conv1")(x)
+    h = keras.layers.ReLU(name=f"{name}_relu1")(h)
+    h = _conv(filters, 3, f"{name}_conv2")(h)
+    h = _mean_pool(h, f"{name}_pool")
+    return keras.layers.Add(name=f"{name}_add")([shortcut, h])
+
+
+def bottleneck_block(x, filters, resample, norm, name, labels=None, num_classes=None):
+    """The bottleneck block of the paper's 101-layer ResNet (`BottleneckResidualBlock`).
+
+    Gulrajani et al. 2017, section 5.1 (Figure 2, "101-layer ResNet G and D"): ReLU,
+    conv 1x1 to half the input width, ReLU, conv 3x3 to half the output width (stride 2
+    when downsampling, a stride-2 transposed convolution when upsampling), ReLU, conv 1x1
+    to `filters` without bias, norm, scaled by 0.3 and added to the shortcut. The shortcut
+    is the identity when nothing changes shape, a stride-2 1x1 convolution when
+    downsampling, and when upsampling tflib's 1x1 sub-pixel convolution, which is a 2x2
+    transposed convolution of stride 2.
+
+    Args: as `residual_block`.
+
+    Returns:
+        The block's output features.
+    """
+    in_filters = x.shape[-1]
+    if resample is None and in_filters == filters:
+        shortcut = x
+    elif resample == "up":
+        shortcut = keras.layers.Conv2DTranspose(
+            filters, 2, strides=2, kernel_initializer=initializer(GLOROT_INIT),
+            name=f"{name}_shortcut_conv",
+        )(x)
+    else:
+        shortcut = _conv(
+            filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT,
+            strides=2 if resample == "down" else 1,
+        )(x)
+
+    h = keras.layers.ReLU(name=f"{name}_relu1")(x)
+    h = _conv(in_filters // 2, 1, f"{name}_conv1")(h)
+    h = keras.layers.ReLU(name=f"{name}_relu2")(h)
+    if resample == "up":
+        h = keras.layers.Conv2DTranspose(
+            filters // 2, 3, strides=2, padding="same",
+            kernel_initializer=initializer(HE_INIT), name=f"{name}_conv2",
+        )(h)
+    else:
+        h = _conv(filters // 2, 3, f"{name}_conv2", strides=2 if resample == "down" else 1)(h)
+    h = keras.layers.ReLU(name=f"{name}_relu3")(h)
+    h = _conv(filters, 1, f"{name}_conv3", use_bias=False)(h)
+    h = normalize(h, norm, f"{name}_norm", labels, num_classes)
+    # The paper's residual scale: keeps 33 stacked blocks from blowing up at init.
+    h = keras.layers.Rescaling(0.3, name=f"{name}_scale")(h)
+    return keras.layers.Add(name=f"{name}_add")([shortcut, h])
+
+
+BLOCKS = {"plain": residual_block, "bottleneck": bottleneck_block}
