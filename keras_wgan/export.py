@@ -35,9 +35,10 @@ def export_generator(model, base_dir, version=None):
     """Exports `model.generator` for TF Serving as `base_dir/<version>/`.
 
     The SavedModel has the signature `serving_default`: input `z` (float32,
-    [batch, latent_dim], any batch size), output `samples` (float32). The generator runs
-    in inference mode (batch norm uses its moving statistics). Loading it needs
-    TensorFlow only.
+    [batch, latent_dim], any batch size) and, for a conditional model, `labels` (int32,
+    [batch]); output `samples` (float32: points, or NHWC images in [-1, 1]) and, for
+    images, `images_uint8` (uint8 NHWC, 0..255). The generator runs in inference mode
+    (batch norm uses its moving statistics). Loading it needs TensorFlow only.
 
     The version is written into a temporary folder beside it and renamed into place, so
     TF Serving, which polls `base_dir`, never sees a half-written version, and a failed
@@ -71,16 +72,31 @@ def export_generator(model, base_dir, version=None):
     os.makedirs(base_dir, exist_ok=True)
     generator = model.generator
 
-    def serve(z):
-        return {"samples": tf.cast(generator(z, training=False), tf.float32)}
+    images = len(model.sample_shape) == 4
 
+    def outputs(samples):
+        samples = tf.cast(samples, tf.float32)
+        result = {"samples": samples}
+        if images:
+            scaled = tf.round((tf.clip_by_value(samples, -1.0, 1.0) + 1.0) * 127.5)
+            result["images_uint8"] = tf.cast(scaled, tf.uint8)
+        return result
+
+    z_spec = tf.TensorSpec([None, model.latent_dim], tf.float32, name="z")
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    archive.add_endpoint(
-        name="serving_default",
-        fn=serve,
-        input_signature=[tf.TensorSpec([None, model.latent_dim], tf.float32, name="z")],
-    )
+    if model.num_classes:
+        archive.add_endpoint(
+            name="serving_default",
+            fn=lambda z, labels: outputs(generator([z, labels], training=False)),
+            input_signature=[z_spec, tf.TensorSpec([None], tf.int32, name="labels")],
+        )
+    else:
+        archive.add_endpoint(
+            name="serving_default",
+            fn=lambda z: outputs(generator(z, training=False)),
+            input_signature=[z_spec],
+        )
     # A dot-prefixed, non-integer name: TF Serving ignores it while it is being written.
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir)
     try:

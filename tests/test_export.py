@@ -1,0 +1,69 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_wgan.export import export_generator, latest_version_dir, versions
+
+from test_callbacks import tiny_image_gan
+
+# Runs in a fresh process that imports TensorFlow only, as TF Serving would load the model.
+LOAD = """
+import json, sys, numpy as np, tensorflow as tf
+path, z_file, labels_file, out_file = sys.argv[1:5]
+f = tf.saved_model.load(path).signatures["serving_default"]
+inputs = {"z": tf.constant(np.load(z_file))}
+if labels_file != "-":
+    inputs["labels"] = tf.constant(np.load(labels_file))
+out = f(**inputs)
+np.savez(out_file, **{k: v.numpy() for k, v in out.items()})
+json.dump({"inputs": sorted(f.structured_input_signature[1]), "keras_wgan": "keras_wgan" in sys.modules},
+          open(out_file + ".json", "w"))
+"""
+
+
+def load_in_subprocess(path, z, labels, tmp_path):
+    np.save(tmp_path / "z.npy", z)
+    labels_file = "-"
+    if labels is not None:
+        np.save(tmp_path / "labels.npy", np.asarray(labels, "int32"))
+        labels_file = str(tmp_path / "labels.npy")
+    out = str(tmp_path / "out.npz")
+    subprocess.run([sys.executable, "-c", LOAD, path, str(tmp_path / "z.npy"), labels_file, out], check=True)
+    with open(out + ".json") as f:
+        meta = json.load(f)
+    return dict(np.load(out)), meta
+
+
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_image_export_has_uint8_images_and_labels(tmp_path, num_classes):
+    gan = tiny_image_gan(num_classes)
+    path = export_generator(gan, str(tmp_path / "serving"))
+    assert path.endswith(os.path.join("serving", "1"))
+    z = np.random.default_rng(0).standard_normal((7, 4)).astype("float32")
+    labels = [0, 1, 2, 0, 1, 2, 0] if num_classes else None
+    out, meta = load_in_subprocess(path, z, labels, tmp_path)
+    assert meta["inputs"] == (["labels", "z"] if num_classes else ["z"])
+    assert not meta["keras_wgan"]
+    expected = gan.generate(z, labels=labels)
+    np.testing.assert_allclose(out["samples"], expected, rtol=1e-5, atol=1e-6)
+    assert out["images_uint8"].dtype == np.uint8
+    np.testing.assert_array_equal(out["images_uint8"], np.round((expected + 1) * 127.5).astype("uint8"))
+
+
+def test_versions_are_integers_and_temporaries_are_ignored(tmp_path):
+    gan = tiny_image_gan()
+    base = str(tmp_path / "m")
+    export_generator(gan, base)
+    export_generator(gan, base, version=5)
+    os.makedirs(os.path.join(base, ".tmp-6-abc"))  # a crashed export's leftovers
+    assert versions(base) == [1, 5]
+    assert latest_version_dir(base).endswith("5")
+    assert export_generator(gan, base).endswith("6")
+    with pytest.raises(ValueError, match="already exists"):
+        export_generator(gan, base, version=5)
+    with pytest.raises(ValueError, match="version"):
+        export_generator(gan, base, version=0)
