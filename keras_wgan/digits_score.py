@@ -36,7 +36,7 @@ def _cache_dir(cache_dir):
         cache_dir = os.environ.get("KERAS_WGAN_CACHE") or os.path.join(
             os.path.expanduser("~"), ".cache", "keras_wgan"
         )
-    return os.fspath(cache_dir)
+    return os.path.abspath(os.fspath(cache_dir))
 
 
 def _real_digits():

@@ -223,10 +223,10 @@ def _tfds_load(tfds_name, split, data_dir, shuffle_files, seed):
         raise ImportError(
             f"The tfds dataset {tfds_name!r} is not prepared in {where}, and preparing it "
             "needs tensorflow-io (the tfds `lsun` builder reads LSUN's LMDB files with it), "
-            "which is not installed and pins tensorflow<2.17. Either prepare it with tfds in "
-            "an environment that has tensorflow-io and pass that `data_dir`, or export the "
-            "LMDB to image files and use name='folder:PATH' (the same centre crop and "
-            "resize apply)."
+            "which is not installed; it pins tensorflow<2.17, so it cannot join TensorFlow "
+            f"{tf.__version__}. Either prepare it with tfds in an environment that has "
+            "tensorflow-io and pass that `data_dir`, or export the LMDB to image files and "
+            "use name='folder:PATH' (the same centre crop and resize apply)."
         )
     try:
         return tfds.load(tfds_name, download=True, **kwargs)
@@ -314,14 +314,15 @@ def _folder_source(folder, split, size, channels):
             'Expected "train": a folder of images has a single split.'
         )
     paths = list_images(folder)
+    # Paths, not file contents, so that shuffling all of them stays cheap.
     raw = tf.data.Dataset.from_tensor_slices(paths).map(
-        lambda path: {"image": tf.io.read_file(path), "label": tf.constant(-1, tf.int32)}
+        lambda path: {"image": path, "label": tf.constant(-1, tf.int32)}
     )
-    return raw, lambda encoded: _decode(encoded, size, channels), len(paths)
+    return raw, lambda path: _decode(tf.io.read_file(path), size, channels), len(paths)
 
 
 def _pipeline(name, image_size, split, with_labels, dequantize, data_dir, channels, seed, train):
-    """(raw examples, preprocess(index, example), shuffle buffer, skips decode errors)."""
+    """(raw examples, preprocess(index, example), shuffle buffer, skip decode errors?)."""
     kind, folder = _parse_name(name)
     default_size, default_channels, levels, num_classes, _ = _SOURCES[kind]
     size = _check_size(image_size, default_size)
@@ -355,7 +356,7 @@ def _pipeline(name, image_size, split, with_labels, dequantize, data_dir, channe
         image = tf.ensure_shape(image, size + (channels,))
         return (image, example["label"]) if with_labels else image
 
-    return raw, preprocess, buffer, kind != "digits"
+    return raw, preprocess, buffer, kind == "folder"
 
 
 def _map(raw, preprocess, skip_errors):
@@ -427,10 +428,10 @@ def training_dataset(
     """A repeating, shuffled image dataset for `WGAN.fit`.
 
     Each element holds `n_critic * batch_size` examples, so every critic update of a train
-    step sees a fresh real batch (Algorithm 1 of the paper). Examples are shuffled while
-    still encoded (tfds files and a 10,000-example buffer, or all files of a folder), then
-    decoded in a parallel map. The same `seed` gives the same order and the same
-    dequantization noise.
+    step sees a fresh real batch (Algorithm 1 of the paper). Examples are shuffled before
+    they are decoded (tfds files plus a buffer of 10,000 encoded examples, all digits, or
+    all file paths of a folder), then decoded in a parallel map. The same `seed` gives the
+    same order and the same dequantization noise.
 
     Args:
         name, image_size, with_labels, dequantize, data_dir, channels: as for
@@ -459,4 +460,4 @@ def training_dataset(
         name, image_size, "train", with_labels, dequantize, data_dir, channels, seed, train=True
     )
     raw = raw.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-    return critic_batches(_map(raw, preprocess, skip), batch_size, n_critic)
+    return critic_batches(_map(raw, preprocess, skip), int(batch_size), int(n_critic))
