@@ -4,6 +4,7 @@ import copy
 import math
 
 import keras
+import numpy as np
 
 from keras_wgan.architectures.conditional_batch_normalization import (
     ConditionalBatchNormalization,
@@ -48,12 +49,17 @@ def initializer(identifier):
 
 def check_int(name, value, minimum):
     """Returns `value` as an int, or raises the Keras-shaped error."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if not is_int(value) or value < minimum:
         raise ValueError(
             f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
             f"Expected an integer >= {minimum}."
         )
-    return value
+    return int(value)
+
+
+def is_int(value):
+    """True for Python and NumPy integers, False for bools."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def check_choice(name, value, choices, why=""):
@@ -69,13 +75,13 @@ def check_num_classes(num_classes):
     """None (unconditional) or K >= 2."""
     if num_classes is None:
         return None
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+    if not is_int(num_classes) or num_classes < 2:
         raise ValueError(
             "Invalid value for argument `num_classes`. "
             f"Received: num_classes={num_classes!r}. "
             "Expected None (unconditional) or an integer >= 2."
         )
-    return num_classes
+    return int(num_classes)
 
 
 def check_critic_norm(norm):
@@ -96,7 +102,7 @@ def check_image_shape(image_shape, min_size=MIN_IMAGE_SIZE):
         `(size, channels, num_doublings)`, with `size == 4 * 2**num_doublings`.
     """
     ok = isinstance(image_shape, (tuple, list)) and len(image_shape) == 3
-    ok = ok and all(isinstance(d, int) and not isinstance(d, bool) for d in image_shape)
+    ok = ok and all(is_int(d) for d in image_shape)
     if ok:
         height, width, channels = image_shape
         ok = (
@@ -112,7 +118,7 @@ def check_image_shape(image_shape, min_size=MIN_IMAGE_SIZE):
             f"Received: image_shape={image_shape!r}. Expected (H, W, C) with H == W a power "
             f"of two >= {min_size} (sizes that work: {sizes}, ...) and C >= 1."
         )
-    size, _, channels = image_shape
+    size, _, channels = (int(d) for d in image_shape)
     return size, channels, int(math.log2(size // 4))
 
 

@@ -106,17 +106,18 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         x = ops.cast(x, "float32")
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
         reduction_axes = tuple(range(len(x.shape) - 1))
+        moving_mean = ops.cast(self.moving_mean, "float32")
+        moving_variance = ops.cast(self.moving_variance, "float32")
         if training:
             mean, variance = ops.moments(x, axes=reduction_axes)
             self.moving_mean.assign(
-                self.moving_mean * self.momentum + mean * (1.0 - self.momentum)
+                moving_mean * self.momentum + mean * (1.0 - self.momentum)
             )
             self.moving_variance.assign(
-                self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
+                moving_variance * self.momentum + variance * (1.0 - self.momentum)
             )
         else:
-            mean = ops.cast(self.moving_mean, "float32")
-            variance = ops.cast(self.moving_variance, "float32")
+            mean, variance = moving_mean, moving_variance
         # gamma[y], beta[y]: [batch, channels], broadcast over the spatial axes.
         per_example = (-1,) + (1,) * (len(x.shape) - 2) + (x.shape[-1],)
         gamma = ops.reshape(ops.take(ops.cast(self.gamma, "float32"), labels, axis=0), per_example)

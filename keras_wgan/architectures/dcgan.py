@@ -5,12 +5,12 @@ import keras
 from keras_wgan.architectures import common
 
 
-def _check_dcgan_args(norm, norms, activation, kernel_initializer):
+def _check_dcgan_args(norm, activation, kernel_initializer, critic):
     common.check_choice("activation", activation, common.ACTIVATIONS)
-    if norms is common.CRITIC_NORMS:
+    if critic:
         common.check_critic_norm(norm)
     else:
-        common.check_choice("norm", norm, norms)
+        common.check_choice("norm", norm, common.GENERATOR_NORMS)
     init = common.DCGAN_INIT if kernel_initializer is None else kernel_initializer
     common.initializer(init)  # raises on an unknown initializer before any layer is made
     return init
@@ -64,7 +64,7 @@ def dcgan_generator(
     _, channels, num_doublings = common.check_image_shape(image_shape)
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
     width = common.check_int("width", width, 1)
-    init = _check_dcgan_args(norm, common.GENERATOR_NORMS, activation, kernel_initializer)
+    init = _check_dcgan_args(norm, activation, kernel_initializer, critic=False)
     if not isinstance(constant_filters, bool):
         raise ValueError(
             "Invalid value for argument `constant_filters`. "
@@ -136,23 +136,23 @@ def dcgan_critic(
     (None, 1)
     """
     # === Arguments ===
-    _, _, num_doublings = common.check_image_shape(image_shape)
+    size, channels, num_doublings = common.check_image_shape(image_shape)
     width = common.check_int("width", width, 1)
-    init = _check_dcgan_args(norm, common.CRITIC_NORMS, activation, kernel_initializer)
+    init = _check_dcgan_args(norm, activation, kernel_initializer, critic=True)
 
     # === Functional model ===
-    images = keras.Input(tuple(image_shape), name="images")
+    images = keras.Input((size, size, channels), name="images")
     x = images
     for i in range(num_doublings):
-        size = image_shape[0] // 2 ** (i + 1)
+        res = size // 2 ** (i + 1)
         x = keras.layers.Conv2D(
             common.activation_width(width * 2**i, activation), 5, strides=2,
             padding="same", kernel_initializer=common.initializer(init),
-            name=f"{name}_conv{size}",
+            name=f"{name}_conv{res}",
         )(x)
         if i > 0:
-            x = common.normalize(x, norm, f"{name}_norm{size}")
-        x = common.activate(x, activation, f"{name}_act{size}")
+            x = common.normalize(x, norm, f"{name}_norm{res}")
+        x = common.activate(x, activation, f"{name}_act{res}")
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
     score = keras.layers.Dense(
         1, kernel_initializer=common.initializer(init), dtype="float32",

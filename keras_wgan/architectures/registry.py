@@ -92,14 +92,21 @@ def _resnet_101(num_doublings, width):
     At 64x64: 8w channels at 4x4 halving to w/2 at 64x64; 6 shape-keeping blocks at each
     resolution but 5 at 64x64, so with the 4 resampling blocks (3 convolutions each), the
     linear layer and the 1x1 output (or stem) convolution, each network is 101 layers
-    deep. Other sizes spread the same 33 blocks over their resolutions, the extra ones at
-    low resolution, so they stay 101 layers deep.
+    deep. Other sizes keep w/2 channels at full resolution, doubling per halving up to
+    8w, and spread the same 33 blocks over their resolutions (the spare ones at low
+    resolution), so they stay 101 layers deep.
     """
     size = 4 * 2**num_doublings
     widths = tuple(width * min(16, size // (4 * 2**i)) // 2 for i in range(num_doublings + 1))
     num_extra, remainder = divmod(33 - num_doublings, num_doublings + 1)
     extra = tuple(num_extra + (i < remainder) for i in range(num_doublings + 1))
-    generator = {"widths": widths, "extra_blocks": extra, "block": "bottleneck"}
+    # The paper divides the generator's pre-tanh output and the critic's score by 5.
+    generator = {
+        "widths": widths,
+        "extra_blocks": extra,
+        "block": "bottleneck",
+        "output_scale": 0.2,
+    }
     critic = {
         "widths": widths[::-1],
         "extra_blocks": extra[::-1],
@@ -107,6 +114,7 @@ def _resnet_101(num_doublings, width):
         "stem": "conv",
         "head": "flatten",
         "norm": "layer",
+        "output_scale": 0.2,
     }
     return generator, critic
 
@@ -159,8 +167,8 @@ def build(name, image_shape, latent_dim=128, width=None, num_classes=None):
             f"Invalid value for argument `name`. Received: name={name!r}. Expected one "
             f"of: {', '.join(ARCHITECTURES)}."
         )
-    _, _, num_doublings = common.check_image_shape(image_shape)
-    image_shape = tuple(image_shape)
+    size, channels, num_doublings = common.check_image_shape(image_shape)
+    image_shape = (size, size, channels)
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
     width = DEFAULT_WIDTHS[name] if width is None else common.check_int("width", width, 1)
     num_classes = common.check_num_classes(num_classes)

@@ -34,7 +34,9 @@ def residual_block(x, filters, resample, norm, name, labels=None, num_classes=No
     norm, ReLU, conv 3x3, plus a shortcut that is the identity when nothing changes shape
     and otherwise a 1x1 convolution with the same resampling. "up" upsamples before the
     first convolution (which changes the width); "down" keeps the width in the first
-    convolution and mean-pools after the second (which changes it).
+    convolution and mean-pools after the second (which changes it). Every convolution has
+    a bias, as in the CIFAR-10 file; the 64x64 file drops the first one's, which the norm
+    after it makes (nearly) redundant.
 
     Args:
         x: features [batch, height, width, channels].

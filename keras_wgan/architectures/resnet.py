@@ -8,18 +8,26 @@ from keras_wgan.architectures.residual_blocks import BLOCKS, optimized_residual_
 
 def _check_stages(name, values, num_stages, minimum):
     """`values` as a tuple with one integer >= `minimum` per stage (an int is repeated)."""
-    if isinstance(values, int) and not isinstance(values, bool):
+    if common.is_int(values):
         values = (values,) * num_stages
     ok = isinstance(values, (tuple, list)) and len(values) == num_stages
-    ok = ok and all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in values
-    )
+    ok = ok and all(common.is_int(v) and v >= minimum for v in values)
     if not ok:
         raise ValueError(
             f"Invalid value for argument `{name}`. Received: {name}={values!r}. Expected "
             f"{num_stages} integers >= {minimum} (one per resolution), or one integer."
         )
-    return tuple(values)
+    return tuple(int(v) for v in values)
+
+
+def _check_scale(output_scale):
+    ok = isinstance(output_scale, (int, float)) and not isinstance(output_scale, bool)
+    if not ok or not 0 < output_scale < float("inf"):
+        raise ValueError(
+            "Invalid value for argument `output_scale`. "
+            f"Received: output_scale={output_scale!r}. Expected a finite number > 0."
+        )
+    return float(output_scale)
 
 
 def _check_widths(widths, num_stages, block):
@@ -30,9 +38,10 @@ def _check_widths(widths, num_stages, block):
 def resnet_generator(
     image_shape,
     latent_dim=128,
-    widths=(128, 128, 128, 128),
+    widths=None,
     extra_blocks=0,
     block="plain",
+    output_scale=1.0,
     num_classes=None,
     name="generator",
 ):
@@ -53,10 +62,12 @@ def resnet_generator(
         image_shape: (H, W, C), H == W a power of two >= 8.
         latent_dim: size of z. Default 128.
         widths: channels at each resolution 4, 8, ..., H (log2(H / 4) + 1 values).
-            Default (128, 128, 128, 128), the CIFAR-10 generator.
+            Default None: 128 at every resolution, the CIFAR-10 generator.
         extra_blocks: shape-keeping residual blocks at each resolution, one integer per
             resolution or one for all. Default 0.
         block: "plain" (norm, ReLU, conv 3x3, twice) or "bottleneck". Default "plain".
+        output_scale: multiplies the last convolution's output before tanh. Default 1;
+            the 101-layer generator uses 1/5 (`tf.tanh(output / 5.)`).
         num_classes: None (default) or K for a class-conditional generator.
         name: the model's name.
 
@@ -76,8 +87,11 @@ def resnet_generator(
     _, channels, num_doublings = common.check_image_shape(image_shape)
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
     common.check_choice("block", block, tuple(BLOCKS))
+    if widths is None:
+        widths = 128
     widths = _check_widths(widths, num_doublings + 1, block)
     extra_blocks = _check_stages("extra_blocks", extra_blocks, num_doublings + 1, 0)
+    output_scale = _check_scale(output_scale)
     num_classes = common.check_num_classes(num_classes)
     residual = BLOCKS[block]
 
@@ -103,6 +117,8 @@ def resnet_generator(
         channels, kernel_size, padding="same", name=f"{name}_out_conv",
         kernel_initializer=common.initializer(common.GLOROT_INIT),
     )(x)
+    if output_scale != 1.0:
+        x = keras.layers.Rescaling(output_scale, name=f"{name}_out_scale")(x)
     images = common.tanh_output(x, f"{name}_tanh")
     inputs = z if labels is None else [z, labels]
     return keras.Model(inputs, images, name=name)
@@ -111,11 +127,12 @@ def resnet_generator(
 def resnet_critic(
     image_shape,
     widths=(128, 128, 128),
-    extra_blocks=(0, 0, 2),
+    extra_blocks=None,
     block="plain",
     stem="optimized",
     head="mean_pool",
     norm="none",
+    output_scale=1.0,
     num_classes=None,
     name="critic",
 ):
@@ -142,11 +159,13 @@ def resnet_critic(
         widths: channels at resolutions H, H/2, ..., one more value than the number of
             downsamplings. Default (128, 128, 128): the CIFAR-10 critic (32 -> 16 -> 8).
         extra_blocks: shape-keeping residual blocks at each of those resolutions, one
-            integer each or one for all. Default (0, 0, 2).
+            integer each or one for all. Default None: the CIFAR-10 critic's two blocks at
+            the lowest resolution and none elsewhere.
         block: "plain" or "bottleneck". Default "plain".
         stem: "optimized" (default) or "conv".
         head: "mean_pool" (default) or "flatten".
         norm: "none" (default) or "layer" inside the residual blocks.
+        output_scale: multiplies the score. Default 1; the 101-layer critic uses 1/5.
         num_classes: None (default) or K, which adds the class-logits output.
         name: the model's name.
 
@@ -160,15 +179,16 @@ def resnet_critic(
             another argument out of range.
 
     Example:
-    >>> resnet_critic((16, 16, 3), widths=(8, 8)).output_shape
+    >>> resnet_critic((16, 16, 3), widths=(8, 8, 8)).output_shape
     (None, 1)
     """
     # === Arguments ===
-    size, _, num_doublings = common.check_image_shape(image_shape)
+    size, channels, num_doublings = common.check_image_shape(image_shape)
     common.check_choice("block", block, tuple(BLOCKS))
     common.check_choice("stem", stem, ("optimized", "conv"))
     common.check_choice("head", head, ("mean_pool", "flatten"))
     norm = common.check_critic_norm(norm)
+    output_scale = _check_scale(output_scale)
     num_classes = common.check_num_classes(num_classes)
     if not isinstance(widths, (tuple, list)) or not 2 <= len(widths) <= num_doublings + 2:
         raise ValueError(
@@ -177,6 +197,8 @@ def resnet_critic(
             "resolution, halving from the image size down to no less than 2x2."
         )
     widths = _check_widths(widths, len(widths), block)
+    if extra_blocks is None:
+        extra_blocks = (0,) * (len(widths) - 1) + (2,)
     extra_blocks = _check_stages("extra_blocks", extra_blocks, len(widths), 0)
     if stem == "optimized" and extra_blocks[0]:
         raise ValueError(
@@ -187,7 +209,7 @@ def resnet_critic(
     residual = BLOCKS[block]
 
     # === Functional model ===
-    images = keras.Input(tuple(image_shape), name="images")
+    images = keras.Input((size, size, channels), name="images")
     if stem == "optimized":
         x = optimized_residual_block(images, widths[0], widths[1], f"{name}_stem")
     else:
@@ -208,6 +230,10 @@ def resnet_critic(
         features = keras.layers.Flatten(name=f"{name}_flatten")(x)
     # float32 heads: the score and logits stay float32 under a mixed-precision policy.
     score = keras.layers.Dense(1, dtype="float32", name=f"{name}_score")(features)
+    if output_scale != 1.0:
+        score = keras.layers.Rescaling(
+            output_scale, dtype="float32", name=f"{name}_score_scale"
+        )(score)
     if num_classes is None:
         return keras.Model(images, score, name=name)
     logits = keras.layers.Dense(num_classes, dtype="float32", name=f"{name}_class_logits")(
