@@ -6,7 +6,6 @@ flags.
 
 import argparse
 import json
-import math
 import os
 import sys
 
@@ -14,7 +13,7 @@ import numpy as np
 
 from keras_wgan import losses as losses_lib
 
-CHECKPOINT = "checkpoint.keras"
+CHECKPOINT = "checkpoint.keras"  # keras_wgan.runs.CHECKPOINT
 # The CLI's toy defaults: the paper's gan_toy.py set-up (lambda 0.1, n_critic 5, batch 256,
 # Adam with beta_1 0.5, beta_2 0.9) with narrower networks and a larger step size, so that a
 # run of a few thousand generator iterations converges on a CPU; the paper ran 100k
@@ -40,7 +39,21 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a model; rerun with the same --out to resume")
-    train.add_argument("--dataset", required=True, help="8gaussians, 25gaussians or swissroll")
+    train.add_argument("--dataset", required=True,
+                       help="8gaussians, 25gaussians, swissroll, digits, cifar10, lsun-bedroom "
+                            "or folder:PATH")
+    train.add_argument("--arch", default=None,
+                       help="image architecture (keras_wgan.architectures.ARCHITECTURES); "
+                            "default: dcgan for digits and folders, cifar10-resnet for cifar10, "
+                            "resnet-64 for lsun-bedroom")
+    train.add_argument("--conditional", action="store_true",
+                       help="class-conditional AC-GAN form (datasets with labels)")
+    train.add_argument("--image-size", type=_positive_int, default=None)
+    train.add_argument("--latent-dim", type=_positive_int, default=None,
+                       help="size of z (default 2 for toy data, 128 for images)")
+    train.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
+    train.add_argument("--sample-every", type=_positive_int, default=500,
+                       help="generator steps between sample grids (images)")
     train.add_argument("--loss", default="wgan-gp", help=f"one of {', '.join(losses_lib.LOSSES)}")
     train.add_argument("--steps", type=_positive_int, required=True, help="generator iterations")
     train.add_argument("--out", required=True, help="run folder: checkpoint, logs, export")
@@ -65,6 +78,8 @@ def build_parser():
     sample.add_argument("--num", type=_positive_int, default=1000)
     sample.add_argument("--out", required=True, help=".npy or .png file")
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--labels", type=int, nargs="+", default=None,
+                        help="class labels for a conditional model, repeated to --num")
 
     export = sub.add_parser("export", help="export a checkpoint's generator for TF Serving")
     export.add_argument("--checkpoint", required=True, help="a .keras file or a run folder")
@@ -73,21 +88,31 @@ def build_parser():
     return parser
 
 
+# Default architecture and batch size of each image dataset (the paper's set-ups; digits is
+# the embedded default, sized for a CPU).
+IMAGE_DEFAULTS = {
+    "digits": {"arch": "dcgan", "width": 32, "batch_size": 64},
+    "cifar10": {"arch": "cifar10-resnet", "width": None, "batch_size": 64},
+    "lsun-bedroom": {"arch": "resnet-64", "width": None, "batch_size": 64},
+    "folder": {"arch": "dcgan", "width": None, "batch_size": 64},
+}
+
+
 def _train_settings(args):
-    """Resolves the run's hyperparameters: the paper's toy set-up, then the flags."""
+    """Resolves the run's hyperparameters: the presets of the paper, then the flags."""
     from keras_wgan import datasets, presets
 
     datasets.check_name(args.dataset)
     losses_lib.get(args.loss)
-    toy = presets.get("toy")
+    toy = datasets.is_toy(args.dataset)
+    penalty = args.loss in ("wgan-gp", "wgan-gp-one-sided")
     # gan_toy.py's hyperparameters go with its penalty; the other losses keep their own.
-    preset_name = "toy" if args.loss in ("wgan-gp", "wgan-gp-one-sided") else args.loss
+    preset_name = "toy" if toy and penalty else args.loss
     preset = presets.get(preset_name)
     model_args = dict(preset["model"], loss=args.loss)
-    for flag, key in (("n_critic", "n_critic"), ("gp_weight", "gp_weight"),
-                      ("clip_value", "clip_value")):
+    for flag in ("n_critic", "gp_weight", "clip_value"):
         if getattr(args, flag) is not None:
-            model_args[key] = getattr(args, flag)
+            model_args[flag] = getattr(args, flag)
     optimizers = [preset["d_optimizer"], preset["g_optimizer"]]
     lr = args.lr if args.lr is not None else (TOY_LR if preset_name == "toy" else None)
     if lr is not None:
@@ -95,24 +120,53 @@ def _train_settings(args):
             raise ValueError(f"Invalid value for --lr: {args.lr}. Expected a number > 0.")
         for opt in optimizers:
             opt["config"]["learning_rate"] = lr
-    return {
-        "model": model_args,
-        "optimizers": optimizers,
-        "batch_size": args.batch_size or toy["batch_size"],
-        "width": args.width or TOY_WIDTH,
-    }
+    settings = {"model": model_args, "optimizers": optimizers, "toy": toy}
+    if toy:
+        if args.arch or args.conditional or args.image_size:
+            raise ValueError("--arch, --conditional and --image-size are for image datasets.")
+        settings.update(batch_size=args.batch_size or presets.get("toy")["batch_size"],
+                        width=args.width or TOY_WIDTH, latent_dim=args.latent_dim or 2)
+        return settings
+    kind = "folder" if args.dataset.startswith("folder:") else args.dataset
+    defaults = IMAGE_DEFAULTS[kind]
+    info = datasets.info(args.dataset, image_size=args.image_size)
+    if args.conditional and not info["num_classes"]:
+        raise ValueError(f"--conditional needs a dataset with labels; {args.dataset!r} has none.")
+    settings.update(
+        arch=args.arch or defaults["arch"],
+        width=args.width or defaults["width"],
+        batch_size=args.batch_size or defaults["batch_size"],
+        latent_dim=args.latent_dim or 128,
+        image_shape=info["shape"],
+        num_classes=info["num_classes"] if args.conditional else None,
+    )
+    return settings
+
+
+def _new_model(args, settings):
+    import keras
+
+    from keras_wgan import WGAN, architectures, models
+
+    if settings["toy"]:
+        generator = models.toy_generator(settings["latent_dim"], width=settings["width"])
+        critic = models.toy_critic(width=settings["width"])
+        extra = {}
+    else:
+        generator, critic = architectures.build(
+            settings["arch"], settings["image_shape"], latent_dim=settings["latent_dim"],
+            width=settings["width"], num_classes=settings["num_classes"],
+        )
+        extra = {"num_classes": settings["num_classes"]}
+    gan = WGAN(generator, critic, seed=args.seed, **settings["model"], **extra)
+    gan.compile(*[keras.optimizers.deserialize(c) for c in settings["optimizers"]])
+    return gan
 
 
 def _load_checkpoint(path):
-    import keras
+    from keras_wgan import runs
 
-    import keras_wgan  # noqa: F401  (registers the serializable classes)
-
-    if os.path.isdir(path):
-        path = os.path.join(path, CHECKPOINT)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No checkpoint at {path!r}.")
-    return keras.saving.load_model(path)
+    return runs.load_checkpoint(path)
 
 
 def _check_run_folder(args):
@@ -136,59 +190,38 @@ def _check_run_folder(args):
 def train(args):
     import keras
 
-    from keras_wgan import WGAN, callbacks, datasets, models, plotting
-    from keras_wgan.export import export_generator
+    from keras_wgan import datasets, runs
 
     settings = _train_settings(args)
-    ckpt_path = os.path.join(args.out, CHECKPOINT)
     _check_run_folder(args)
     keras.utils.set_random_seed(args.seed)
-    if os.path.exists(ckpt_path):
-        gan = _load_checkpoint(ckpt_path)
-        done = int(gan.g_optimizer.iterations.numpy())
-        print(f"Resuming from {ckpt_path} at generator step {done}.")
-    else:
-        gan = WGAN(
-            models.toy_generator(width=settings["width"]),
-            models.toy_critic(width=settings["width"]),
-            seed=args.seed,
-            **settings["model"],
-        )
-        gan.compile(*[keras.optimizers.deserialize(c) for c in settings["optimizers"]])
-        done = 0
+    gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
+    image_kwargs = {}
+    if not settings["toy"]:
+        image_kwargs = dict(image_size=gan.sample_shape[1], with_labels=bool(gan.num_classes),
+                            data_dir=args.data_dir)
+    dataset, _ = datasets.load(args.dataset, settings["batch_size"], gan.n_critic,
+                               seed=args.seed + done, **image_kwargs)
+    export_dir = runs.fit_run(
+        gan, dataset, args.steps, args.out, steps_per_epoch=args.steps_per_epoch,
+        sample_every=args.sample_every, seed=args.seed, export_dir=args.export_dir,
+    )
+    print(f"Exported the generator to {export_dir}")
+    report = _report_points if settings["toy"] else _report_images
+    report(args, gan)
 
-    batch_size = settings["batch_size"]
-    dataset, _ = datasets.load(args.dataset, batch_size, gan.n_critic, seed=args.seed + done)
-    spe = min(args.steps_per_epoch, args.steps)
-    checkpoint = callbacks.AtomicCheckpoint(ckpt_path)
-    if done < args.steps:
-        gan.fit(
-            dataset,
-            epochs=math.ceil(args.steps / spe),
-            initial_epoch=done // spe,
-            steps_per_epoch=spe,
-            callbacks=[
-                callbacks.StopAtStep(args.steps),
-                callbacks.NonFiniteLoss(),
-                checkpoint,
-                keras.callbacks.TensorBoard(os.path.join(args.out, "logs")),
-            ],
-            verbose=1,
-            shuffle=False,  # the dataset shuffles itself
-        )
-        checkpoint.set_model(gan)
-        checkpoint.save()
 
-    export_dir = export_generator(gan, args.export_dir or os.path.join(args.out, "export"))
+def _report_points(args, gan):
+    from keras_wgan import datasets, plotting
+
     real = datasets.sample_toy(args.dataset, 1000, rng=args.seed)
     fake = gan.generate(1000, seed=args.seed)
     figure = os.path.join(args.out, "samples.png")
     plotting.plot_points(
         figure, real, fake,
-        critic=lambda p: gan.critic(p, training=False),
+        critic=lambda p: gan.critic_outputs(p, training=False)[0],
         title=f"{args.loss} on {args.dataset}, {int(gan.g_optimizer.iterations.numpy())} steps",
     )
-    print(f"Exported the generator to {export_dir}")
     print(f"Wrote {figure}")
     if args.dataset != "swissroll":
         samples = gan.generate(2500, seed=args.seed + 1)
@@ -199,6 +232,33 @@ def train(args):
                 f"holding at least a fifth of their share: {cover['modes_covered']}/"
                 f"{cover['num_modes']}"
             )
+
+
+def _report_images(args, gan):
+    from keras_wgan import plotting
+
+    figure = os.path.join(args.out, "samples.png")
+    rows = gan.num_classes or 8
+    labels = None
+    if gan.num_classes:
+        labels = [c for c in range(gan.num_classes) for _ in range(10)]
+    images = gan.generate(len(labels) if labels else 64, labels=labels, seed=args.seed)
+    plotting.save_image_grid(figure, images, rows, scale=max(1, 128 // gan.sample_shape[1]))
+    print(f"Wrote {figure}")
+    if args.dataset == "digits":
+        from keras_wgan.digits_score import digits_score
+
+        samples = gan.generate(5000, seed=args.seed + 1)
+        if samples.shape[1:3] != (8, 8):  # trained at another --image-size: score at 8x8
+            import tensorflow as tf
+
+            samples = tf.clip_by_value(tf.image.resize(samples, (8, 8), method="area"), -1, 1).numpy()
+        score = digits_score(samples)
+        print(
+            f"Digits quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
+            f"(+- {score['inception_score_std']:.2f}), Frechet distance "
+            f"{score['frechet_distance']:.3f}, classes {list(score['class_counts'])}"
+        )
 
 
 def _serving_fn(path):
@@ -212,23 +272,32 @@ def _serving_fn(path):
 
 def sample(args):
     path = args.model
+    labels = None if args.labels is None else np.resize(np.array(args.labels, "int32"), args.num)
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
         gan = _load_checkpoint(path)
-        samples = gan.generate(args.num, seed=args.seed)
+        samples = gan.generate(args.num, labels=labels, seed=args.seed)
     else:
         from keras_wgan.export import latest_version_dir
 
         _, fn, latent_dim = _serving_fn(latest_version_dir(path))
-        z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
-        samples = fn(z=z.astype("float32"))["samples"].numpy()
+        inputs = {"z": np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))}
+        inputs["z"] = inputs["z"].astype("float32")
+        if "labels" in fn.structured_input_signature[1]:
+            if labels is None:
+                raise ValueError("This export is class-conditional: pass --labels.")
+            inputs["labels"] = labels
+        elif labels is not None:
+            raise ValueError("--labels is only for class-conditional models.")
+        samples = fn(**inputs)["samples"].numpy()
     if args.out.endswith(".npy"):
         np.save(args.out, samples)
     elif args.out.endswith(".png"):
         from keras_wgan import plotting
 
-        if samples.ndim != 2 or samples.shape[1] != 2:
-            raise ValueError(f"Cannot draw samples of shape {samples.shape} as points.")
-        plotting.plot_points(args.out, samples)
+        if samples.ndim == 4:
+            plotting.save_image_grid(args.out, samples, rows=max(1, int(np.sqrt(len(samples)))))
+        else:
+            plotting.plot_points(args.out, samples)
     else:
         raise ValueError(f"Invalid value for --out: {args.out!r}. Expected a .npy or .png file.")
     print(f"Wrote {len(samples)} samples to {args.out}")

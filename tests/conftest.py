@@ -2,10 +2,13 @@ import importlib
 import importlib.util
 import os
 import sys
+import tempfile
 import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# The digits classifier is cached; tests train their own, never touching the user's cache.
+os.environ["KERAS_WGAN_CACHE"] = tempfile.mkdtemp(prefix="keras_wgan_cache_")
 
 import pytest  # noqa: E402
 

@@ -1,0 +1,94 @@
+"""A resumable training run in a folder: what `keras-wgan train` and the examples share.
+
+A run folder holds `checkpoint.keras` (the whole model with both optimisers, replaced
+atomically at every epoch end), TensorBoard logs under `logs/`, sample grids under
+`samples/` for image models, and, by default, the TF Serving export under `export/`.
+"""
+
+import math
+import os
+
+import keras
+
+from keras_wgan import callbacks as callbacks_lib
+from keras_wgan.export import export_generator
+
+CHECKPOINT = "checkpoint.keras"
+
+
+def load_checkpoint(path):
+    """Loads a `WGAN` from a `.keras` file or a run folder."""
+    import keras_wgan  # noqa: F401  (registers the serializable classes)
+
+    if os.path.isdir(path):
+        path = os.path.join(path, CHECKPOINT)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No checkpoint at {path!r}.")
+    return keras.saving.load_model(path)
+
+
+def resume_or_create(out, make_model):
+    """(model, done): the run's checkpoint if `out` has one, else `make_model()`.
+
+    `done` is the number of generator steps already made.
+    """
+    path = os.path.join(out, CHECKPOINT)
+    if os.path.exists(path):
+        gan = load_checkpoint(path)
+        done = int(gan.g_optimizer.iterations.numpy())
+        print(f"Resuming from {path} at generator step {done}.")
+        return gan, done
+    return make_model(), 0
+
+
+def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, seed=0,
+            export_dir=None, extra_callbacks=()):
+    """Trains `gan` until it has made `steps` generator steps, then exports it.
+
+    Resumes from where the model's step counter stands (see `resume_or_create`); the
+    dataset should be seeded with that count so a resumed run does not replay the data.
+
+    Args:
+        gan: a compiled `keras_wgan.WGAN`.
+        dataset: its training dataset (`keras_wgan.datasets.load`).
+        steps: total generator steps of the run.
+        out: the run folder.
+        steps_per_epoch: generator steps between checkpoints and progress lines.
+        sample_every: generator steps between sample grids (image models).
+        seed: seed of the sample grids' fixed noise.
+        export_dir: base folder of the export; default `out/export`.
+        extra_callbacks: more Keras callbacks.
+
+    Returns:
+        The path of the exported version folder.
+    """
+    done = int(gan.g_optimizer.iterations.numpy())
+    spe = min(steps_per_epoch, steps)
+    log_dir = os.path.join(out, "logs")
+    checkpoint = callbacks_lib.AtomicCheckpoint(os.path.join(out, CHECKPOINT))
+    callbacks = [
+        callbacks_lib.StopAtStep(steps),
+        callbacks_lib.NonFiniteLoss(),
+        checkpoint,
+        keras.callbacks.TensorBoard(log_dir),
+    ]
+    if len(gan.sample_shape) == 4:
+        callbacks += [
+            callbacks_lib.SampleGrid(os.path.join(out, "samples"), every_n_steps=sample_every,
+                                     seed=seed, scale=max(1, 128 // gan.sample_shape[1])),
+            callbacks_lib.TensorBoardSamples(log_dir, every_n_steps=min(100, sample_every),
+                                             seed=seed),
+        ]
+    if done < steps:
+        gan.fit(
+            dataset,
+            epochs=math.ceil(steps / spe),
+            initial_epoch=done // spe,
+            steps_per_epoch=spe,
+            callbacks=callbacks + list(extra_callbacks),
+            verbose=1,
+            shuffle=False,  # the dataset shuffles itself
+        )
+        checkpoint.set_model(gan)
+        checkpoint.save()
+    return export_generator(gan, export_dir or os.path.join(out, "export"))
