@@ -376,3 +376,14 @@ def test_wgan_accepts_the_networks():
     gan = keras_wgan.WGAN(generator, critic)
     assert gan.latent_dim == LATENT_DIM
     assert gan.generate(2, seed=0).shape == (2,) + SMALL["dcgan"]
+
+
+@pytest.mark.parametrize("name", architectures.ARCHITECTURES)
+def test_every_architecture_trains_a_step_with_the_penalty(name):
+    generator, critic = small_networks(name)
+    gan = keras_wgan.WGAN(generator, critic, n_critic=2, seed=0)
+    gan.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (2 * 4,) + SMALL[name]).astype("float32")
+    logs = gan.train_on_batch(images, return_dict=True)
+    assert int(gan.d_optimizer.iterations) == 2 and int(gan.g_optimizer.iterations) == 1
+    assert all(np.isfinite(v) for v in logs.values()), logs
