@@ -22,10 +22,14 @@ def import_tfgan(module):
     full = f"tensorflow_gan.python.{module}"
     if full in sys.modules:
         return sys.modules[full]
-    spec = importlib.util.find_spec("tensorflow_gan")
-    if spec is None:
-        pytest.skip("tensorflow-gan is not installed (pip install -e '.[test]')")
-    root = os.path.dirname(spec.origin)
+    stub = sys.modules.get("tensorflow_gan")
+    if stub is not None and getattr(stub, "__spec__", None) is None:
+        root = stub.__path__[0]  # our stub from an earlier call
+    else:
+        spec = importlib.util.find_spec("tensorflow_gan")
+        if spec is None:
+            pytest.skip("tensorflow-gan is not installed (pip install -e '.[test]')")
+        root = os.path.dirname(spec.origin)
     for name, path in (("tensorflow_gan", root), ("tensorflow_gan.python", os.path.join(root, "python"))):
         if name not in sys.modules or not hasattr(sys.modules[name], "__path__"):
             package = types.ModuleType(name)
