@@ -12,8 +12,8 @@ import sys
 import numpy as np
 
 from keras_wgan import losses as losses_lib
+from keras_wgan.runs import CHECKPOINT
 
-CHECKPOINT = "checkpoint.keras"  # keras_wgan.runs.CHECKPOINT
 # The CLI's toy defaults: the paper's gan_toy.py set-up (lambda 0.1, n_critic 5, batch 256,
 # Adam with beta_1 0.5, beta_2 0.9) with narrower networks and a larger step size, so that a
 # run of a few thousand generator iterations converges on a CPU; the paper ran 100k

@@ -7,7 +7,7 @@ import tensorflow as tf
 from PIL import Image
 
 import keras_wgan
-from keras_wgan import callbacks, datasets, plotting
+from keras_wgan import callbacks, plotting
 
 
 def tiny_image_gan(num_classes=None):
