@@ -102,3 +102,14 @@ def test_bad_input_gives_one_line_error(argv, message, capsys, tmp_path, monkeyp
 def test_module_entry_point_help():
     result = subprocess.run([sys.executable, "-m", "keras_wgan", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_digits_defaults_go_with_their_architecture():
+    parse = cli.build_parser().parse_args
+    own = cli._train_settings(parse(["train", "--dataset", "digits", "--steps", "1", "--out", "x"]))
+    assert (own["arch"], own["width"], own["image_shape"]) == ("mlp", 256, (8, 8, 1))
+    assert own["optimizers"][0]["config"]["learning_rate"] == 3e-4
+    other = cli._train_settings(
+        parse(["train", "--dataset", "digits", "--arch", "dcgan", "--steps", "1", "--out", "x"]))
+    assert other["width"] is None  # the architecture's own default
+    assert other["optimizers"][0]["config"]["learning_rate"] == 1e-4  # the wgan-gp preset

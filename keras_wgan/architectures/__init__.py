@@ -7,7 +7,12 @@
 from keras_wgan.architectures.conditional_batch_normalization import (
     ConditionalBatchNormalization,
 )
-from keras_wgan.architectures.dcgan import dcgan_critic, dcgan_generator, mlp_generator
+from keras_wgan.architectures.dcgan import (
+    dcgan_critic,
+    dcgan_generator,
+    mlp_critic,
+    mlp_generator,
+)
 from keras_wgan.architectures.gated_activation import GatedActivation
 from keras_wgan.architectures.registry import (
     ARCHITECTURES,
@@ -26,6 +31,7 @@ __all__ = [
     "build",
     "dcgan_critic",
     "dcgan_generator",
+    "mlp_critic",
     "mlp_generator",
     "resnet_critic",
     "resnet_generator",

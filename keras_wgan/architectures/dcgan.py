@@ -204,3 +204,36 @@ def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, name="generat
     x = keras.layers.Reshape((size, size, channels), name=f"{name}_reshape")(x)
     images = common.tanh_output(x, f"{name}_tanh")
     return keras.Model(z, images, name=name)
+
+
+def mlp_critic(image_shape, width=512, depth=3, name="critic"):
+    """A fully connected critic: the flattened image through `depth` ReLU layers to a score.
+
+    The critic-side counterpart of `mlp_generator`, as in the paper's toy critics
+    (gan_toy.py) applied to pixels. Without convolutions its double backward is cheap,
+    which makes it the fast choice for small images on a CPU (the `mlp` architecture).
+
+    Args:
+        image_shape: (H, W, C), H == W a power of two >= 8.
+        width: units of each hidden layer. Default 512.
+        depth: number of hidden layers. Default 3.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from images [batch, H, W, C] to scores [batch, 1].
+
+    Example:
+    >>> mlp_critic((8, 8, 1), width=16).output_shape
+    (None, 1)
+    """
+    size, channels, _ = common.check_image_shape(image_shape)
+    width = common.check_int("width", width, 1)
+    depth = common.check_int("depth", depth, 1)
+    images = keras.Input((size, size, channels), name="images")
+    x = keras.layers.Flatten(name=f"{name}_flatten")(images)
+    for i in range(depth):
+        x = keras.layers.Dense(
+            width, activation="relu", kernel_initializer="he_uniform", name=f"{name}_dense{i}"
+        )(x)
+    score = keras.layers.Dense(1, dtype="float32", name=f"{name}_score")(x)
+    return keras.Model(images, score, name=name)

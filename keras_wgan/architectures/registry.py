@@ -1,7 +1,12 @@
 """The architectures by name, as arguments of the DCGAN and ResNet builders."""
 
 from keras_wgan.architectures import common
-from keras_wgan.architectures.dcgan import dcgan_critic, dcgan_generator, mlp_generator
+from keras_wgan.architectures.dcgan import (
+    dcgan_critic,
+    dcgan_generator,
+    mlp_critic,
+    mlp_generator,
+)
 from keras_wgan.architectures.resnet import resnet_critic, resnet_generator
 
 # The paper's default width of each architecture (DIM_G = DIM_D = 128 in
@@ -16,6 +21,7 @@ DEFAULT_WIDTHS = {
     "gated": 64,
     "tanh": 64,
     "resnet-101": 64,
+    "mlp": 256,
 }
 ARCHITECTURES = tuple(DEFAULT_WIDTHS)
 CONDITIONAL_ARCHITECTURES = ("cifar10-resnet", "resnet-64", "resnet-101")
@@ -132,8 +138,10 @@ def build(name, image_shape, latent_dim=128, width=None, num_classes=None):
     Gulrajani et al. 2017: "cifar10-resnet" (section 5.3, the CIFAR-10 ResNet),
     "resnet-64" (the 64x64 ResNet of the LSUN and ImageNet samples), "dcgan", and the
     robustness set of Figure 2 (section 5.1): "dcgan-no-bn-const", "mlp-generator",
-    "no-norm", "gated", "tanh", "resnet-101". Every one is an argument setting of
-    `dcgan_generator` / `dcgan_critic` (or `mlp_generator`) or `resnet_generator` /
+    "no-norm", "gated", "tanh", "resnet-101"; and "mlp", a fully connected generator and
+    critic (not one of the paper's set: a fast baseline for small images on a CPU). Every
+    one is an argument setting of `dcgan_generator` / `dcgan_critic` (or `mlp_generator`
+    / `mlp_critic`) or `resnet_generator` /
     `resnet_critic`; none puts batch norm in the critic.
 
     Args:
@@ -186,6 +194,10 @@ def build(name, image_shape, latent_dim=128, width=None, num_classes=None):
         )
         critic = resnet_critic(image_shape, num_classes=num_classes, **d_args)
         return generator, critic
+
+    if name == "mlp":  # no convolutions: the fast CPU choice for small images
+        return (mlp_generator(image_shape, latent_dim, width=width),
+                mlp_critic(image_shape, width=width))
 
     g_args, d_args = DCGAN_VARIANTS[name]
     if g_args is None:
