@@ -210,7 +210,7 @@ def train(args):
         image_kwargs = dict(image_size=gan.sample_shape[1], with_labels=bool(gan.num_classes),
                             data_dir=args.data_dir)
     dataset, _ = datasets.load(args.dataset, settings["batch_size"], gan.n_critic,
-                               seed=args.seed + done, **image_kwargs)
+                               seed=args.seed, start_step=done, **image_kwargs)
     export_dir = runs.fit_run(
         gan, dataset, args.steps, args.out, steps_per_epoch=args.steps_per_epoch,
         sample_every=args.sample_every, seed=args.seed, export_dir=args.export_dir,

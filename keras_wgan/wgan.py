@@ -287,7 +287,51 @@ class WGAN(Trainer, keras.Model):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
+    # --- saving ---------------------------------------------------------------------
+
+    _SEED_STATE = "seed_generator_state"
+
+    def save_own_variables(self, store):
+        """Saves the model's own variables and the state of its noise generator.
+
+        Keras does not save a `SeedGenerator`'s state with the weights; without it a
+        resumed run would redraw the z and alpha it drew before the checkpoint.
+        """
+        super().save_own_variables(store)
+        store[self._SEED_STATE] = self.seed_generator.state.numpy()
+
+    def load_own_variables(self, store):
+        own = self._trainable_variables + self._non_trainable_variables
+        keys = [k for k in store.keys() if k != self._SEED_STATE]
+        if len(keys) != len(own):
+            raise ValueError(
+                f"The checkpoint holds {len(keys)} variables of the WGAN itself; the "
+                f"model has {len(own)}."
+            )
+        for i, variable in enumerate(own):
+            variable.assign(store[str(i)])
+        if self._SEED_STATE in store.keys():  # checkpoints written before it was saved lack it
+            self.seed_generator.state.assign(store[self._SEED_STATE])
+
     # --- backend-neutral pieces of the training step ----------------------------------
+
+    def check_real(self, real):
+        """Raises a clear error when the real data cannot be fed to the critic.
+
+        Called while the step is traced, on static shapes: a dataset of the wrong image
+        size, rank or channel count fails here rather than deep inside a convolution.
+        """
+        want = tuple(self.sample_shape[1:])
+        got = tuple(real.shape[1:])
+        fits = len(got) == len(want) and all(
+            g is None or w is None or g == w for g, w in zip(got, want)
+        )
+        if not fits:
+            raise ValueError(
+                f"The real data has examples of shape {got}, but the generator makes "
+                f"{want}: the dataset and the model must agree on rank, size and channels "
+                "(e.g. load the data with image_size= and channels= matching the model)."
+            )
 
     def sample_latent(self, batch_size):
         """Draws z ~ N(0, I) of shape [batch_size, latent_dim] from the model's seed."""

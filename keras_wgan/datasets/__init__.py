@@ -5,7 +5,7 @@ Images: "digits" (embedded, offline), "cifar10", "lsun-bedroom", "folder:PATH"
 (`keras_wgan.datasets.images`).
 """
 
-from keras_wgan.datasets.common import critic_batches
+from keras_wgan.datasets.common import critic_batches, shuffled_positions
 from keras_wgan.datasets.images import (
     IMAGE_DATASETS,
     image_dataset,
@@ -40,7 +40,7 @@ def info(name, image_size=None, channels=None):
     return dict(image_info(name, image_size=image_size, channels=channels), kind="images")
 
 
-def load(name, batch_size, n_critic, seed=None, **image_kwargs):
+def load(name, batch_size, n_critic, seed=None, start_step=0, **image_kwargs):
     """A training dataset by name: each element holds `n_critic * batch_size` examples.
 
     Args:
@@ -48,6 +48,9 @@ def load(name, batch_size, n_critic, seed=None, **image_kwargs):
         batch_size: examples per critic update.
         n_critic: critic updates per train step.
         seed: seeds the data (toy points) or the shuffle order (images).
+        start_step: the train step the stream starts at, for resuming a run: toy data,
+            digits and folders then yield exactly what an uninterrupted run reads from
+            that step (see `images.training_dataset` for tfds sources).
         **image_kwargs: for images, the arguments of `images.training_dataset`
             (`image_size`, `with_labels`, `dequantize`, `data_dir`, `channels`).
 
@@ -58,12 +61,13 @@ def load(name, batch_size, n_critic, seed=None, **image_kwargs):
     if is_toy(name):
         if image_kwargs:
             raise ValueError(f"The toy dataset {name!r} takes no {sorted(image_kwargs)}.")
-        return toy_dataset(name, batch_size, n_critic, seed=seed), info(name)
-    dataset = training_dataset(name, batch_size, n_critic, seed=seed, **image_kwargs)
+        return toy_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step), info(name)
+    dataset = training_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step,
+                               **image_kwargs)
     return dataset, info(name, image_kwargs.get("image_size"), image_kwargs.get("channels"))
 
 
 __all__ = [
     "DATASETS", "critic_batches", "image_dataset", "image_info", "info", "is_toy", "load",
-    "mode_coverage", "sample_toy", "toy_dataset", "training_dataset",
+    "mode_coverage", "sample_toy", "shuffled_positions", "toy_dataset", "training_dataset",
 ]

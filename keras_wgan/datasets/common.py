@@ -3,7 +3,44 @@
 import tensorflow as tf
 
 
-def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None):
+def shuffled_positions(num_examples, per_step, seed, start_step=0):
+    """The order in which a train step reads the examples of an indexable dataset.
+
+    Position p (counting on across repeats) reads example `index_shuffle(p mod N)` of a
+    permutation drawn afresh for every pass over the data from (seed, pass). Being a pure
+    function of the position, the stream starts at any train step at no cost: a resumed
+    run reads exactly what the uninterrupted run would have read.
+
+    Args:
+        num_examples: N, the dataset size.
+        per_step: examples per train step (`n_critic * batch_size`).
+        seed: an integer.
+        start_step: the train step to start at.
+
+    Returns:
+        An endless `tf.data.Dataset` of (position, index) int64 scalars, one per example.
+    """
+    if num_examples < 1:
+        raise ValueError("Cannot shuffle an empty dataset.")
+    n = tf.constant(num_examples, tf.int64)
+    seed = tf.constant(int(seed), tf.int64)
+
+    def step(s):
+        position = s * per_step + tf.range(per_step, dtype=tf.int64)
+        passes = position // n
+        seeds = tf.stack([tf.fill([per_step], seed), passes, tf.zeros_like(passes)], axis=1)
+        # The raw op: `tf.random.experimental.index_shuffle` pads a [n, 2] seed wrongly.
+        index = tf.raw_ops.RandomIndexShuffle(
+            index=position % n, seed=seeds, max_index=n - 1, rounds=4
+        )
+        return position, index
+
+    steps = tf.data.Dataset.range(int(start_step), tf.int64.max)
+    return steps.map(step, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+
+
+def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None,
+                   start_step=0):
     """Batches a dataset of single examples for `WGAN.fit`.
 
     Each element holds `n_critic * batch_size` examples, so every critic update of a
@@ -16,7 +53,9 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
         batch_size: examples per critic update.
         n_critic: critic updates per train step.
         shuffle_buffer: size of the shuffle buffer; None for no shuffling.
-        seed: the shuffle seed.
+        seed: the shuffle seed. With a seed, an array is read in the order of
+            `shuffled_positions`, exactly reproducible from any `start_step`.
+        start_step: the train step the stream starts at (for resuming a run).
 
     Example:
     >>> import numpy as np
@@ -30,10 +69,20 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
                 f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
                 "Expected an integer >= 1."
             )
+    per_step = batch_size * n_critic
     if not isinstance(dataset, tf.data.Dataset):
+        if shuffle_buffer and seed is not None:
+            tensors = tf.nest.map_structure(tf.convert_to_tensor, dataset)
+            size = int(tf.nest.flatten(tensors)[0].shape[0])
+            dataset = shuffled_positions(size, per_step, seed, start_step).map(
+                lambda _, i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors)
+            )
+            return _batch(dataset, per_step)
         dataset = tf.data.Dataset.from_tensor_slices(dataset)
     if shuffle_buffer:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    return dataset.repeat().batch(batch_size * n_critic, drop_remainder=True).prefetch(
-        tf.data.AUTOTUNE
-    )
+    return _batch(dataset.repeat(), per_step).skip(int(start_step))
+
+
+def _batch(dataset, per_step):
+    return dataset.batch(per_step, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

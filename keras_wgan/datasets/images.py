@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from keras_wgan.datasets.common import critic_batches
+from keras_wgan.datasets.common import critic_batches, shuffled_positions
 
 IMAGE_DATASETS = ("digits", "cifar10", "lsun-bedroom")
 FOLDER_PREFIX = "folder:"
@@ -194,8 +194,7 @@ def _digits_source(split, size, channels):
             image = _centre_crop_resize(image, size)
         return _set_channels(image, channels)
 
-    raw = tf.data.Dataset.from_tensor_slices({"image": images, "label": labels})
-    return raw, to_pixels, len(images)
+    return {"image": images, "label": labels}, to_pixels, len(images)
 
 
 def _has_tensorflow_io():
@@ -315,14 +314,17 @@ def _folder_source(folder, split, size, channels):
         )
     paths = list_images(folder)
     # Paths, not file contents, so that shuffling all of them stays cheap.
-    raw = tf.data.Dataset.from_tensor_slices(paths).map(
-        lambda path: {"image": path, "label": tf.constant(-1, tf.int32)}
-    )
-    return raw, lambda path: _decode(tf.io.read_file(path), size, channels), len(paths)
+    tensors = {"image": np.asarray(paths), "label": np.full(len(paths), -1, "int32")}
+    return tensors, lambda path: _decode(tf.io.read_file(path), size, channels), len(paths)
 
 
 def _pipeline(name, image_size, split, with_labels, dequantize, data_dir, channels, seed, train):
-    """(raw examples, preprocess(index, example), shuffle buffer, skip decode errors?)."""
+    """(raw examples, preprocess(index, example), shuffle buffer, skip decode errors?,
+    the examples as in-memory tensors or None).
+
+    Digits and folders are held in memory (images or paths) and can be read in any
+    order; tfds sources are streamed.
+    """
     kind, folder = _parse_name(name)
     default_size, default_channels, levels, num_classes, _ = _SOURCES[kind]
     size = _check_size(image_size, default_size)
@@ -332,10 +334,11 @@ def _pipeline(name, image_size, split, with_labels, dequantize, data_dir, channe
             f"Invalid value for argument `with_labels`. Received: with_labels=True. "
             f"The dataset {name!r} has no labels."
         )
+    tensors = None
     if kind == "digits":
-        raw, to_pixels, buffer = _digits_source(split, size, channels)
+        tensors, to_pixels, buffer = _digits_source(split, size, channels)
     elif kind == "folder":
-        raw, to_pixels, buffer = _folder_source(folder, split, size, channels)
+        tensors, to_pixels, buffer = _folder_source(folder, split, size, channels)
     else:
         raw, to_pixels, buffer = _tfds_source(
             kind, split, size, channels, data_dir, shuffle_files=train, seed=seed
@@ -356,7 +359,9 @@ def _pipeline(name, image_size, split, with_labels, dequantize, data_dir, channe
         image = tf.ensure_shape(image, size + (channels,))
         return (image, example["label"]) if with_labels else image
 
-    return raw, preprocess, buffer, kind == "folder"
+    if tensors is not None:
+        raw = tf.data.Dataset.from_tensor_slices(tensors)
+    return raw, preprocess, buffer, kind == "folder", tensors
 
 
 def _map(raw, preprocess, skip_errors):
@@ -408,7 +413,7 @@ def image_dataset(
     >>> image.shape, label.dtype.name
     (TensorShape([8, 8, 1]), 'int32')
     """
-    raw, preprocess, _, skip = _pipeline(
+    raw, preprocess, _, skip, _ = _pipeline(
         name, image_size, split, with_labels, dequantize, data_dir, channels, seed, train=False
     )
     return _map(raw, preprocess, skip)
@@ -424,6 +429,7 @@ def training_dataset(
     seed=None,
     data_dir=None,
     channels=None,
+    start_step=0,
 ):
     """A repeating, shuffled image dataset for `WGAN.fit`.
 
@@ -433,12 +439,19 @@ def training_dataset(
     all file paths of a folder), then decoded in a parallel map. The same `seed` gives the
     same order and the same dequantization noise.
 
+    Resuming at `start_step`: digits and folders, held in memory, are read in the order
+    of `common.shuffled_positions`, so the stream from `start_step` is exactly the one an
+    uninterrupted run reads there. tfds sources are streamed and cannot skip ahead for
+    free: their shuffle is reseeded with `seed + start_step` instead (fresh data, but not
+    the same order as an uninterrupted run).
+
     Args:
         name, image_size, with_labels, dequantize, data_dir, channels: as for
             `image_dataset` (the split is "train").
         batch_size: examples per critic update.
         n_critic: critic updates per train step.
         seed: the shuffle and noise seed.
+        start_step: the train step the stream starts at (for resuming a run).
 
     Returns:
         A `tf.data.Dataset` of [n_critic * batch_size, H, W, C] images, or of (images,
@@ -456,8 +469,23 @@ def training_dataset(
                 f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
                 "Expected an integer >= 1."
             )
-    raw, preprocess, buffer, skip = _pipeline(
+    batch_size, n_critic, start_step = int(batch_size), int(n_critic), int(start_step)
+    in_memory = _parse_name(name)[0] in ("digits", "folder")
+    if seed is not None and not in_memory:
+        seed += start_step
+    raw, preprocess, buffer, skip, tensors = _pipeline(
         name, image_size, "train", with_labels, dequantize, data_dir, channels, seed, train=True
     )
-    raw = raw.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-    return critic_batches(_map(raw, preprocess, skip), int(batch_size), int(n_critic))
+    per_step = batch_size * n_critic
+    if tensors is not None and seed is not None:
+        tensors = tf.nest.map_structure(tf.convert_to_tensor, tensors)
+        examples = shuffled_positions(buffer, per_step, seed, start_step).map(
+            lambda p, i: (p, tf.nest.map_structure(lambda t: tf.gather(t, i), tensors))
+        )
+        dataset = examples.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+        if skip:
+            dataset = dataset.ignore_errors(log_warning=True)
+    else:
+        raw = raw.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+        dataset = _map(raw, preprocess, skip)
+    return critic_batches(dataset, batch_size, n_critic)

@@ -67,12 +67,14 @@ def sample_toy(name, n, rng=None):
     return (points / divisor).astype("float32")
 
 
-def toy_dataset(name, batch_size, n_critic, seed=None):
+def toy_dataset(name, batch_size, n_critic, seed=None, start_step=0):
     """A repeating dataset of toy points for `WGAN.fit`.
 
     As in the paper's code, "25gaussians" is a fixed set of 100,000 points (4,000 per
     mode) read in shuffled order, and the other two are drawn afresh for every batch.
-    Each element holds `n_critic * batch_size` points.
+    Each element holds `n_critic * batch_size` points. With a `seed`, the points of train
+    step s depend only on (seed, s), so a run resumed at `start_step` reads what an
+    uninterrupted one would have.
     """
     _check(name)
     rng = np.random.default_rng(seed)
@@ -80,13 +82,17 @@ def toy_dataset(name, batch_size, n_critic, seed=None):
         centres, std, divisor = _MIXTURES[name]
         points = np.repeat(centres, 4000, axis=0) + rng.standard_normal((100_000, 2)) * std
         points = (points / divisor).astype("float32")
-        return critic_batches(points, batch_size, n_critic, shuffle_buffer=len(points), seed=seed)
+        return critic_batches(points, batch_size, n_critic, shuffle_buffer=len(points),
+                              seed=seed, start_step=start_step)
 
     size = batch_size * n_critic
 
     def stream():
+        step = int(start_step)
         while True:
-            yield sample_toy(name, size, rng)
+            # Seeded per step, so the stream can start at any step.
+            yield sample_toy(name, size, rng if seed is None else np.random.default_rng([seed, step]))
+            step += 1
 
     dataset = tf.data.Dataset.from_generator(
         stream, output_signature=tf.TensorSpec((size, 2), tf.float32)

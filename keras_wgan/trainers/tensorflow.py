@@ -132,6 +132,7 @@ class TensorFlowTrainer:
                 f"This WGAN is conditional (num_classes={self.num_classes}): the dataset "
                 "must yield (images, labels) pairs."
             )
+        self.check_real(real)
         real_batches = _split(real, self.n_critic)
         label_batches = _split(labels, self.n_critic) if self.num_classes else [None] * self.n_critic
         critic_logs = []
@@ -155,6 +156,7 @@ class TensorFlowTrainer:
         (section 5.3).
         """
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self.check_real(real)
         fake = self.generate_batch(tf.shape(real)[0], training=False)
         real_scores, _ = self.critic_outputs(real, training=False)
         fake_scores, _ = self.critic_outputs(fake, training=False)
