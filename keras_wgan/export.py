@@ -31,14 +31,25 @@ def latest_version_dir(path):
     return os.path.join(path, str(found[-1]))
 
 
+SEED_SIGNATURE = "generate_from_seed"
+
+
 def export_generator(model, base_dir, version=None):
     """Exports `model.generator` for TF Serving as `base_dir/<version>/`.
 
-    The SavedModel has the signature `serving_default`: input `z` (float32,
-    [batch, latent_dim], any batch size) and, for a conditional model, `labels` (int32,
-    [batch]); output `samples` (float32: points, or NHWC images in [-1, 1]) and, for
-    images, `images_uint8` (uint8 NHWC, 0..255). The generator runs in inference mode
-    (batch norm uses its moving statistics). Loading it needs TensorFlow only.
+    Two signatures, both taking any batch size:
+
+    - `serving_default`: input `z` (float32, [batch, latent_dim]) and, for a conditional
+      model, `labels` (int32, [batch]); outputs `samples` (float32: points, or NHWC
+      images in [-1, 1]) and, for images, `images_uint8` (uint8 NHWC, 0..255).
+    - `generate_from_seed`: inputs `seed` (int64 scalar) and `num_samples` (int32
+      scalar), plus `labels` (int32, [num_samples]) for a conditional model; draws z with
+      the stateless `tf.random.stateless_normal(seed=[seed, 0])`, so the same request
+      always returns the same samples. Outputs as above, plus the `z` it drew.
+
+    The generator runs in inference mode (batch norm uses its moving statistics), and
+    the graph holds standard TensorFlow ops only: loading it needs TensorFlow (or
+    `tensorflow_model_server`) and no Python package of ours.
 
     The version is written into a temporary folder beside it and renamed into place, so
     TF Serving, which polls `base_dir`, never sees a half-written version, and a failed
@@ -54,6 +65,12 @@ def export_generator(model, base_dir, version=None):
 
     Raises:
         ValueError: if `version` is not a positive integer or already exists.
+
+    Example:
+    >>> path = export_generator(gan, "saved_models/digits")  # doctest: +SKIP
+    >>> f = tf.saved_model.load(path).signatures["generate_from_seed"]  # doctest: +SKIP
+    >>> f(seed=tf.constant(7, tf.int64), num_samples=tf.constant(4))["samples"].shape  # doctest: +SKIP
+    TensorShape([4, 8, 8, 1])
     """
     existing = versions(base_dir)
     if version is None:
@@ -70,33 +87,10 @@ def export_generator(model, base_dir, version=None):
             "`version` unset for the next one."
         )
     os.makedirs(base_dir, exist_ok=True)
-    generator = model.generator
-
-    images = len(model.sample_shape) == 4
-
-    def outputs(samples):
-        samples = tf.cast(samples, tf.float32)
-        result = {"samples": samples}
-        if images:
-            scaled = tf.round((tf.clip_by_value(samples, -1.0, 1.0) + 1.0) * 127.5)
-            result["images_uint8"] = tf.cast(scaled, tf.uint8)
-        return result
-
-    z_spec = tf.TensorSpec([None, model.latent_dim], tf.float32, name="z")
     archive = keras.export.ExportArchive()
-    archive.track(generator)
-    if model.num_classes:
-        archive.add_endpoint(
-            name="serving_default",
-            fn=lambda z, labels: outputs(generator([z, labels], training=False)),
-            input_signature=[z_spec, tf.TensorSpec([None], tf.int32, name="labels")],
-        )
-    else:
-        archive.add_endpoint(
-            name="serving_default",
-            fn=lambda z: outputs(generator(z, training=False)),
-            input_signature=[z_spec],
-        )
+    archive.track(model.generator)
+    for name, (fn, signature) in _endpoints(model).items():
+        archive.add_endpoint(name=name, fn=fn, input_signature=signature)
     # A dot-prefixed, non-integer name: TF Serving ignores it while it is being written.
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir)
     try:
@@ -106,3 +100,52 @@ def export_generator(model, base_dir, version=None):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def seed_latent(seed, num_samples, latent_dim):
+    """The z that `generate_from_seed` draws: stateless N(0, I) from [seed, 0]."""
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(tf.stack([num_samples, latent_dim]), seed=seed)
+
+
+def _endpoints(model):
+    """{signature name: (function, input signature)} of the export."""
+    generator = model.generator
+    images = len(model.sample_shape) == 4
+    latent_dim = model.latent_dim
+
+    def outputs(samples, **extra):
+        samples = tf.cast(samples, tf.float32)
+        result = {"samples": samples, **extra}
+        if images:
+            scaled = tf.round((tf.clip_by_value(samples, -1.0, 1.0) + 1.0) * 127.5)
+            result["images_uint8"] = tf.cast(scaled, tf.uint8)
+        return result
+
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+    count_spec = tf.TensorSpec([], tf.int32, name="num_samples")
+    labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+    if model.num_classes:
+        def from_seed(seed, num_samples, labels):
+            checks = [tf.debugging.assert_equal(
+                tf.shape(labels)[0], num_samples,
+                message="`labels` must hold `num_samples` class labels")]
+            with tf.control_dependencies(checks):
+                z = seed_latent(seed, num_samples, latent_dim)
+            return outputs(generator([z, labels], training=False), z=z)
+
+        return {
+            "serving_default": (lambda z, labels: outputs(generator([z, labels], training=False)),
+                                [z_spec, labels_spec]),
+            SEED_SIGNATURE: (from_seed, [seed_spec, count_spec, labels_spec]),
+        }
+
+    def from_seed(seed, num_samples):
+        z = seed_latent(seed, num_samples, latent_dim)
+        return outputs(generator(z, training=False), z=z)
+
+    return {
+        "serving_default": (lambda z: outputs(generator(z, training=False)), [z_spec]),
+        SEED_SIGNATURE: (from_seed, [seed_spec, count_spec]),
+    }
