@@ -178,22 +178,46 @@ def _load_checkpoint(path):
     return runs.load_checkpoint(path)
 
 
-def _check_run_folder(args):
-    """Records what a run folder holds, and refuses to resume it as something else."""
+def _flatten(tree, prefix=""):
+    if isinstance(tree, dict):
+        flat = {}
+        for key, value in tree.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix[:-1]: tree}
+
+
+def _check_run_folder(args, settings):
+    """Records what a run folder holds, and refuses to resume it as something else.
+
+    Rerunning with the same flags resumes the run; different hyperparameters would be
+    silently ignored (the checkpoint holds the model and its optimisers), so they are
+    refused with the names of the settings that differ.
+    """
     record = os.path.join(args.out, "run.json")
-    wanted = {"dataset": args.dataset, "loss": args.loss}
+    settings = dict(settings, optimizers=dict(zip(("critic", "generator"), settings["optimizers"])))
+    wanted = json.loads(json.dumps(
+        {"dataset": args.dataset, "loss": args.loss, "seed": args.seed, "settings": settings}))
     if os.path.exists(record):
         with open(record) as f:
             held = json.load(f)
         if held != wanted:
+            held_flat, wanted_flat = _flatten(held), _flatten(wanted)
+            differ = [
+                f"{key}={held_flat.get(key)!r} there, {wanted_flat.get(key)!r} asked"
+                for key in sorted(set(held_flat) | set(wanted_flat))
+                if held_flat.get(key) != wanted_flat.get(key)
+            ]
             raise ValueError(
-                f"{args.out!r} holds a run with {held}, not {wanted}; pass another --out "
-                "to start a new run."
+                f"{args.out!r} holds a run with other settings ({'; '.join(differ)}); rerun "
+                "with its flags to resume it, or pass another --out to start a new run."
             )
         return
     os.makedirs(args.out, exist_ok=True)
-    with open(record, "w") as f:
-        json.dump(wanted, f)
+    tmp = record + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(wanted, f, indent=1)
+    os.replace(tmp, record)
 
 
 def train(args):
@@ -202,7 +226,7 @@ def train(args):
     from keras_wgan import datasets, runs
 
     settings = _train_settings(args)
-    _check_run_folder(args)
+    _check_run_folder(args, settings)
     keras.utils.set_random_seed(args.seed)
     gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
     image_kwargs = {}

@@ -1,5 +1,6 @@
 """Helpers shared by every dataset."""
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -71,6 +72,7 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
             )
     per_step = batch_size * n_critic
     if not isinstance(dataset, tf.data.Dataset):
+        _check_finite(dataset)
         if shuffle_buffer and seed is not None:
             tensors = tf.nest.map_structure(tf.convert_to_tensor, dataset)
             size = int(tf.nest.flatten(tensors)[0].shape[0])
@@ -82,6 +84,17 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
     if shuffle_buffer:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     return _batch(dataset.repeat(), per_step).skip(int(start_step))
+
+
+def _check_finite(arrays):
+    for array in tf.nest.flatten(arrays):
+        array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad = np.argwhere(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)).ravel()
+            raise ValueError(
+                f"The data holds NaN or Inf values in {len(bad)} example(s) (the first at "
+                f"index {int(bad[0])}); expected finite values."
+            )
 
 
 def _batch(dataset, per_step):
