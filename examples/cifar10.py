@@ -52,7 +52,7 @@ def train(config):
     keras.utils.set_random_seed(config.seed)
     gan, done = runs.resume_or_create(config.out, lambda: build(config))
     dataset, _ = datasets.load(
-        "cifar10", config.batch_size, gan.n_critic, seed=config.seed + done,
+        "cifar10", config.batch_size, gan.n_critic, seed=config.seed, start_step=done,
         with_labels=config.conditional, dequantize=True, data_dir=config.data_dir,
     )
     return runs.fit_run(gan, dataset, config.steps, config.out,

@@ -31,7 +31,7 @@ def train(config):
     keras.utils.set_random_seed(config.seed)
     gan, done = runs.resume_or_create(config.out, lambda: build(config))
     dataset, _ = datasets.load(config.data, config.batch_size, gan.n_critic,
-                               seed=config.seed + done, image_size=config.image_size,
+                               seed=config.seed, start_step=done, image_size=config.image_size,
                                data_dir=config.data_dir)
     return runs.fit_run(gan, dataset, config.steps, config.out,
                         steps_per_epoch=config.steps_per_epoch,

@@ -49,7 +49,7 @@ def run_cell(config, arch, method):
     gan, done = runs.resume_or_create(
         out, lambda: build(arch, method, shape, config.width, config.seed))
     data, _ = datasets.load(config.dataset, config.batch_size, gan.n_critic,
-                            seed=config.seed + done)
+                            seed=config.seed, start_step=done)
     runs.fit_run(gan, data, config.steps, out, steps_per_epoch=config.steps_per_epoch,
                  sample_every=config.steps, seed=config.seed)
     images = gan.generate(config.grid_size**2, seed=0)

@@ -291,3 +291,76 @@ class TensorBoardSamples(_EveryNSteps):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+class Evaluation(_EveryNSteps):
+    """Scores the generator's samples every N generator steps; logs to history and TensorBoard.
+
+    Every `every_n_steps` generator steps (and at the end of training) it draws
+    `num_samples` samples from fixed noise and scores them with
+    `keras_wgan.evaluation.evaluate_samples` (Inception Score, FID and KID for image
+    datasets; the offline digits score on "digits"; mode coverage on toy data). The latest
+    scores join the epoch logs as `eval_<metric>`, so they appear in the progress bar
+    and in `fit`'s History; every evaluation is also kept in `self.records` (with the
+    generator step and the step's training metrics) and, with `log_dir`, written to
+    TensorBoard at the generator step as `eval/<metric>`.
+
+    Args:
+        dataset: the name of the dataset the model trains on.
+        every_n_steps: generator steps between evaluations.
+        num_samples: samples per evaluation (the paper's Inception Scores use 50,000).
+        seed: seed of the fixed noise.
+        log_dir: TensorBoard log folder (writes into `<log_dir>/train`), or None.
+        **evaluate_kwargs: passed to `evaluate_samples` (`network`,
+            `reference_examples`, `splits`, `image_size`, `data_dir`).
+
+    Example:
+    >>> evaluation = Evaluation("digits", every_n_steps=500, num_samples=2000)  # doctest: +SKIP
+    >>> gan.fit(data, epochs=20, steps_per_epoch=500, callbacks=[evaluation])  # doctest: +SKIP
+    >>> history.history["eval_digits_score"]  # doctest: +SKIP
+    """
+
+    def __init__(self, dataset, every_n_steps=1000, num_samples=5000, seed=0, log_dir=None,
+                 **evaluate_kwargs):
+        super().__init__(every_n_steps=every_n_steps)
+        from keras_wgan import datasets
+
+        datasets.check_name(dataset)
+        if not isinstance(num_samples, int) or num_samples < 2:
+            raise ValueError(
+                f"Invalid value for argument `num_samples`. Received: num_samples={num_samples!r}. "
+                "Expected an integer >= 2."
+            )
+        self.dataset = dataset
+        self.num_samples = num_samples
+        self.seed = seed
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self.evaluate_kwargs = evaluate_kwargs
+        self.records = []
+        self.latest = {}
+
+    def evaluate(self):
+        """Scores `num_samples` samples of the current generator; returns the scores."""
+        from keras_wgan.evaluation import evaluate_samples
+
+        samples = self.model.generate(self.num_samples, seed=self.seed)
+        return evaluate_samples(samples, self.dataset, **self.evaluate_kwargs)
+
+    def write(self, step):
+        scores = self.evaluate()
+        self.latest = scores
+        training = {k: float(v) for k, v in (getattr(self, "logs", None) or {}).items()}
+        self.records.append({"step": step, **training, **scores})
+        if self.log_dir:
+            import tensorflow as tf
+
+            writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
+            with writer.as_default(step=step):
+                for name, value in scores.items():
+                    tf.summary.scalar(f"eval/{name}", value)
+            writer.close()
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if logs is not None:
+            logs.update({f"eval_{name}": value for name, value in self.latest.items()})

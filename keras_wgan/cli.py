@@ -1,4 +1,4 @@
-"""The `keras-wgan` command line: train, sample, export.
+"""The `keras-wgan` command line: train, sample, export, evaluate.
 
 Scripts parse arguments and hand plain values to the library; the library never reads
 flags.
@@ -85,6 +85,22 @@ def build_parser():
     export.add_argument("--checkpoint", required=True, help="a .keras file or a run folder")
     export.add_argument("--out", required=True, help="base folder; writes <out>/<version>/")
     export.add_argument("--version", type=_positive_int, default=None)
+    evaluate = sub.add_parser("evaluate", help="score an export's samples against a dataset")
+    evaluate.add_argument("--model", required=True,
+                          help="an export folder (or its base folder), a .keras file or a run folder")
+    evaluate.add_argument("--dataset", required=True, help="the dataset the model was trained on")
+    evaluate.add_argument("--num-samples", type=_positive_int, default=5000,
+                          help="samples to score (the paper's Inception Scores use 50000)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--num-classes", type=_positive_int, default=None,
+                          help="classes of a conditional export (sampled in equal shares)")
+    evaluate.add_argument("--inception", default=None,
+                          help="the Inception network: a TF-Hub handle or a local SavedModel "
+                               "folder (images other than digits)")
+    evaluate.add_argument("--reference-examples", type=_positive_int, default=50000,
+                          help="real images behind the reference statistics (cached)")
+    evaluate.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
+    evaluate.add_argument("--out", default=None, help="also write the scores to this .json file")
     return parser
 
 
@@ -336,6 +352,54 @@ def sample(args):
     print(f"Wrote {len(samples)} samples to {args.out}")
 
 
+def _generate(path, num, seed, num_classes=None):
+    """`num` samples of an export (through `generate_from_seed`) or of a checkpoint.
+
+    A conditional model gets its classes in equal shares, as the conditional Inception
+    Scores are measured.
+    """
+    if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
+        gan = _load_checkpoint(path)
+        labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
+        return gan.generate(num, labels=labels, seed=seed)
+    import tensorflow as tf
+
+    from keras_wgan.export import SEED_SIGNATURE, latest_version_dir
+
+    loaded = tf.saved_model.load(latest_version_dir(path))
+    if SEED_SIGNATURE not in loaded.signatures:
+        raise ValueError(f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
+                         "re-export it with this version of keras-wgan.")
+    fn = loaded.signatures[SEED_SIGNATURE]
+    inputs = {"seed": tf.constant(seed, tf.int64), "num_samples": tf.constant(num, tf.int32)}
+    if "labels" in fn.structured_input_signature[1]:
+        if not num_classes:
+            raise ValueError("This export is class-conditional: pass --num-classes.")
+        inputs["labels"] = tf.constant(np.arange(num) % num_classes, tf.int32)
+    return fn(**inputs)["samples"].numpy()
+
+
+def evaluate(args):
+    from keras_wgan import datasets
+    from keras_wgan.evaluation import evaluate_samples
+
+    datasets.check_name(args.dataset)
+    samples = _generate(args.model, args.num_samples, args.seed, args.num_classes)
+    kwargs = {}
+    if not datasets.is_toy(args.dataset) and args.dataset != "digits":
+        kwargs = dict(network=args.inception, reference_examples=args.reference_examples,
+                      data_dir=args.data_dir, image_size=samples.shape[1:3])
+    scores = evaluate_samples(samples, args.dataset, **kwargs)
+    if not scores:
+        raise ValueError(f"There is no quality score for {args.dataset!r}.")
+    for name, value in scores.items():
+        print(f"{name}: {value:.4f}")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"model": args.model, "dataset": args.dataset,
+                       "num_samples": args.num_samples, "seed": args.seed, **scores}, f, indent=1)
+
+
 def export(args):
     from keras_wgan.export import export_generator
 
@@ -345,7 +409,7 @@ def export(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    command = {"train": train, "sample": sample, "export": export}[args.command]
+    command = {"train": train, "sample": sample, "export": export, "evaluate": evaluate}[args.command]
     try:
         command(args)
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as e:

@@ -167,8 +167,29 @@ def frechet_distance(activations_a, activations_b):
     a = _as_matrix("activations_a", activations_a, min_rows=2)
     b = _as_matrix("activations_b", activations_b, min_rows=2)
     _check_same_features(a, b)
-    mean_term = float(np.sum((a.mean(axis=0) - b.mean(axis=0)) ** 2))
-    cov_a, cov_b = _covariance(a), _covariance(b)
+    return frechet_distance_from_statistics(
+        a.mean(axis=0), _covariance(a), b.mean(axis=0), _covariance(b))
+
+
+def statistics(activations):
+    """(mean, covariance) of a set of activations, as `frechet_distance` fits them."""
+    a = _as_matrix("activations", activations, min_rows=2)
+    return a.mean(axis=0), _covariance(a)
+
+
+def frechet_distance_from_statistics(mean_a, cov_a, mean_b, cov_b):
+    """`frechet_distance` from precomputed means and covariances (see `statistics`).
+
+    For reference statistics of a dataset computed once and cached.
+    """
+    mean_a, mean_b = np.asarray(mean_a, "float64"), np.asarray(mean_b, "float64")
+    cov_a, cov_b = np.asarray(cov_a, "float64"), np.asarray(cov_b, "float64")
+    if mean_a.shape != mean_b.shape or cov_a.shape != cov_b.shape or cov_a.shape != mean_a.shape * 2:
+        raise ValueError(
+            f"The statistics do not match: means {mean_a.shape} and {mean_b.shape}, "
+            f"covariances {cov_a.shape} and {cov_b.shape}."
+        )
+    mean_term = float(np.sum((mean_a - mean_b) ** 2))
     trace_sqrt = _trace_sqrt_product(cov_a, cov_b)
     if trace_sqrt is None:
         offset = _FID_OFFSET * np.eye(len(cov_a))
@@ -177,7 +198,7 @@ def frechet_distance(activations_a, activations_b):
         raise ValueError(
             "Could not compute the matrix square root of the product of the two "
             "covariances, even with a diagonal offset of "
-            f"{_FID_OFFSET}. Received activations of shapes {a.shape} and {b.shape}."
+            f"{_FID_OFFSET}, for {len(mean_a)} features."
         )
     distance = mean_term + float(np.trace(cov_a) + np.trace(cov_b)) - 2.0 * trace_sqrt
     # Round-off can push a distance of zero slightly below it.

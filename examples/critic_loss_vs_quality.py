@@ -1,0 +1,109 @@
+"""Figures 3 and 4 of Gulrajani et al. 2017: the critic's loss tracks sample quality.
+
+Trains the same generator and critic on the embedded digits with WGAN-GP, WGAN with weight
+clipping and the DCGAN loss, each with its preset hyperparameters (`keras_wgan.presets`),
+and every `--every` generator steps records the training loss and the sample quality (the
+offline digits score, `keras_wgan.digits_score`). The figure plots, for each method, the
+negative critic loss (WGAN-GP, clipping) or the discriminator loss (DCGAN) against the
+generator step, beside the quality score: the Wasserstein estimates fall as quality rises,
+while the DCGAN loss does not follow quality. The paper's figures come from LSUN bedrooms
+(Figure 3) and its Figure 4 from DCGAN on LSUN; this is the same study at CPU scale.
+
+    python examples/critic_loss_vs_quality.py --out runs/curves --figure docs/figures/critic_loss_vs_quality.png
+"""
+
+import argparse
+import json
+import os
+
+import keras
+import numpy as np
+
+import keras_wgan
+from keras_wgan import architectures, callbacks, datasets, presets
+
+METHODS = ("wgan-gp", "wgan-clip", "dcgan")
+LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "DCGAN"}
+
+
+def train(method, config):
+    """Trains one method; returns its evaluation records (one per `config.every` steps)."""
+    keras.utils.set_random_seed(config.seed)
+    generator, critic = architectures.build("mlp", (8, 8, 1), latent_dim=config.latent_dim,
+                                            width=config.width)
+    gan = keras_wgan.WGAN(generator, critic, seed=config.seed, **presets.get(method)["model"])
+    gan.compile(*presets.optimizers(method))
+    data, _ = datasets.load("digits", config.batch_size, gan.n_critic, seed=config.seed)
+    evaluation = callbacks.Evaluation("digits", every_n_steps=config.every,
+                                      num_samples=config.num_samples, seed=config.seed)
+    # One epoch per evaluation, so each record's losses average exactly its own window.
+    gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
+            callbacks=[evaluation], verbose=config.verbose)
+    return evaluation.records
+
+
+def plot(path, results):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(results), figsize=(4.2 * len(results), 6), sharex=True)
+    for col, (method, records) in enumerate(results.items()):
+        steps = [r["step"] for r in records]
+        loss_axis, score_axis = axes[0][col], axes[1][col]
+        if method == "dcgan":
+            loss_axis.plot(steps, [r["critic_loss"] for r in records], color="tab:red")
+            loss_axis.set_ylabel("discriminator loss")
+        else:
+            loss_axis.plot(steps, [-r["critic_loss"] for r in records], color="tab:blue")
+            loss_axis.set_ylabel("negative critic loss")
+        loss_axis.set_title(LABELS[method])
+        score_axis.plot(steps, [r["digits_score"] for r in records], color="tab:green")
+        score_axis.set_ylabel("digits score (of 10)")
+        score_axis.set_ylim(1, 10)
+        score_axis.set_xlabel("generator step")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="runs/curves", help="folder of the recorded numbers")
+    parser.add_argument("--figure", default=None, help="default: OUT/critic_loss_vs_quality.png")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--every", type=int, default=200)
+    parser.add_argument("--num-samples", type=int, default=2000)
+    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--latent-dim", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=2)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    config = parse_args(argv)
+    if config.steps < config.every or config.every < 1:
+        raise SystemExit("--steps must be at least --every, and --every at least 1")
+    results = {method: train(method, config) for method in config.methods}
+    os.makedirs(config.out, exist_ok=True)
+    with open(os.path.join(config.out, "critic_loss_vs_quality.json"), "w") as f:
+        json.dump({"config": vars(config), "records": results}, f, indent=1)
+    figure = config.figure or os.path.join(config.out, "critic_loss_vs_quality.png")
+    plot(figure, results)
+    for method, records in results.items():
+        losses = np.array([r["critic_loss"] for r in records])
+        scores = np.array([r["digits_score"] for r in records])
+        corr = float(np.corrcoef(-losses, scores)[0, 1]) if len(records) > 2 else float("nan")
+        print(f"{method}: digits score {scores[0]:.2f} -> {scores[-1]:.2f}; correlation of "
+              f"the negative critic loss with the score over training: {corr:+.2f}")
+    print(f"Wrote {figure}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Sample quality by dataset: the one place that knows which score fits which data.
+
+- toy points ("8gaussians", "25gaussians"): the share of samples within 3 standard
+  deviations of a mode and the number of modes covered (`datasets.mode_coverage`);
+- "digits": the offline Inception-Score analogue and Frechet distance of a digit
+  classifier trained on the real digits (`keras_wgan.digits_score`);
+- other image datasets: Inception Score, FID and KID with the Inception network of the
+  published numbers against cached reference statistics (`keras_wgan.inception`).
+"""
+
+import numpy as np
+
+from keras_wgan import datasets
+
+
+def evaluate_samples(samples, dataset, network=None, reference_examples=50_000, splits=10,
+                     **image_kwargs):
+    """Scores generated samples of `dataset`.
+
+    Args:
+        samples: generated points [N, 2] or images [N, H, W, C] in [-1, 1].
+        dataset: the dataset name the model was trained on.
+        network: the Inception network (see `keras_wgan.inception.load_network`).
+        reference_examples: real images behind the reference statistics.
+        splits: splits of the Inception Score (10, the paper's protocol).
+        **image_kwargs: passed on to the reference statistics (`image_size`, `data_dir`).
+
+    Returns:
+        A dict of Python floats, keyed by metric name (see the module docstring):
+        `high_quality`, `modes_covered` (toy); `digits_score`, `digits_frechet`
+        (digits); `inception_score`, `inception_score_std`, `fid`, `kid`, `kid_std` (images).
+        Empty for "swissroll", which has no agreed score.
+    """
+    datasets.check_name(dataset)
+    samples = np.asarray(samples)
+    if datasets.is_toy(dataset):
+        if dataset == "swissroll":
+            return {}
+        cover = datasets.mode_coverage(samples, dataset, n_std=3)
+        return {"high_quality": float(cover["high_quality"]),
+                "modes_covered": float(cover["modes_covered"])}
+    if dataset == "digits":
+        from keras_wgan.digits_score import digits_score
+
+        if samples.shape[1:3] != (8, 8):
+            import tensorflow as tf
+
+            samples = tf.clip_by_value(
+                tf.image.resize(samples, (8, 8), method="area"), -1, 1).numpy()
+        if samples.shape[-1] == 3:
+            samples = samples.mean(axis=-1, keepdims=True)
+        score = digits_score(samples, splits=splits)
+        return {"digits_score": float(score["inception_score"]),
+                "digits_score_std": float(score["inception_score_std"]),
+                "digits_frechet": float(score["frechet_distance"])}
+    from keras_wgan import inception
+
+    reference = inception.reference_statistics(dataset, reference_examples, network=network,
+                                               **image_kwargs)
+    scores = inception.image_scores(samples, reference, splits=splits, network=network)
+    return {k: float(v) for k, v in scores.items()}
