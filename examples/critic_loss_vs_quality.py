@@ -38,7 +38,7 @@ def train(method, config):
                                       num_samples=config.num_samples, seed=config.seed)
     # One epoch per evaluation, so each record's losses average exactly its own window.
     gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
-            callbacks=[evaluation], verbose=config.verbose)
+            callbacks=[evaluation], verbose=config.verbose, shuffle=False)
     return evaluation.records
 
 
@@ -96,11 +96,13 @@ def main(argv=None):
     figure = config.figure or os.path.join(config.out, "critic_loss_vs_quality.png")
     plot(figure, results)
     for method, records in results.items():
-        losses = np.array([r["critic_loss"] for r in records])
+        # The plotted quantity: the negative critic loss, or DCGAN's discriminator loss.
+        sign, name = (1, "discriminator loss") if method == "dcgan" else (-1, "negative critic loss")
+        curve = np.array([sign * r["critic_loss"] for r in records])
         scores = np.array([r["digits_score"] for r in records])
-        corr = float(np.corrcoef(-losses, scores)[0, 1]) if len(records) > 2 else float("nan")
+        corr = float(np.corrcoef(curve, scores)[0, 1]) if len(records) > 2 else float("nan")
         print(f"{method}: digits score {scores[0]:.2f} -> {scores[-1]:.2f}; correlation of "
-              f"the negative critic loss with the score over training: {corr:+.2f}")
+              f"the {name} with the score over training: {corr:+.2f}")
     print(f"Wrote {figure}")
     return results
 

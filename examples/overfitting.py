@@ -64,7 +64,7 @@ def run(config):
 
     estimates = Estimates(batches(train_images), batches(validation_images), config.every)
     gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
-            callbacks=[estimates], verbose=config.verbose)
+            callbacks=[estimates], verbose=config.verbose, shuffle=False)
     return estimates.records
 
 

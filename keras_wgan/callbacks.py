@@ -125,7 +125,7 @@ class StopAtStep(keras.callbacks.Callback):
         self.steps = int(steps)
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.g_optimizer.iterations.numpy()) >= self.steps:
+        if _generator_step(self.model) >= self.steps:
             self.model.stop_training = True
 
 
@@ -140,7 +140,7 @@ class NonFiniteLoss(keras.callbacks.Callback):
         for name, value in (logs or {}).items():
             value = float(value)
             if not math.isfinite(value):
-                step = int(self.model.g_optimizer.iterations.numpy())
+                step = _generator_step(self.model)
                 self.model.stop_training = True
                 raise FloatingPointError(
                     f"Training diverged: {name}={value} at generator step {step}. The last "
@@ -149,7 +149,7 @@ class NonFiniteLoss(keras.callbacks.Callback):
 
 
 def _generator_step(model):
-    return int(model.g_optimizer.iterations.numpy())
+    return model.generator_step()
 
 
 class _EveryNSteps(keras.callbacks.Callback):

@@ -269,7 +269,7 @@ def _report_points(args, gan):
     plotting.plot_points(
         figure, real, fake,
         critic=lambda p: gan.critic_outputs(p, training=False)[0],
-        title=f"{args.loss} on {args.dataset}, {int(gan.g_optimizer.iterations.numpy())} steps",
+        title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps",
     )
     print(f"Wrote {figure}")
     if args.dataset != "swissroll":

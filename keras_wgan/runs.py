@@ -35,7 +35,7 @@ def resume_or_create(out, make_model):
     path = os.path.join(out, CHECKPOINT)
     if os.path.exists(path):
         gan = load_checkpoint(path)
-        done = int(gan.g_optimizer.iterations.numpy())
+        done = gan.generator_step()
         print(f"Resuming from {path} at generator step {done}.")
         return gan, done
     return make_model(), 0
@@ -62,7 +62,7 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
     Returns:
         The path of the exported version folder.
     """
-    done = int(gan.g_optimizer.iterations.numpy())
+    done = gan.generator_step()
     spe = min(steps_per_epoch, steps)
     log_dir = os.path.join(out, "logs")
     checkpoint = callbacks_lib.AtomicCheckpoint(os.path.join(out, CHECKPOINT))

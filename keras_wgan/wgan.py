@@ -245,6 +245,12 @@ class WGAN(Trainer, keras.Model):
         # Build the optimiser state now: loading weights into an unbuilt optimiser drops it.
         self.d_optimizer.build(self.critic.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+        if hasattr(self, "_attach_optimizers"):  # the JAX trainer carries both in its state
+            self._attach_optimizers()
+
+    def generator_step(self):
+        """The number of generator updates made so far (the run's step counter)."""
+        return int(ops.convert_to_numpy(self.g_optimizer.iterations))
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
@@ -378,6 +384,8 @@ class WGAN(Trainer, keras.Model):
         Returns:
             A NumPy array with the generator's output for each z.
         """
+        if hasattr(self, "jax_state_sync"):  # in a JAX `fit`, the variables are lent out
+            self.jax_state_sync()
         rng = np.random.default_rng(seed)
         if isinstance(n_or_z, (int, np.integer)) and not isinstance(n_or_z, bool):
             n = _check_int("n", n_or_z, 1)

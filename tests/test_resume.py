@@ -123,7 +123,7 @@ def _train_command(out, steps):
 
 
 def test_training_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
-    steps = 600
+    steps = 300
     env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
     killed = tmp_path / "killed"
     process = subprocess.Popen(_train_command(killed, steps), env=env,

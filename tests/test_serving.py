@@ -122,6 +122,8 @@ def test_saved_model_cli_show_and_run(exported, tmp_path):
         assert text in shown
     assert ("inputs['labels']" in shown) == bool(gan.num_classes)
     assert ("outputs['images_uint8']" in shown) == (len(gan.sample_shape) == 4)
+    if len(gan.sample_shape) == 2:
+        return  # `run` is the same for points; checked on images, where it takes longer to set up
 
     labels = "" if not gan.num_classes else ";labels=[2,0,1]"
     _saved_model_cli("run", "--dir", path, "--tag_set", "serve", "--signature_def", SEED_SIGNATURE,

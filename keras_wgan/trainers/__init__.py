@@ -8,7 +8,7 @@ holds only the step.
 import keras
 
 BACKEND = keras.backend.backend()
-SUPPORTED_BACKENDS = ("tensorflow",)
+SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
 
 def check_backend():
@@ -17,12 +17,14 @@ def check_backend():
         raise RuntimeError(
             f"keras_wgan trains on the backends {list(SUPPORTED_BACKENDS)}, but Keras is "
             f"running on {BACKEND!r}. Set the environment variable KERAS_BACKEND=tensorflow "
-            "before importing keras."
+            "or jax before importing keras."
         )
 
 
 if BACKEND == "tensorflow":
     from keras_wgan.trainers.tensorflow import TensorFlowTrainer as Trainer
+elif BACKEND == "jax":
+    from keras_wgan.trainers.jax import JAXTrainer as Trainer
 else:
 
     class Trainer:

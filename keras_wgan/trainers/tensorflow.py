@@ -58,13 +58,14 @@ class TensorFlowTrainer:
     `generate_batch` and `critic_outputs`.
     """
 
-    def critic_update(self, real, fake=None, labels=None):
+    def critic_update(self, real, fake=None, labels=None, alpha=None):
         """One critic update on a real batch (Algorithm 1, lines 2-9).
 
         Args:
             real: a batch of real data.
             fake: generated data of the same shape; by default drawn from the generator.
             labels: the real batch's class labels (conditional models only).
+            alpha: the interpolation weights of x-hat, [batch]; by default U[0, 1].
 
         Returns:
             A dict of float32 scalars: critic_loss, wasserstein_estimate and, under a
@@ -83,7 +84,8 @@ class TensorFlowTrainer:
             loss = spec.critic_loss(real_scores, fake_scores)
             logs = {"wasserstein_estimate": _mean(real_scores) - _mean(fake_scores)}
             if spec.penalty:
-                alpha = keras.random.uniform((batch_size,), seed=self.seed_generator)
+                if alpha is None:
+                    alpha = keras.random.uniform((batch_size,), seed=self.seed_generator)
                 penalty, norm = gradient_penalty(
                     lambda x, training: self.critic_outputs(x, training)[0],
                     real, fake, alpha, one_sided=spec.penalty == "one-sided",
@@ -103,16 +105,26 @@ class TensorFlowTrainer:
         logs["critic_loss"] = loss
         return logs
 
-    def generator_update(self, batch_size):
+    def generator_update(self, batch_size, z=None, labels=None):
         """One generator update (Algorithm 1, lines 10-12).
+
+        Args:
+            batch_size: the number of samples.
+            z: their latent vectors; by default drawn from N(0, I).
+            labels: their classes (conditional models); by default drawn uniformly.
 
         Returns:
             A dict with generator_loss and, for a conditional model, generator_class_loss.
         """
         gen_vars = self.generator.trainable_variables
-        labels = self.sample_labels(batch_size) if self.num_classes else None
+        if self.num_classes and labels is None:
+            labels = self.sample_labels(batch_size)
         with tf.GradientTape() as tape:
-            fake = self.generate_batch(batch_size, labels=labels, training=True)
+            if z is None:
+                fake = self.generate_batch(batch_size, labels=labels, training=True)
+            else:
+                inputs = [z, labels] if self.num_classes else z
+                fake = self.generator(inputs, training=True)
             fake_scores, fake_logits = self.critic_outputs(fake, training=True)
             loss = self.loss_spec.generator_loss(fake_scores)
             logs = {}

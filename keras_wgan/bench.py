@@ -1,0 +1,125 @@
+"""Generator iterations per second of WGAN-GP training through `fit`, on synthetic data.
+
+    python -m keras_wgan.bench --arch cifar10-resnet --width 32 --batch-size 16 --n-critic 5 --steps 20
+
+The workload is the paper's CIFAR-10 set-up at the given width and batch size: every
+generator iteration makes `n_critic` critic updates with the gradient penalty, each on its
+own batch of real 32x32x3 images, then one generator update with a batch of the same size,
+with Adam(2e-4, beta_1=0, beta_2=0.9) on both, as `../bench/torch_reference.py`-style
+PyTorch peers do. The real images are one fixed random array repeated, so no input pipeline
+is measured. The step is compiled and run `--warmup` iterations before `--steps` timed ones.
+The output ends with a line `gen_iters_per_s=<number>`.
+
+`--backend` picks the Keras backend (it must be set before Keras is imported, so the
+benchmark reruns itself in a subprocess when it differs from the active one).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m keras_wgan.bench",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="cifar10-resnet")
+    parser.add_argument("--width", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--n-critic", type=int, default=5)
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=20, help="timed generator iterations")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed iterations after compiling")
+    parser.add_argument("--backend", default=None, help="tensorflow or jax (default: active)")
+    parser.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
+                        help="XLA on TensorFlow ('auto': Keras's choice, XLA only on a GPU)")
+    parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument("--dtype-policy", default="float32",
+                        help="float32, mixed_bfloat16 or mixed_float16")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    for name in ("width", "batch_size", "n_critic", "image_size", "steps", "steps_per_execution"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be >= 0")
+    return args
+
+
+class _Timer:
+    """Times the batch ends of `fit` after the warm-up iterations."""
+
+    def __init__(self, warmup):
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.start = None
+                self.start_step = None
+
+            def on_train_batch_end(self, batch, logs=None):
+                step = self.model.generator_step()
+                if self.start is None and step >= warmup:
+                    self.start, self.start_step = time.perf_counter(), step
+                self.end, self.end_step = time.perf_counter(), step
+
+        self.callback = Timer()
+
+
+def run(args):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import keras_wgan
+    from keras_wgan import architectures
+
+    keras.config.set_dtype_policy(args.dtype_policy)
+    keras.utils.set_random_seed(args.seed)
+    shape = (args.image_size, args.image_size, 3)
+    generator, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width)
+    gan = keras_wgan.WGAN(generator, critic, n_critic=args.n_critic, seed=args.seed)
+    jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+    gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
+                keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
+                jit_compile=jit, steps_per_execution=args.steps_per_execution)
+    real = np.random.default_rng(args.seed).uniform(
+        -1, 1, (args.batch_size * args.n_critic,) + shape).astype("float32")
+    data = tf.data.Dataset.from_tensors(real).repeat()
+    timer = _Timer(args.warmup).callback
+    total = args.warmup + args.steps
+    # Rounded up to whole executions; the timer counts the iterations actually made.
+    total = -(-total // args.steps_per_execution) * args.steps_per_execution
+    compile_start = time.perf_counter()
+    gan.fit(data, epochs=1, steps_per_epoch=total, callbacks=[timer], verbose=0, shuffle=False)
+    timed = timer.end_step - timer.start_step
+    if timed < 1:
+        raise SystemExit("Too few steps to time: raise --steps.")
+    seconds = timer.end - timer.start
+    rate = timed / seconds
+    print(f"keras {keras.__version__} backend={keras.backend.backend()} arch={args.arch} "
+          f"width={args.width} batch={args.batch_size} n_critic={args.n_critic} "
+          f"jit_compile={args.jit_compile} steps_per_execution={args.steps_per_execution} "
+          f"dtype_policy={args.dtype_policy}: {timed} timed iterations in {seconds:.2f} s "
+          f"({1000 * seconds / timed:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
+          f"generated; first call and warm-up {timer.start - compile_start:.1f} s)")
+    print(f"gen_iters_per_s={rate:.3f}")
+    return rate
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import keras
+
+    if args.backend and args.backend != keras.backend.backend():
+        env = dict(os.environ, KERAS_BACKEND=args.backend)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        return subprocess.call([sys.executable, "-m", "keras_wgan.bench", *argv], env=env)
+    run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

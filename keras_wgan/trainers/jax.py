@@ -1,0 +1,360 @@
+"""The WGAN training step on the JAX backend: pure functions of the variables' values.
+
+Keras's JAX trainer passes the model's state (trainable, non-trainable, optimizer and metric
+variable values) through a jitted `train_step(state, data)`. The WGAN has two optimisers,
+which Keras does not know about: `OptimizerPair` shows them to Keras as one
+`model.optimizer` whose variables are the critic's then the generator's, so that Keras's
+own machinery (state gathering, donation, sharding under `keras.distribution`, syncing back
+after each epoch) carries both.
+
+The gradient penalty takes `jax.grad` of the critic's summed scores with respect to x-hat,
+inside the function `jax.grad` differentiates for the critic's parameters: the double
+gradient of equation 3.
+"""
+
+import jax
+import jax.numpy as jnp
+import keras
+from keras.src.backend.common.stateless_scope import StatelessScope
+
+from keras_wgan import losses as losses_lib
+
+
+class OptimizerPair:
+    """The critic's and the generator's optimisers, seen by Keras as one.
+
+    Keras's JAX trainer reads `model.optimizer.variables` to build, donate and sync the
+    optimiser state; this lists both optimisers' variables, critic first.
+    """
+
+    built = True
+
+    def __init__(self, d_optimizer, g_optimizer):
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+
+    @property
+    def variables(self):
+        return list(self.d_optimizer.variables) + list(self.g_optimizer.variables)
+
+    @property
+    def iterations(self):
+        return self.g_optimizer.iterations
+
+    @property
+    def learning_rate(self):
+        return self.g_optimizer.learning_rate
+
+    def build(self, variables):  # both are built by WGAN.compile
+        pass
+
+
+def _positions(variables, subset):
+    """Indices of `subset`'s variables within `variables` (by identity)."""
+    index = {id(v): i for i, v in enumerate(variables)}
+    return [index[id(v)] for v in subset]
+
+
+def _take(values, positions):
+    return [values[i] for i in positions]
+
+
+def _put(values, positions, new):
+    values = list(values)
+    for i, value in zip(positions, new):
+        values[i] = value
+    return values
+
+
+def _f32_mean(x):
+    return jnp.mean(jnp.asarray(x, jnp.float32))
+
+
+class JAXTrainer:
+    """Mixin holding `train_step` and `test_step` for `keras_wgan.WGAN` on JAX.
+
+    Random draws (z, alpha, labels) use the model's `SeedGenerator` through a
+    `StatelessScope`, so its state advances inside the jitted step exactly as on
+    TensorFlow, and is saved with the model.
+    """
+
+    # --- set-up ------------------------------------------------------------------------
+
+    def _attach_optimizers(self):
+        self.optimizer = OptimizerPair(self.d_optimizer, self.g_optimizer)
+        self._jax_layout = None
+
+    def _layout(self):
+        """Where the generator's and critic's variables sit in the model's state lists."""
+        if self._jax_layout is None:
+            trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
+            num_d = len(self.d_optimizer.variables)
+            self._jax_layout = {
+                "g": _positions(trainable, self.generator.trainable_variables),
+                "c": _positions(trainable, self.critic.trainable_variables),
+                "g_nt": _positions(non_trainable, self.generator.non_trainable_variables),
+                "c_nt": _positions(non_trainable, self.critic.non_trainable_variables),
+                "seed": _positions(non_trainable, [self.seed_generator.state])[0],
+                "d_opt": slice(0, num_d),
+                "g_opt": slice(num_d, None),
+                "g_iterations": num_d + _positions(self.g_optimizer.variables,
+                                                   [self.g_optimizer.iterations])[0],
+            }
+        return self._jax_layout
+
+    def generator_step(self):
+        """The generator's update count, also in the middle of a JAX `fit` epoch (when
+        Keras has lent the variables' values to the jitted step)."""
+        state = getattr(self, "_jax_state", None)
+        if state and not self._jax_state_synced and state.get("optimizer_variables"):
+            return int(state["optimizer_variables"][self._layout()["g_iterations"]])
+        return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations))
+
+    # --- pure pieces -------------------------------------------------------------------
+
+    def _draw(self, seed_state, fn):
+        """Runs `fn()` (random draws from `self.seed_generator`) on the given seed state;
+        returns (its result, the advanced seed state)."""
+        with StatelessScope(state_mapping=[(self.seed_generator.state, seed_state)]) as scope:
+            out = fn()
+            new_state = scope.get_current_value(self.seed_generator.state)
+        return out, seed_state if new_state is None else new_state
+
+    def _critic(self, c_tv, c_nt, x, training):
+        outputs, c_nt = self.critic.stateless_call(c_tv, c_nt, x, training=training)
+        if isinstance(outputs, (list, tuple)):
+            scores, logits = outputs
+        else:
+            scores, logits = outputs, None
+        return scores, logits, c_nt
+
+    def _generator(self, g_tv, g_nt, z, labels, training):
+        inputs = [z, labels] if self.num_classes else z
+        return self.generator.stateless_call(g_tv, g_nt, inputs, training=training)
+
+    def _penalty(self, c_tv, c_nt, real, fake, alpha):
+        """(penalty, mean norm) of equation 3, differentiable in `c_tv`."""
+        x_hat = losses_lib.interpolate(real, fake, alpha)
+
+        def summed_scores(x):
+            # The sum gives each example its own gradient (no batch norm in the critic).
+            scores, _, _ = self._critic(c_tv, c_nt, x, training=True)
+            return jnp.sum(jnp.asarray(scores, jnp.float32))
+
+        norms = losses_lib.gradient_norm(jax.grad(summed_scores)(x_hat))
+        one_sided = self.loss_spec.penalty == "one-sided"
+        return losses_lib.gradient_penalty_from_norms(norms, one_sided), jnp.mean(norms)
+
+    def critic_loss_fn(self, c_tv, c_nt, real, fake, alpha, labels):
+        """The critic's loss (Algorithm 1, line 7) and its logs; pure in `c_tv`."""
+        spec = self.loss_spec
+        real_scores, real_logits, c_nt = self._critic(c_tv, c_nt, real, training=True)
+        fake_scores, _, c_nt = self._critic(c_tv, c_nt, fake, training=True)
+        loss = spec.critic_loss(real_scores, fake_scores)
+        logs = {"wasserstein_estimate": _f32_mean(real_scores) - _f32_mean(fake_scores)}
+        if spec.penalty:
+            penalty, norm = self._penalty(c_tv, c_nt, real, fake, alpha)
+            loss = loss + self.gp_weight * penalty
+            logs.update(gradient_penalty=penalty, grad_norm=norm)
+        if self.num_classes:
+            class_loss = losses_lib.classification_loss(labels, real_logits)
+            loss = loss + self.ac_weight_critic * class_loss
+            logs["critic_class_loss"] = class_loss
+        logs["critic_loss"] = loss
+        return loss, (logs, c_nt)
+
+    def generator_loss_fn(self, g_tv, g_nt, c_tv, c_nt, z, labels):
+        """The generator's loss (Algorithm 1, line 11) and its logs; pure in `g_tv`."""
+        fake, g_nt = self._generator(g_tv, g_nt, z, labels, training=True)
+        scores, logits, c_nt = self._critic(c_tv, c_nt, fake, training=True)
+        loss = self.loss_spec.generator_loss(scores)
+        logs = {}
+        if self.num_classes:
+            class_loss = losses_lib.classification_loss(labels, logits)
+            loss = loss + self.ac_weight_generator * class_loss
+            logs["generator_class_loss"] = class_loss
+        logs["generator_loss"] = loss
+        return loss, (logs, g_nt, c_nt)
+
+    # --- eager updates (the same public API as the TensorFlow trainer) ------------------
+
+    def _values(self, variables):
+        return [v.value for v in variables]
+
+    def critic_update(self, real, fake=None, labels=None, alpha=None):
+        """One critic update on a real batch, outside `fit` (Algorithm 1, lines 2-9).
+
+        Arguments and returned logs as for the TensorFlow trainer's `critic_update`.
+        """
+        real = jnp.asarray(real)
+        batch_size = real.shape[0]
+        seed = self.seed_generator.state.value
+        g_nt = self._values(self.generator.non_trainable_variables)
+        if fake is None:
+            def draw():
+                z = self.sample_latent(batch_size)
+                return z, (self.sample_labels(batch_size) if self.num_classes else None)
+
+            (z, fake_labels), seed = self._draw(seed, draw)
+            fake, g_nt = self._generator(self._values(self.generator.trainable_variables),
+                                         g_nt, z, fake_labels, training=True)
+        if alpha is None:
+            alpha, seed = self._draw(
+                seed, lambda: keras.random.uniform((batch_size,), seed=self.seed_generator))
+        c_tv = self._values(self.critic.trainable_variables)
+        grads, (logs, c_nt) = jax.grad(self.critic_loss_fn, has_aux=True)(
+            c_tv, self._values(self.critic.non_trainable_variables), real,
+            jax.lax.stop_gradient(jnp.asarray(fake)), jnp.asarray(alpha), labels)
+        c_tv, opt = self.d_optimizer.stateless_apply(
+            self._values(self.d_optimizer.variables), grads, c_tv)
+        if self.loss_spec.clip_weights:
+            c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
+        self._assign(self.critic.trainable_variables, c_tv)
+        self._assign(self.critic.non_trainable_variables, c_nt)
+        self._assign(self.generator.non_trainable_variables, g_nt)
+        self._assign(self.d_optimizer.variables, opt)
+        self.seed_generator.state.assign(seed)
+        return logs
+
+    def generator_update(self, batch_size, z=None, labels=None):
+        """One generator update, outside `fit` (Algorithm 1, lines 10-12)."""
+        seed = self.seed_generator.state.value
+        if self.num_classes and labels is None:
+            labels, seed = self._draw(seed, lambda: self.sample_labels(batch_size))
+        if z is None:
+            z, seed = self._draw(seed, lambda: self.sample_latent(batch_size))
+        g_tv = self._values(self.generator.trainable_variables)
+        grads, (logs, g_nt, c_nt) = jax.grad(self.generator_loss_fn, has_aux=True)(
+            g_tv, self._values(self.generator.non_trainable_variables),
+            self._values(self.critic.trainable_variables),
+            self._values(self.critic.non_trainable_variables), jnp.asarray(z), labels)
+        g_tv, opt = self.g_optimizer.stateless_apply(
+            self._values(self.g_optimizer.variables), grads, g_tv)
+        self._assign(self.generator.trainable_variables, g_tv)
+        self._assign(self.generator.non_trainable_variables, g_nt)
+        self._assign(self.critic.non_trainable_variables, c_nt)
+        self._assign(self.g_optimizer.variables, opt)
+        self.seed_generator.state.assign(seed)
+        return logs
+
+    @staticmethod
+    def _assign(variables, values):
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+
+    # --- the step ----------------------------------------------------------------------
+
+    def _split(self, tensor):
+        size = tensor.shape[0]
+        if size % self.n_critic:
+            raise ValueError(
+                f"Each batch holds the real data of all n_critic={self.n_critic} critic "
+                f"updates, so its size must be a multiple of n_critic; received a batch of "
+                f"{size}. Batch the dataset with `batch_size * n_critic` examples "
+                "(`keras_wgan.datasets.critic_batches` does this)."
+            )
+        return jnp.split(tensor, self.n_critic, axis=0)
+
+    def train_step(self, state, data):
+        trainable, non_trainable, opt_vars, metric_vars = state
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.num_classes and labels is None:
+            raise ValueError(
+                f"This WGAN is conditional (num_classes={self.num_classes}): the dataset "
+                "must yield (images, labels) pairs."
+            )
+        self.check_real(real)
+        at = self._layout()
+        g_tv, c_tv = _take(trainable, at["g"]), _take(trainable, at["c"])
+        g_nt, c_nt = _take(non_trainable, at["g_nt"]), _take(non_trainable, at["c_nt"])
+        seed = non_trainable[at["seed"]]
+        d_opt, g_opt = list(opt_vars[at["d_opt"]]), list(opt_vars[at["g_opt"]])
+        spec = self.loss_spec
+        critic_grad = jax.grad(self.critic_loss_fn, has_aux=True)
+
+        critic_logs = []
+        reals = self._split(real)
+        label_batches = self._split(labels) if self.num_classes else [None] * self.n_critic
+        for real_batch, label_batch in zip(reals, label_batches):
+            batch_size = real_batch.shape[0]
+
+            def draw(batch_size=batch_size):
+                z = self.sample_latent(batch_size)
+                fake_labels = self.sample_labels(batch_size) if self.num_classes else None
+                alpha = keras.random.uniform((batch_size,), seed=self.seed_generator)
+                return z, fake_labels, alpha
+
+            (z, fake_labels, alpha), seed = self._draw(seed, draw)
+            fake, g_nt = self._generator(g_tv, g_nt, z, fake_labels, training=True)
+            fake = jax.lax.stop_gradient(fake)
+            grads, (logs, c_nt) = critic_grad(c_tv, c_nt, real_batch, fake, alpha, label_batch)
+            c_tv, d_opt = self.d_optimizer.stateless_apply(d_opt, grads, c_tv)
+            if spec.clip_weights:
+                c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
+            critic_logs.append(logs)
+
+        g_batch = self.generator_batch_size or reals[0].shape[0]
+
+        def draw_generator_inputs():
+            z = self.sample_latent(g_batch)
+            return z, (self.sample_labels(g_batch) if self.num_classes else None)
+
+        (z, fake_labels), seed = self._draw(seed, draw_generator_inputs)
+        grads, (g_logs, g_nt, c_nt) = jax.grad(self.generator_loss_fn, has_aux=True)(
+            g_tv, g_nt, c_tv, c_nt, z, fake_labels)
+        g_tv, g_opt = self.g_optimizer.stateless_apply(g_opt, grads, g_tv)
+
+        values = {name: sum(log[name] for log in critic_logs) / len(critic_logs)
+                  for name in critic_logs[0]}
+        values.update(g_logs)
+        logs, metric_vars = self._update_tracked(metric_vars, values)
+        trainable = _put(_put(trainable, at["g"], g_tv), at["c"], c_tv)
+        non_trainable = _put(_put(non_trainable, at["g_nt"], g_nt), at["c_nt"], c_nt)
+        non_trainable[at["seed"]] = seed
+        return logs, (trainable, non_trainable, d_opt + g_opt, metric_vars)
+
+    def _update_tracked(self, metric_vars, values):
+        """Updates the `tracked` Mean metrics statelessly; returns (logs, new variables)."""
+        new_vars, logs, start = [], {}, 0
+        for name, metric in self.tracked.items():
+            count = len(metric.variables)
+            own = metric_vars[start:start + count]
+            start += count
+            if name in values:
+                own = metric.stateless_update_state(own, values[name])
+            new_vars.extend(own)
+            logs[name] = metric.stateless_result(own)
+        return logs, new_vars
+
+    def test_step(self, state, data):
+        """The Wasserstein estimate E[D(x)] - E[D(G(z))] on held-out real data (section 5.3)."""
+        trainable, non_trainable, metric_vars = state
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self.check_real(real)
+        at = self._layout()
+        g_tv, c_tv = _take(trainable, at["g"]), _take(trainable, at["c"])
+        g_nt, c_nt = _take(non_trainable, at["g_nt"]), _take(non_trainable, at["c_nt"])
+        batch_size = real.shape[0]
+
+        def draw():
+            z = self.sample_latent(batch_size)
+            return z, (self.sample_labels(batch_size) if self.num_classes else None)
+
+        (z, labels), seed = self._draw(non_trainable[at["seed"]], draw)
+        fake, _ = self._generator(g_tv, g_nt, z, labels, training=False)
+        real_scores, _, _ = self._critic(c_tv, c_nt, real, training=False)
+        fake_scores, _, _ = self._critic(c_tv, c_nt, fake, training=False)
+        estimate = _f32_mean(real_scores) - _f32_mean(fake_scores)
+        metric = self.tracked["wasserstein_estimate"]
+        logs, new_vars, start = {}, [], 0
+        for name, m in self.tracked.items():
+            count = len(m.variables)
+            own = metric_vars[start:start + count]
+            start += count
+            if m is metric:
+                own = m.stateless_update_state(own, estimate)
+                logs[name] = m.stateless_result(own)
+            new_vars.extend(own)
+        non_trainable = list(non_trainable)
+        non_trainable[at["seed"]] = seed
+        return logs, (trainable, non_trainable, new_vars)

@@ -1,0 +1,88 @@
+"""The JAX trainer against the TensorFlow one: same penalty, losses and updates.
+
+Keras fixes its backend at import, so each trainer runs in its own process on the same
+weights and inputs, written to a file.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax")
+
+# Runs under KERAS_BACKEND=tensorflow or jax: one critic update with given fake data and
+# alpha, one generator update with given z, then a short `fit`, from the same weights.
+SCRIPT = r"""
+import json, sys
+import numpy as np
+import keras
+import keras_wgan
+from keras_wgan import models
+
+inputs, out, loss = sys.argv[1], sys.argv[2], sys.argv[3]
+given = dict(np.load(inputs))
+gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), seed=3,
+                      loss=loss, n_critic=2)
+gan.compile()
+gan.set_weights([given[f"w{i}"] for i in range(len(gan.get_weights()))])
+logs = {k: float(v) for k, v in gan.critic_update(given["real"], fake=given["fake"],
+                                                  alpha=given["alpha"]).items()}
+logs.update({k: float(v) for k, v in gan.generator_update(8, z=given["z"]).items()})
+after_updates = gan.get_weights()
+history = gan.fit(given["data"], batch_size=16, epochs=1, verbose=0, shuffle=False)
+result = {"logs": logs, "history": {k: v[-1] for k, v in history.history.items()},
+          "step": gan.generator_step(), "backend": keras.backend.backend()}
+np.savez(out + ".npz", *after_updates, *gan.get_weights())
+json.dump(result, open(out + ".json", "w"))
+"""
+
+
+def run(backend, inputs, out, loss):
+    env = dict(os.environ, KERAS_BACKEND=backend,
+               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, "-c", SCRIPT, inputs, out, loss], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out + ".json") as f:
+        meta = json.load(f)
+    weights = np.load(out + ".npz")
+    return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "wgan-clip"])
+def test_jax_and_tensorflow_trainers_agree(tmp_path, loss):
+    import keras
+
+    from keras_wgan import models
+
+    keras.utils.set_random_seed(5)
+    generator, critic = models.toy_generator(2, width=8), models.toy_critic(width=8)
+    weights = generator.get_weights() + critic.get_weights()
+    rng = np.random.default_rng(0)
+    given = {f"w{i}": w for i, w in enumerate(weights)}
+    given.update(real=rng.standard_normal((8, 2)).astype("float32"),
+                 fake=rng.standard_normal((8, 2)).astype("float32"),
+                 alpha=rng.uniform(size=8).astype("float32"),
+                 z=rng.standard_normal((8, 2)).astype("float32"),
+                 data=rng.standard_normal((64, 2)).astype("float32"))
+    inputs = str(tmp_path / "inputs.npz")
+    np.savez(inputs, **given)
+    tf_meta, tf_weights = run("tensorflow", inputs, str(tmp_path / "tf"), loss)
+    jax_meta, jax_weights = run("jax", inputs, str(tmp_path / "jax"), loss)
+    assert (tf_meta["backend"], jax_meta["backend"]) == ("tensorflow", "jax")
+    assert set(tf_meta["logs"]) == set(jax_meta["logs"])
+    if loss == "wgan-gp":
+        assert {"gradient_penalty", "grad_norm"} <= set(tf_meta["logs"])
+    for name, value in tf_meta["logs"].items():
+        assert jax_meta["logs"][name] == pytest.approx(value, rel=1e-5, abs=1e-6), name
+    half = len(tf_weights) // 2
+    for a, b in zip(tf_weights[:half], jax_weights[:half]):  # after the two updates
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # A `fit` epoch runs on both and counts the same steps (the noise streams differ).
+    assert tf_meta["step"] == jax_meta["step"] == 1 + 64 // 16
+    assert set(tf_meta["history"]) == set(jax_meta["history"])
+    assert all(np.isfinite(v) for v in jax_meta["history"].values())
