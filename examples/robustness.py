@@ -12,6 +12,7 @@ out of 10, from `keras_wgan.digits_score`). The paper ran this on LSUN bedrooms 
 """
 
 import argparse
+import json
 import os
 
 import keras
@@ -106,6 +107,11 @@ def main(argv=None):
     cells = {(a, m): run_cell(config, a, m) for a in config.archs for m in config.methods}
     path = os.path.join(config.out, "robustness.png")
     combined_figure(path, cells, config.grid_size)
+    scores = {f"{a}/{m}": score for (a, m), (_, score) in cells.items()}
+    with open(os.path.join(config.out, "robustness.json"), "w") as f:
+        json.dump({"config": vars(config), "scores": scores}, f, indent=1)
+    for name, score in scores.items():
+        print(f"{name}: {'-' if score is None else f'{score:.2f}'}")
     print(f"Wrote {path}")
     return cells
 

@@ -341,13 +341,11 @@ class WGAN(Trainer, keras.Model):
 
     def sample_latent(self, batch_size):
         """Draws z ~ N(0, I) of shape [batch_size, latent_dim] from the model's seed."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        return self.draw("normal", (batch_size, self.latent_dim))
 
     def sample_labels(self, batch_size):
         """Draws class labels uniformly from 0..num_classes-1 (conditional models)."""
-        return keras.random.randint(
-            (batch_size,), 0, self.num_classes, seed=self.seed_generator, dtype="int32"
-        )
+        return self.draw("randint", (batch_size,), maxval=self.num_classes)
 
     def generate_batch(self, batch_size, labels=None, training=False):
         """G(z) for fresh z (and, if conditional, the given or fresh labels)."""

@@ -7,6 +7,8 @@ holds only the step.
 
 import keras
 
+from keras_wgan.trainers.common import Draws
+
 BACKEND = keras.backend.backend()
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
@@ -27,7 +29,7 @@ elif BACKEND == "jax":
     from keras_wgan.trainers.jax import JAXTrainer as Trainer
 else:
 
-    class Trainer:
+    class Trainer(Draws):
         """Placeholder on backends without a trainer: building and sampling work,
         training raises a clear error."""
 

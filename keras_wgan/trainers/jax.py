@@ -18,6 +18,7 @@ import keras
 from keras.src.backend.common.stateless_scope import StatelessScope
 
 from keras_wgan import losses as losses_lib
+from keras_wgan.trainers.common import Draws
 
 
 class OptimizerPair:
@@ -70,7 +71,7 @@ def _f32_mean(x):
     return jnp.mean(jnp.asarray(x, jnp.float32))
 
 
-class JAXTrainer:
+class JAXTrainer(Draws):
     """Mixin holding `train_step` and `test_step` for `keras_wgan.WGAN` on JAX.
 
     Random draws (z, alpha, labels) use the model's `SeedGenerator` through a
@@ -200,7 +201,7 @@ class JAXTrainer:
                                          g_nt, z, fake_labels, training=True)
         if alpha is None:
             alpha, seed = self._draw(
-                seed, lambda: keras.random.uniform((batch_size,), seed=self.seed_generator))
+                seed, lambda: self.draw("uniform", (batch_size,)))
         c_tv = self._values(self.critic.trainable_variables)
         grads, (logs, c_nt) = jax.grad(self.critic_loss_fn, has_aux=True)(
             c_tv, self._values(self.critic.non_trainable_variables), real,
@@ -281,7 +282,7 @@ class JAXTrainer:
             def draw(batch_size=batch_size):
                 z = self.sample_latent(batch_size)
                 fake_labels = self.sample_labels(batch_size) if self.num_classes else None
-                alpha = keras.random.uniform((batch_size,), seed=self.seed_generator)
+                alpha = self.draw("uniform", (batch_size,))
                 return z, fake_labels, alpha
 
             (z, fake_labels, alpha), seed = self._draw(seed, draw)

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_wgan import losses as losses_lib
+from keras_wgan.trainers.common import Draws
 
 
 def gradient_penalty(critic, real, fake, alpha, one_sided=False, training=True):
@@ -51,12 +52,56 @@ def _mean(x):
     return tf.reduce_mean(tf.cast(x, tf.float32))
 
 
-class TensorFlowTrainer:
+def _replica_context():
+    """The replica context of a `tf.distribute` strategy with several replicas, or None."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return None
+    return ctx
+
+
+def _loss_scale():
+    """1 / replicas: gradients are summed across replicas, and each replica's loss is a
+    mean over its own part of the global batch."""
+    ctx = _replica_context()
+    return 1.0 if ctx is None else 1.0 / ctx.num_replicas_in_sync
+
+
+def _for_reduction(logs):
+    """Logs as Keras can reduce them across replicas.
+
+    Under MultiWorkerMirroredStrategy Keras averages each log over axis 0 of the replicas'
+    values, which fails on scalars: give them that axis.
+    """
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
+
+
+class TensorFlowTrainer(Draws):
     """Mixin holding `train_step` and `test_step` for `keras_wgan.WGAN` on TensorFlow.
 
     It uses the backend-neutral pieces of `WGAN`: `sample_latent`, `sample_labels`,
     `generate_batch` and `critic_outputs`.
+
+    Under `tf.distribute.MirroredStrategy` or `MultiWorkerMirroredStrategy` each replica
+    computes its losses (the penalty too) on its own examples, scales them by
+    1 / replicas so that the summed gradients are those of the global batch, and draws its
+    own noise (the model's seed, folded with the replica's id).
     """
+
+    def draw(self, kind, shape, maxval=None):
+        ctx = _replica_context()
+        if ctx is None:
+            return super().draw(kind, shape, maxval)
+        # The seed generator gives every replica the same seed: fold in the replica id.
+        seed = tf.random.experimental.stateless_fold_in(
+            tf.cast(self.seed_generator.next(), tf.int64), ctx.replica_id_in_sync_group)
+        if kind == "normal":
+            return tf.random.stateless_normal(shape, seed)
+        if kind == "uniform":
+            return tf.random.stateless_uniform(shape, seed)
+        return tf.random.stateless_uniform(shape, seed, minval=0, maxval=maxval, dtype=tf.int32)
 
     def critic_update(self, real, fake=None, labels=None, alpha=None):
         """One critic update on a real batch (Algorithm 1, lines 2-9).
@@ -85,7 +130,7 @@ class TensorFlowTrainer:
             logs = {"wasserstein_estimate": _mean(real_scores) - _mean(fake_scores)}
             if spec.penalty:
                 if alpha is None:
-                    alpha = keras.random.uniform((batch_size,), seed=self.seed_generator)
+                    alpha = self.draw("uniform", (batch_size,))
                 penalty, norm = gradient_penalty(
                     lambda x, training: self.critic_outputs(x, training)[0],
                     real, fake, alpha, one_sided=spec.penalty == "one-sided",
@@ -97,13 +142,31 @@ class TensorFlowTrainer:
                 class_loss = losses_lib.classification_loss(labels, real_logits)
                 loss = loss + self.ac_weight_critic * class_loss
                 logs["critic_class_loss"] = class_loss
-        grads = tape.gradient(loss, critic_vars)
+            scaled = loss * _loss_scale()
+        grads = tape.gradient(scaled, critic_vars)
         self.d_optimizer.apply(grads, critic_vars)
         if spec.clip_weights:
-            for v in critic_vars:
-                v.assign(tf.clip_by_value(v, -self.clip_value, self.clip_value))
+            self._clip(critic_vars)
         logs["critic_loss"] = loss
         return logs
+
+    def _clip(self, variables):
+        """Clips the critic's weights to [-c, c] (WGAN with weight clipping)."""
+        ctx = _replica_context()
+        if ctx is None:
+            for v in variables:
+                v.assign(tf.clip_by_value(v, -self.clip_value, self.clip_value))
+            return
+
+        def clip_mirrored(strategy):
+            # The updated weights are the same on every replica: clip them once, everywhere.
+            for v in variables:
+                strategy.extended.update(
+                    v.value,  # the tf.distribute variable behind the Keras one
+                    lambda var: var.assign(
+                        tf.clip_by_value(var, -self.clip_value, self.clip_value)))
+
+        ctx.merge_call(clip_mirrored)
 
     def generator_update(self, batch_size, z=None, labels=None):
         """One generator update (Algorithm 1, lines 10-12).
@@ -132,7 +195,8 @@ class TensorFlowTrainer:
                 class_loss = losses_lib.classification_loss(labels, fake_logits)
                 loss = loss + self.ac_weight_generator * class_loss
                 logs["generator_class_loss"] = class_loss
-        grads = tape.gradient(loss, gen_vars)
+            scaled = loss * _loss_scale()
+        grads = tape.gradient(scaled, gen_vars)
         self.g_optimizer.apply(grads, gen_vars)
         logs["generator_loss"] = loss
         return logs
@@ -159,7 +223,7 @@ class TensorFlowTrainer:
             )
         for name, value in g_logs.items():
             self.tracked[name].update_state(value)
-        return {name: m.result() for name, m in self.tracked.items()}
+        return _for_reduction({name: m.result() for name, m in self.tracked.items()})
 
     def test_step(self, data):
         """Reports the Wasserstein estimate E[D(x)] - E[D(G(z))] on held-out real data.
@@ -174,4 +238,4 @@ class TensorFlowTrainer:
         fake_scores, _ = self.critic_outputs(fake, training=False)
         metric = self.tracked["wasserstein_estimate"]
         metric.update_state(_mean(real_scores) - _mean(fake_scores))
-        return {"wasserstein_estimate": metric.result()}
+        return _for_reduction({"wasserstein_estimate": metric.result()})
