@@ -86,3 +86,38 @@ def test_jax_and_tensorflow_trainers_agree(tmp_path, loss):
     assert tf_meta["step"] == jax_meta["step"] == 1 + 64 // 16
     assert set(tf_meta["history"]) == set(jax_meta["history"])
     assert all(np.isfinite(v) for v in jax_meta["history"].values())
+
+
+DATA_PARALLEL = r"""
+import json, sys
+import numpy as np
+import jax
+import keras
+import keras_wgan
+from keras_wgan import models
+
+assert len(jax.devices()) == 2
+keras.distribution.set_distribution(keras.distribution.DataParallel())
+keras.utils.set_random_seed(0)
+gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), n_critic=2, seed=3)
+gan.compile()
+data = np.random.default_rng(0).standard_normal((256, 2)).astype("float32")
+history = gan.fit(data, batch_size=32, epochs=2, verbose=0, shuffle=False)
+kernel = gan.critic.trainable_variables[0].value
+json.dump({"step": gan.generator_step(), "devices": len(kernel.sharding.device_set),
+           "losses": [float(v) for v in history.history["critic_loss"]]}, open(sys.argv[1], "w"))
+"""
+
+
+def test_jax_trainer_under_keras_data_parallel(tmp_path):
+    env = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = str(tmp_path / "out.json")
+    result = subprocess.run([sys.executable, "-c", DATA_PARALLEL, out], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out) as f:
+        meta = json.load(f)
+    assert meta["step"] == 2 * 256 // 32
+    assert meta["devices"] == 2  # the weights are replicated on both devices
+    assert all(np.isfinite(meta["losses"]))
