@@ -240,6 +240,14 @@ class WGAN(Trainer, keras.Model):
         default_d, default_g = presets.optimizers(self.loss_name)
         self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else default_d
         self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else default_g
+        if self._float16():
+            # float16 gradients underflow without loss scaling; Keras's compile wraps only
+            # `model.optimizer`, so each GAN optimiser is wrapped here.
+            self.d_optimizer, self.g_optimizer = (
+                opt if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(opt)
+                for opt in (self.d_optimizer, self.g_optimizer)
+            )
         # optimizer=None: else Keras creates an unused RMSprop as `model.optimizer`.
         super().compile(optimizer=None, **kwargs)
         # Build the optimiser state now: loading weights into an unbuilt optimiser drops it.
@@ -247,6 +255,10 @@ class WGAN(Trainer, keras.Model):
         self.g_optimizer.build(self.generator.trainable_variables)
         if hasattr(self, "_attach_optimizers"):  # the JAX trainer carries both in its state
             self._attach_optimizers()
+
+    def _float16(self):
+        return any(getattr(network.dtype_policy, "compute_dtype", None) == "float16"
+                   for network in (self.generator, self.critic))
 
     def generator_step(self):
         """The number of generator updates made so far (the run's step counter)."""

@@ -82,6 +82,12 @@ class JAXTrainer(Draws):
     # --- set-up ------------------------------------------------------------------------
 
     def _attach_optimizers(self):
+        for opt in (self.d_optimizer, self.g_optimizer):
+            if isinstance(opt, keras.optimizers.LossScaleOptimizer):
+                raise ValueError(
+                    "The JAX trainer does not scale losses: train in float32 or with the "
+                    "mixed_bfloat16 policy on JAX (mixed_float16 needs the TensorFlow backend)."
+                )
         self.optimizer = OptimizerPair(self.d_optimizer, self.g_optimizer)
         self._jax_layout = None
 

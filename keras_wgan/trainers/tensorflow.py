@@ -142,7 +142,9 @@ class TensorFlowTrainer(Draws):
                 class_loss = losses_lib.classification_loss(labels, real_logits)
                 loss = loss + self.ac_weight_critic * class_loss
                 logs["critic_class_loss"] = class_loss
-            scaled = loss * _loss_scale()
+            # Per replica, then the LossScaleOptimizer's scale under mixed_float16 (its
+            # `apply` unscales and skips non-finite steps); identity otherwise.
+            scaled = self.d_optimizer.scale_loss(loss * _loss_scale())
         grads = tape.gradient(scaled, critic_vars)
         self.d_optimizer.apply(grads, critic_vars)
         if spec.clip_weights:
@@ -195,7 +197,7 @@ class TensorFlowTrainer(Draws):
                 class_loss = losses_lib.classification_loss(labels, fake_logits)
                 loss = loss + self.ac_weight_generator * class_loss
                 logs["generator_class_loss"] = class_loss
-            scaled = loss * _loss_scale()
+            scaled = self.g_optimizer.scale_loss(loss * _loss_scale())
         grads = tape.gradient(scaled, gen_vars)
         self.g_optimizer.apply(grads, gen_vars)
         logs["generator_loss"] = loss
