@@ -37,6 +37,9 @@ def parse_args(argv=None):
     parser.add_argument("--steps-per-execution", type=int, default=1)
     parser.add_argument("--dtype-policy", default="float32",
                         help="float32, mixed_bfloat16 or mixed_float16")
+    parser.add_argument("--separate-critic-calls", action="store_true",
+                        help="call the critic on real and fake data separately (the lever "
+                             "WGAN.joint_critic_call turns off)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     for name in ("width", "batch_size", "n_critic", "image_size", "steps", "steps_per_execution"):
@@ -81,6 +84,8 @@ def run(args):
     shape = (args.image_size, args.image_size, 3)
     generator, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width)
     gan = keras_wgan.WGAN(generator, critic, n_critic=args.n_critic, seed=args.seed)
+    if args.separate_critic_calls:
+        gan.joint_critic_call = False
     jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
                 keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
@@ -102,7 +107,7 @@ def run(args):
     print(f"keras {keras.__version__} backend={keras.backend.backend()} arch={args.arch} "
           f"width={args.width} batch={args.batch_size} n_critic={args.n_critic} "
           f"jit_compile={args.jit_compile} steps_per_execution={args.steps_per_execution} "
-          f"dtype_policy={args.dtype_policy}: {timed} timed iterations in {seconds:.2f} s "
+          f"dtype_policy={args.dtype_policy} joint_critic_call={gan.joint_critic_call}: {timed} timed iterations in {seconds:.2f} s "
           f"({1000 * seconds / timed:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
           f"generated; first call and warm-up {timer.start - compile_start:.1f} s)")
     print(f"gen_iters_per_s={rate:.3f}")

@@ -141,6 +141,10 @@ class WGAN(Trainer, keras.Model):
                     "Use LayerNormalization or no normalisation in the critic."
                 )
 
+        # One critic call on real and fake data concatenated, in place of two: exact when
+        # no layer couples the examples of a batch (batch norm would see other statistics).
+        self.joint_critic_call = not _batch_norm_layers(critic)
+
         # === State ===
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._build_networks()

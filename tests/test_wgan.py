@@ -229,3 +229,31 @@ def test_conditional_model_needs_labels_and_a_class_head():
     gan.compile()
     with pytest.raises(ValueError, match="must yield \\(images, labels\\)"):
         gan.train_on_batch(points(4))
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "dcgan"])
+def test_joint_critic_call_gives_the_same_update_as_separate_calls(loss):
+    rng = np.random.default_rng(0)
+    real, fake = points(16), rng.standard_normal((16, 2)).astype("float32")
+    alpha = rng.uniform(size=16).astype("float32")
+    results = []
+    for joint in (True, False):
+        gan = tiny_gan(loss=loss)
+        # SGD: Adam's first step, g / (|g| + eps), would blow round-off in a zero gradient up.
+        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+        assert gan.joint_critic_call  # no batch norm in the critic
+        gan.joint_critic_call = joint
+        logs = gan.critic_update(real, fake=fake, alpha=alpha)
+        results.append((logs, gan.critic.get_weights()))
+    (joint_logs, joint_weights), (separate_logs, separate_weights) = results
+    for name in joint_logs:
+        np.testing.assert_allclose(joint_logs[name], separate_logs[name], rtol=1e-5, atol=1e-6)
+    for a, b in zip(joint_weights, separate_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_batch_norm_critic_keeps_separate_calls():
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4),
+                               keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+    gan = keras_wgan.WGAN(models.toy_generator(width=4), critic, loss="dcgan")
+    assert not gan.joint_critic_call

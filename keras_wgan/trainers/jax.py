@@ -155,8 +155,15 @@ class JAXTrainer(Draws):
     def critic_loss_fn(self, c_tv, c_nt, real, fake, alpha, labels):
         """The critic's loss (Algorithm 1, line 7) and its logs; pure in `c_tv`."""
         spec = self.loss_spec
-        real_scores, real_logits, c_nt = self._critic(c_tv, c_nt, real, training=True)
-        fake_scores, _, c_nt = self._critic(c_tv, c_nt, fake, training=True)
+        if self.joint_critic_call:  # one call on both halves (see WGAN.joint_critic_call)
+            n = real.shape[0]
+            scores, logits, c_nt = self._critic(
+                c_tv, c_nt, jnp.concatenate([real, fake.astype(real.dtype)]), training=True)
+            real_scores, fake_scores = scores[:n], scores[n:]
+            real_logits = None if logits is None else logits[:n]
+        else:
+            real_scores, real_logits, c_nt = self._critic(c_tv, c_nt, real, training=True)
+            fake_scores, _, c_nt = self._critic(c_tv, c_nt, fake, training=True)
         loss = spec.critic_loss(real_scores, fake_scores)
         logs = {"wasserstein_estimate": _f32_mean(real_scores) - _f32_mean(fake_scores)}
         if spec.penalty:

@@ -124,8 +124,7 @@ class TensorFlowTrainer(Draws):
         fake = tf.stop_gradient(fake)
         critic_vars = self.critic.trainable_variables
         with tf.GradientTape() as tape:
-            real_scores, real_logits = self.critic_outputs(real, training=True)
-            fake_scores, _ = self.critic_outputs(fake, training=True)
+            real_scores, real_logits, fake_scores = self._real_and_fake_scores(real, fake)
             loss = spec.critic_loss(real_scores, fake_scores)
             logs = {"wasserstein_estimate": _mean(real_scores) - _mean(fake_scores)}
             if spec.penalty:
@@ -151,6 +150,17 @@ class TensorFlowTrainer(Draws):
             self._clip(critic_vars)
         logs["critic_loss"] = loss
         return logs
+
+    def _real_and_fake_scores(self, real, fake):
+        """(real scores, real class logits or None, fake scores) of the critic."""
+        if not self.joint_critic_call:
+            real_scores, real_logits = self.critic_outputs(real, training=True)
+            fake_scores, _ = self.critic_outputs(fake, training=True)
+            return real_scores, real_logits, fake_scores
+        n = tf.shape(real)[0]
+        scores, logits = self.critic_outputs(
+            tf.concat([real, tf.cast(fake, real.dtype)], axis=0), training=True)
+        return scores[:n], (None if logits is None else logits[:n]), scores[n:]
 
     def _clip(self, variables):
         """Clips the critic's weights to [-c, c] (WGAN with weight clipping)."""
