@@ -88,3 +88,18 @@ def test_serving_block_and_commands_run(digits_export, tmp_path):
         result = subprocess.run(argv, capture_output=True, text=True)
         assert result.returncode == 0, (line, result.stderr[-2000:])
     assert (tmp_path / "served" / "samples.npy").exists()
+
+
+def test_scaling_out_block_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = _block("MirroredStrategy()")
+    shrunk = (
+        code.replace("toy_generator()", "toy_generator(width=8)")
+        .replace("toy_critic()", "toy_critic(width=8)")
+        .replace("batch_size=256", "batch_size=8")
+        .replace("steps_per_epoch=10", "steps_per_epoch=2, verbose=0")
+    )
+    assert shrunk.count("width=8") == 2 and "steps_per_epoch=2" in shrunk
+    scope = {}
+    exec(compile(shrunk, "README.md", "exec"), scope)
+    assert scope["gan"].generator_step() == 2
