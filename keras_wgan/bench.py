@@ -37,6 +37,10 @@ def parse_args(argv=None):
     parser.add_argument("--steps-per-execution", type=int, default=1)
     parser.add_argument("--dtype-policy", default="float32",
                         help="float32, mixed_bfloat16 or mixed_float16")
+    parser.add_argument("--data", choices=["fixed", "digits"], default="fixed",
+                        help="fixed: one random batch repeated (no input pipeline); digits: "
+                             "the keras_wgan.datasets pipeline (shuffle, decode, resize to "
+                             "--image-size, batch, prefetch) on the embedded digits")
     parser.add_argument("--separate-critic-calls", action="store_true",
                         help="call the critic on real and fake data separately (the lever "
                              "WGAN.joint_critic_call turns off)")
@@ -71,10 +75,29 @@ class _Timer:
         self.callback = Timer()
 
 
+def _repeat(batch):
+    """An endless stream of the same batch: tf.data on TensorFlow; on other backends a
+    `keras.utils.PyDataset`, so that the JAX benchmark runs without TensorFlow."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.data.Dataset.from_tensors(batch).repeat()
+
+    class Repeat(keras.utils.PyDataset):
+        def __len__(self):
+            return 10**9
+
+        def __getitem__(self, index):
+            return batch
+
+    return Repeat()
+
+
 def run(args):
     import keras
     import numpy as np
-    import tensorflow as tf
 
     import keras_wgan
     from keras_wgan import architectures
@@ -90,9 +113,15 @@ def run(args):
     gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
                 keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
                 jit_compile=jit, steps_per_execution=args.steps_per_execution)
-    real = np.random.default_rng(args.seed).uniform(
-        -1, 1, (args.batch_size * args.n_critic,) + shape).astype("float32")
-    data = tf.data.Dataset.from_tensors(real).repeat()
+    if args.data == "digits":
+        from keras_wgan import datasets
+
+        data, _ = datasets.load("digits", args.batch_size, args.n_critic, seed=args.seed,
+                                image_size=args.image_size, channels=3)
+    else:
+        real = np.random.default_rng(args.seed).uniform(
+            -1, 1, (args.batch_size * args.n_critic,) + shape).astype("float32")
+        data = _repeat(real)
     timer = _Timer(args.warmup).callback
     total = args.warmup + args.steps
     # Rounded up to whole executions; the timer counts the iterations actually made.
@@ -107,7 +136,7 @@ def run(args):
     print(f"keras {keras.__version__} backend={keras.backend.backend()} arch={args.arch} "
           f"width={args.width} batch={args.batch_size} n_critic={args.n_critic} "
           f"jit_compile={args.jit_compile} steps_per_execution={args.steps_per_execution} "
-          f"dtype_policy={args.dtype_policy} joint_critic_call={gan.joint_critic_call}: {timed} timed iterations in {seconds:.2f} s "
+          f"dtype_policy={args.dtype_policy} data={args.data} joint_critic_call={gan.joint_critic_call}: {timed} timed iterations in {seconds:.2f} s "
           f"({1000 * seconds / timed:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
           f"generated; first call and warm-up {timer.start - compile_start:.1f} s)")
     print(f"gen_iters_per_s={rate:.3f}")

@@ -52,7 +52,9 @@ def load_network(network=None):
             import tensorflow_hub as hub
         except ImportError as e:
             raise RuntimeError(
-                "The Inception metrics need tensorflow-hub: pip install tensorflow-hub."
+                f"The Inception metrics need tensorflow-hub, which failed to import ({e}): "
+                'pip install -e ".[inception]" (tensorflow-hub, and setuptools<81 for its '
+                "pkg_resources)."
             ) from e
         try:
             module = hub.load(handle)

@@ -27,7 +27,8 @@ inputs, out, loss = sys.argv[1], sys.argv[2], sys.argv[3]
 given = dict(np.load(inputs))
 gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), seed=3,
                       loss=loss, n_critic=2)
-gan.compile()
+# SGD: Adam's first step, g / (|g| + eps), would blow round-off in a zero gradient up.
+gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
 gan.set_weights([given[f"w{i}"] for i in range(len(gan.get_weights()))])
 logs = {k: float(v) for k, v in gan.critic_update(given["real"], fake=given["fake"],
                                                   alpha=given["alpha"]).items()}
@@ -53,7 +54,7 @@ def run(backend, inputs, out, loss):
     return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]
 
 
-@pytest.mark.parametrize("loss", ["wgan-gp", "wgan-clip"])
+@pytest.mark.parametrize("loss", ["wgan-gp", pytest.param("wgan-clip", marks=pytest.mark.slow)])
 def test_jax_and_tensorflow_trainers_agree(tmp_path, loss):
     import keras
 
