@@ -154,3 +154,18 @@ def test_training_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
     assert int(resumed.d_optimizer.iterations) == 5 * steps
     assert _max_difference(resumed, reference) == 0.0
     assert os.listdir(killed / "export") == ["1"]
+
+
+def test_a_learning_rate_schedule_resumes_at_its_position(tmp_path):
+    keras.utils.set_random_seed(0)
+    gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), n_critic=1)
+    schedule = keras.optimizers.schedules.PolynomialDecay(1e-3, decay_steps=10, end_learning_rate=0.0)
+    gan.compile(keras.optimizers.Adam(schedule), keras.optimizers.Adam(schedule))
+    gan.fit(datasets.load("8gaussians", 8, 1, seed=0)[0], steps_per_epoch=4, verbose=0)
+    gan.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    for name in ("d_optimizer", "g_optimizer"):
+        opt, again = getattr(gan, name), getattr(loaded, name)
+        assert int(again.iterations) == int(opt.iterations) == 4
+        assert float(again.learning_rate) == pytest.approx(float(opt.learning_rate))
+        assert float(again.learning_rate) == pytest.approx(1e-3 * (1 - 4 / 10))

@@ -201,3 +201,23 @@ def test_client_refuses_inputs_that_do_not_fit_and_prints_a_dry_run(exported, ca
     printed = capsys.readouterr().out
     assert printed.startswith("POST http://localhost:8501/v1/models/m:predict")
     assert json.loads(printed.split("\n", 1)[1])["inputs"]["seed"] == 3
+
+
+def test_the_graph_holds_only_standard_tensorflow_ops(exported):
+    """What tensorflow_model_server can run without Python: every op is a registered core op."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    _, path = exported
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved.ParseFromString(f.read())
+    graph = saved.meta_graphs[0].graph_def
+    functions = {f.signature.name for f in graph.library.function}
+    ops = {node.op for node in graph.node}
+    for function in graph.library.function:
+        ops |= {node.op for node in function.node_def}
+    ops -= functions  # calls of the graph's own functions
+    assert ops and not [op for op in ops if not hasattr(tf.raw_ops, op)], sorted(ops)
+    # generate_from_seed draws z with a stateless op, none with a stateful one.
+    assert any(op.startswith("StatelessRandomNormal") for op in ops), sorted(ops)
+    assert not [op for op in ops if op.startswith("RandomStandardNormal")], sorted(ops)
