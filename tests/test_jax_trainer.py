@@ -122,3 +122,30 @@ def test_jax_trainer_under_keras_data_parallel(tmp_path):
     assert meta["step"] == 2 * 256 // 32
     assert meta["devices"] == 2  # the weights are replicated on both devices
     assert all(np.isfinite(meta["losses"]))
+
+
+WITHOUT_TENSORFLOW = r"""
+import sys
+sys.modules["tensorflow"] = None  # any import of TensorFlow now fails
+import numpy as np
+import keras
+import keras_wgan
+from keras_wgan import bench, models
+
+gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), n_critic=2)
+gan.compile()
+gan.fit(np.zeros((32, 2), "float32"), batch_size=16, epochs=1, verbose=0)
+assert gan.generator_step() == 2
+rate = bench.run(bench.parse_args(["--arch", "mlp", "--image-size", "8", "--width", "8",
+                                    "--batch-size", "2", "--steps", "2", "--warmup", "1"]))
+assert rate > 0
+"""
+
+
+def test_the_jax_trainer_and_benchmark_run_without_tensorflow():
+    env = dict(os.environ, KERAS_BACKEND="jax",
+               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "gen_iters_per_s=" in result.stdout
