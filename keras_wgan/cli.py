@@ -394,10 +394,16 @@ def evaluate(args):
         raise ValueError(f"There is no quality score for {args.dataset!r}.")
     for name, value in scores.items():
         print(f"{name}: {value:.4f}")
+    record = {"model": args.model, "dataset": args.dataset, "num_samples": args.num_samples,
+              "seed": args.seed, **scores}
+    if kwargs:  # the Inception scores: say which weights made them
+        from keras_wgan import inception
+
+        record["inception_network"] = inception.network_source(args.inception)
+        print(f"Inception network: {record['inception_network']}")
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"model": args.model, "dataset": args.dataset,
-                       "num_samples": args.num_samples, "seed": args.seed, **scores}, f, indent=1)
+            json.dump(record, f, indent=1)
 
 
 def export(args):

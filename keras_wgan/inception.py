@@ -31,6 +31,13 @@ def _handle(network):
     return network or os.environ.get("KERAS_WGAN_INCEPTION") or INCEPTION_HANDLE
 
 
+def network_source(network=None):
+    """Where the Inception weights come from: the handle or folder `load_network` uses."""
+    if callable(network):
+        return getattr(network, "__name__", type(network).__name__)
+    return _handle(network)
+
+
 def load_network(network=None):
     """The Inception network: a function from [N, 299, 299, 3] images in [-1, 1] to
     {"logits": [N, 1008], "pool_3": [N, 2048]}.

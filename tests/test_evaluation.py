@@ -151,3 +151,27 @@ def test_evaluate_command_scores_an_export(tmp_path, capsys):
     assert "modes_covered:" in capsys.readouterr().out
     assert cli.main(["evaluate", "--model", toy_path, "--dataset", "swissroll"]) == 1
     assert "no quality score" in capsys.readouterr().err
+
+
+def test_evaluate_command_gives_inception_scores_and_names_the_network(tmp_path, capsys,
+                                                                      monkeypatch):
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    keras.utils.set_random_seed(0)
+    generator, critic = architectures.build("mlp", (16, 16, 3), latent_dim=8, width=8)
+    path = export_generator(keras_wgan.WGAN(generator, critic), str(tmp_path / "export"))
+    monkeypatch.setitem(inception._LOADED, "stand-in-network", FakeInception())
+    out = str(tmp_path / "scores.json")
+    argv = ["evaluate", "--model", path, "--dataset", f"folder:{folder}", "--num-samples", "30",
+            "--inception", "stand-in-network", "--reference-examples", "30", "--out", out]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "fid:" in printed and "Inception network: stand-in-network" in printed
+    with open(out) as f:
+        scores = json.load(f)
+    assert scores["inception_network"] == "stand-in-network" and scores["fid"] >= 0
