@@ -20,6 +20,10 @@ import subprocess
 import sys
 import time
 
+# `python -m keras_wgan.bench` has imported keras_wgan, hence Keras, before this module:
+# another backend needs a fresh process (see `main`).
+import keras
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m keras_wgan.bench",
@@ -54,32 +58,24 @@ def parse_args(argv=None):
     return args
 
 
-class _Timer:
-    """Times the batch ends of `fit` after the warm-up iterations."""
+class Timer(keras.callbacks.Callback):
+    """Times the batch ends of `fit` from the first one at or after `warmup` iterations."""
 
     def __init__(self, warmup):
-        import keras
+        super().__init__()
+        self.warmup = warmup
+        self.start = self.start_step = self.end = self.end_step = None
 
-        class Timer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.start = None
-                self.start_step = None
-
-            def on_train_batch_end(self, batch, logs=None):
-                step = self.model.generator_step()
-                if self.start is None and step >= warmup:
-                    self.start, self.start_step = time.perf_counter(), step
-                self.end, self.end_step = time.perf_counter(), step
-
-        self.callback = Timer()
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.generator_step()
+        if self.start is None and step >= self.warmup:
+            self.start, self.start_step = time.perf_counter(), step
+        self.end, self.end_step = time.perf_counter(), step
 
 
 def _repeat(batch):
     """An endless stream of the same batch: tf.data on TensorFlow; on other backends a
     `keras.utils.PyDataset`, so that the JAX benchmark runs without TensorFlow."""
-    import keras
-
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -96,7 +92,6 @@ def _repeat(batch):
 
 
 def run(args):
-    import keras
     import numpy as np
 
     import keras_wgan
@@ -122,7 +117,7 @@ def run(args):
         real = np.random.default_rng(args.seed).uniform(
             -1, 1, (args.batch_size * args.n_critic,) + shape).astype("float32")
         data = _repeat(real)
-    timer = _Timer(args.warmup).callback
+    timer = Timer(args.warmup)
     total = args.warmup + args.steps
     # Rounded up to whole executions; the timer counts the iterations actually made.
     total = -(-total // args.steps_per_execution) * args.steps_per_execution
@@ -145,8 +140,6 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    import keras
-
     if args.backend and args.backend != keras.backend.backend():
         env = dict(os.environ, KERAS_BACKEND=args.backend)
         argv = list(sys.argv[1:] if argv is None else argv)

@@ -2,10 +2,11 @@
 
 import math
 import os
-import tempfile
 
 import keras
 import numpy as np
+
+from keras_wgan.files import write_atomically
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
@@ -33,30 +34,10 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         return {"filepath": self.filepath}
 
     def save(self):
-        _atomic_write(self.filepath, self.model.save)
+        write_atomically(self.filepath, self.model.save)
 
     def on_epoch_end(self, epoch, logs=None):
         self.save()
-
-
-def _atomic_write(path, write):
-    """Calls `write(tmp)` for a temporary file beside `path`, then renames it over `path`.
-
-    A crash at any point (even SIGKILL) leaves either the old file or the new one, never
-    a half-written one.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = ".weights.h5" if path.endswith(".weights.h5") else os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
@@ -110,7 +91,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             self.model._initial_epoch = step // steps_per_epoch
 
     def _save_model(self):
-        _atomic_write(self._weights_path, lambda tmp: self.model.save_weights(tmp))
+        write_atomically(self._weights_path, lambda tmp: self.model.save_weights(tmp))
 
 
 class StopAtStep(keras.callbacks.Callback):

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from keras_wgan import losses as losses_lib
+from keras_wgan.files import write_atomically
 from keras_wgan.runs import CHECKPOINT
 
 # The CLI's toy defaults: the paper's gan_toy.py set-up (lambda 0.1, n_critic 5, batch 256,
@@ -229,11 +230,11 @@ def _check_run_folder(args, settings):
                 "with its flags to resume it, or pass another --out to start a new run."
             )
         return
-    os.makedirs(args.out, exist_ok=True)
-    tmp = record + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(wanted, f, indent=1)
-    os.replace(tmp, record)
+    def write(path):
+        with open(path, "w") as f:
+            json.dump(wanted, f, indent=1)
+
+    write_atomically(record, write)
 
 
 def train(args):
@@ -296,13 +297,10 @@ def _report_images(args, gan):
     print(f"Wrote {figure}")
     if args.dataset == "digits":
         from keras_wgan.digits_score import digits_score
+        from keras_wgan.evaluation import as_digits
 
-        samples = gan.generate(5000, seed=args.seed + 1)
-        if samples.shape[1:3] != (8, 8):  # trained at another --image-size: score at 8x8
-            import tensorflow as tf
-
-            samples = tf.clip_by_value(tf.image.resize(samples, (8, 8), method="area"), -1, 1).numpy()
-        score = digits_score(samples)
+        # Scored at 8x8 also when trained at another --image-size.
+        score = digits_score(as_digits(gan.generate(5000, seed=args.seed + 1)))
         print(
             f"Digits quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
             f"(+- {score['inception_score_std']:.2f}), Frechet distance "

@@ -9,12 +9,12 @@ package only, not with published Inception-network scores.
 
 import json
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
 from keras_wgan import metrics
+from keras_wgan.files import write_atomically
 
 # Bump when the architecture or training changes, so old caches are not reused.
 _VERSION = 1
@@ -105,20 +105,6 @@ def _predict(model, images):
     return {name: np.asarray(value, dtype=np.float64) for name, value in outputs.items()}
 
 
-def _write_atomically(folder, name, write):
-    """Calls write(tmp_path) on a temporary file in `folder`, then renames it to `name`."""
-    suffix = os.path.splitext(name)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, os.path.join(folder, name))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _save(folder, model, info):
     os.makedirs(folder, exist_ok=True)
 
@@ -127,8 +113,8 @@ def _save(folder, model, info):
             json.dump(info, f, indent=2)
 
     # The info first: a model file present implies its info is too.
-    _write_atomically(folder, _INFO_FILE, write_info)
-    _write_atomically(folder, _MODEL_FILE, model.save)
+    write_atomically(os.path.join(folder, _INFO_FILE), write_info)
+    write_atomically(os.path.join(folder, _MODEL_FILE), model.save)
 
 
 def _load_or_train(cache_dir):

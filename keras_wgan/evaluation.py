@@ -13,6 +13,18 @@ import numpy as np
 from keras_wgan import datasets
 
 
+def as_digits(images):
+    """Images in [-1, 1] as the digits classifier takes them: 8x8 (area resize), gray."""
+    images = np.asarray(images)
+    if images.shape[1:3] != (8, 8):
+        import tensorflow as tf
+
+        images = tf.clip_by_value(tf.image.resize(images, (8, 8), method="area"), -1, 1).numpy()
+    if images.shape[-1] == 3:
+        images = images.mean(axis=-1, keepdims=True)
+    return images
+
+
 def evaluate_samples(samples, dataset, network=None, reference_examples=50_000, splits=10,
                      **image_kwargs):
     """Scores generated samples of `dataset`.
@@ -42,14 +54,7 @@ def evaluate_samples(samples, dataset, network=None, reference_examples=50_000, 
     if dataset == "digits":
         from keras_wgan.digits_score import digits_score
 
-        if samples.shape[1:3] != (8, 8):
-            import tensorflow as tf
-
-            samples = tf.clip_by_value(
-                tf.image.resize(samples, (8, 8), method="area"), -1, 1).numpy()
-        if samples.shape[-1] == 3:
-            samples = samples.mean(axis=-1, keepdims=True)
-        score = digits_score(samples, splits=splits)
+        score = digits_score(as_digits(samples), splits=splits)
         return {"digits_score": float(score["inception_score"]),
                 "digits_score_std": float(score["inception_score_std"]),
                 "digits_frechet": float(score["frechet_distance"])}

@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from keras_wgan import metrics
+from keras_wgan.files import write_atomically
 
 INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
 INCEPTION_SIZE = 299
@@ -173,10 +174,7 @@ def reference_statistics(dataset, num_examples=50_000, network=None, cache_dir=N
     stats = {"mean": mean, "cov": cov, "features": pool[:kid_examples],
              "inception_score": np.float64(score), "inception_score_std": np.float64(std),
              "num_examples": np.int64(len(images))}
-    os.makedirs(folder, exist_ok=True)
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, **stats)
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: np.savez(tmp, **stats))
     return stats
 
 

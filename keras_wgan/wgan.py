@@ -337,6 +337,32 @@ class WGAN(Trainer, keras.Model):
 
     # --- backend-neutral pieces of the training step ----------------------------------
 
+    def unpack_real(self, data):
+        """(real, labels or None) of a dataset element, checked against the model.
+
+        Called while the step is traced, by every trainer.
+        """
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.num_classes and labels is None:
+            raise ValueError(
+                f"This WGAN is conditional (num_classes={self.num_classes}): the dataset "
+                "must yield (images, labels) pairs."
+            )
+        self.check_real(real)
+        return real, labels
+
+    def split_critic_batches(self, tensor):
+        """Splits a batch of n_critic * B examples into n_critic batches of B, in order."""
+        size = tensor.shape[0]
+        if size is not None and size % self.n_critic:
+            raise ValueError(
+                f"Each batch holds the real data of all n_critic={self.n_critic} critic "
+                f"updates, so its size must be a multiple of n_critic; received a batch of "
+                f"{size}. Batch the dataset with `batch_size * n_critic` examples "
+                "(`keras_wgan.datasets.critic_batches` does this)."
+            )
+        return ops.split(tensor, self.n_critic, axis=0)
+
     def check_real(self, real):
         """Raises a clear error when the real data cannot be fed to the critic.
 

@@ -15,18 +15,25 @@ def python_blocks():
         return re.findall(r"```python\n(.*?)```", f.read(), flags=re.S)
 
 
+def run_shrunk(code, *replacements):
+    """Runs a README block with tiny networks and the given (text, replacement) pairs,
+    each of which must apply; returns its namespace."""
+    code = code.replace("toy_generator()", "toy_generator(width=8)").replace(
+        "toy_critic()", "toy_critic(width=8)")
+    assert code.count("width=8") == 2
+    for old, new in replacements:
+        assert old in code, old
+        code = code.replace(old, new)
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    return scope
+
+
 def test_quick_start_runs(tmp_path, monkeypatch):
     """The README's quick start, shrunk (tiny widths, two steps) but otherwise as written."""
     monkeypatch.chdir(tmp_path)
-    code = python_blocks()[0]
-    shrunk = (
-        code.replace("toy_generator()", "toy_generator(width=8)")
-        .replace("toy_critic()", "toy_critic(width=8)")
-        .replace("epochs=10, steps_per_epoch=100", "epochs=1, steps_per_epoch=2, verbose=0")
-    )
-    assert shrunk.count("width=8") == 2 and "steps_per_epoch=2" in shrunk
-    scope = {}
-    exec(compile(shrunk, "README.md", "exec"), scope)
+    scope = run_shrunk(python_blocks()[0], ("epochs=10, steps_per_epoch=100",
+                                            "epochs=1, steps_per_epoch=2, verbose=0"))
     assert scope["samples"].shape == (1000, 2) and np.isfinite(scope["samples"]).all()
     assert (tmp_path / "gan.keras").exists()
 
@@ -38,15 +45,8 @@ def _block(marker):
 
 def test_resuming_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = _block("BackupAndRestore")
-    shrunk = (
-        code.replace("toy_generator()", "toy_generator(width=8)")
-        .replace("toy_critic()", "toy_critic(width=8)")
-        .replace("epochs=10, steps_per_epoch=100", "epochs=2, steps_per_epoch=2, verbose=0")
-    )
-    assert shrunk.count("width=8") == 2 and "steps_per_epoch=2" in shrunk
-    scope = {}
-    exec(compile(shrunk, "README.md", "exec"), scope)
+    scope = run_shrunk(_block("BackupAndRestore"), ("epochs=10, steps_per_epoch=100",
+                                                     "epochs=2, steps_per_epoch=2, verbose=0"))
     assert scope["step"] == 0 and int(scope["gan"].g_optimizer.iterations) == 4
     assert not (tmp_path / "runs" / "python" / "backup").exists()  # deleted after a normal end
 
@@ -92,14 +92,6 @@ def test_serving_block_and_commands_run(digits_export, tmp_path):
 
 def test_scaling_out_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = _block("MirroredStrategy()")
-    shrunk = (
-        code.replace("toy_generator()", "toy_generator(width=8)")
-        .replace("toy_critic()", "toy_critic(width=8)")
-        .replace("batch_size=256", "batch_size=8")
-        .replace("steps_per_epoch=10", "steps_per_epoch=2, verbose=0")
-    )
-    assert shrunk.count("width=8") == 2 and "steps_per_epoch=2" in shrunk
-    scope = {}
-    exec(compile(shrunk, "README.md", "exec"), scope)
+    scope = run_shrunk(_block("MirroredStrategy()"), ("batch_size=256", "batch_size=8"),
+                       ("steps_per_epoch=10", "steps_per_epoch=2, verbose=0"))
     assert scope["gan"].generator_step() == 2

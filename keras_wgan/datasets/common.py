@@ -72,7 +72,7 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
             )
     per_step = batch_size * n_critic
     if not isinstance(dataset, tf.data.Dataset):
-        _check_finite(dataset)
+        check_finite(dataset)
         if shuffle_buffer and seed is not None:
             tensors = tf.nest.map_structure(tf.convert_to_tensor, dataset)
             size = int(tf.nest.flatten(tensors)[0].shape[0])
@@ -86,13 +86,20 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
     return _batch(dataset.repeat(), per_step).skip(int(start_step))
 
 
-def _check_finite(arrays):
+def check_finite(arrays, what="data"):
+    """Raises a ValueError naming the first example that holds NaN or Inf.
+
+    Args:
+        arrays: an array or a structure of arrays (examples along the first axis);
+            integer arrays are skipped.
+        what: how the error names the data.
+    """
     for array in tf.nest.flatten(arrays):
         array = np.asarray(array)
         if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
             bad = np.argwhere(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)).ravel()
             raise ValueError(
-                f"The data holds NaN or Inf values in {len(bad)} example(s) (the first at "
+                f"The {what} holds NaN or Inf values in {len(bad)} example(s) (the first at "
                 f"index {int(bad[0])}); expected finite values."
             )
 

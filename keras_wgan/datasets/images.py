@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from keras_wgan.datasets.common import critic_batches, shuffled_positions
+from keras_wgan.datasets.common import check_finite, critic_batches, shuffled_positions
 
 IMAGE_DATASETS = ("digits", "cifar10", "lsun-bedroom")
 FOLDER_PREFIX = "folder:"
@@ -168,14 +168,6 @@ def _scale(pixels, levels, noise):
     return tf.clip_by_value(scaled, -1.0, 1.0)
 
 
-def _check_finite(array, what):
-    if not np.isfinite(array).all():
-        raise ValueError(
-            f"The {what} contain {int((~np.isfinite(array)).sum())} NaN or Inf values; "
-            "expected finite pixel values."
-        )
-
-
 def _digits_source(split, size, channels):
     from sklearn.datasets import load_digits
 
@@ -186,7 +178,7 @@ def _digits_source(split, size, channels):
         )
     digits = load_digits()
     images = np.asarray(digits.images, dtype="float32")[..., None]
-    _check_finite(images, "digits images")
+    check_finite(images, "digits data")
     labels = np.asarray(digits.target, dtype="int32")
 
     def to_pixels(image):

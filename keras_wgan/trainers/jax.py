@@ -258,26 +258,9 @@ class JAXTrainer(Draws):
 
     # --- the step ----------------------------------------------------------------------
 
-    def _split(self, tensor):
-        size = tensor.shape[0]
-        if size % self.n_critic:
-            raise ValueError(
-                f"Each batch holds the real data of all n_critic={self.n_critic} critic "
-                f"updates, so its size must be a multiple of n_critic; received a batch of "
-                f"{size}. Batch the dataset with `batch_size * n_critic` examples "
-                "(`keras_wgan.datasets.critic_batches` does this)."
-            )
-        return jnp.split(tensor, self.n_critic, axis=0)
-
     def train_step(self, state, data):
         trainable, non_trainable, opt_vars, metric_vars = state
-        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.num_classes and labels is None:
-            raise ValueError(
-                f"This WGAN is conditional (num_classes={self.num_classes}): the dataset "
-                "must yield (images, labels) pairs."
-            )
-        self.check_real(real)
+        real, labels = self.unpack_real(data)
         at = self._layout()
         g_tv, c_tv = _take(trainable, at["g"]), _take(trainable, at["c"])
         g_nt, c_nt = _take(non_trainable, at["g_nt"]), _take(non_trainable, at["c_nt"])
@@ -287,8 +270,9 @@ class JAXTrainer(Draws):
         critic_grad = jax.grad(self.critic_loss_fn, has_aux=True)
 
         critic_logs = []
-        reals = self._split(real)
-        label_batches = self._split(labels) if self.num_classes else [None] * self.n_critic
+        reals = self.split_critic_batches(real)
+        label_batches = (self.split_critic_batches(labels) if self.num_classes
+                         else [None] * self.n_critic)
         for real_batch, label_batch in zip(reals, label_batches):
             batch_size = real_batch.shape[0]
 
@@ -344,7 +328,7 @@ class JAXTrainer(Draws):
         """The Wasserstein estimate E[D(x)] - E[D(G(z))] on held-out real data (section 5.3)."""
         trainable, non_trainable, metric_vars = state
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self.check_real(real)
+        self.check_real(real)  # held-out data may come without labels
         at = self._layout()
         g_tv, c_tv = _take(trainable, at["g"]), _take(trainable, at["c"])
         g_nt, c_nt = _take(non_trainable, at["g_nt"]), _take(non_trainable, at["c_nt"])
@@ -359,16 +343,8 @@ class JAXTrainer(Draws):
         real_scores, _, _ = self._critic(c_tv, c_nt, real, training=False)
         fake_scores, _, _ = self._critic(c_tv, c_nt, fake, training=False)
         estimate = _f32_mean(real_scores) - _f32_mean(fake_scores)
-        metric = self.tracked["wasserstein_estimate"]
-        logs, new_vars, start = {}, [], 0
-        for name, m in self.tracked.items():
-            count = len(m.variables)
-            own = metric_vars[start:start + count]
-            start += count
-            if m is metric:
-                own = m.stateless_update_state(own, estimate)
-                logs[name] = m.stateless_result(own)
-            new_vars.extend(own)
+        logs, new_vars = self._update_tracked(metric_vars, {"wasserstein_estimate": estimate})
+        logs = {"wasserstein_estimate": logs["wasserstein_estimate"]}
         non_trainable = list(non_trainable)
         non_trainable[at["seed"]] = seed
         return logs, (trainable, non_trainable, new_vars)

@@ -35,19 +35,6 @@ def gradient_penalty(critic, real, fake, alpha, one_sided=False, training=True):
     return losses_lib.gradient_penalty_from_norms(norms, one_sided), tf.reduce_mean(norms)
 
 
-def _split(tensor, n_critic):
-    """Splits a batch of n_critic * B examples into n_critic batches of B, in order."""
-    size = tensor.shape[0]
-    if size is not None and size % n_critic:
-        raise ValueError(
-            f"Each batch holds the real data of all n_critic={n_critic} critic updates, so "
-            f"its size must be a multiple of n_critic; received a batch of {size}. Batch "
-            "the dataset with `batch_size * n_critic` examples "
-            "(`keras_wgan.datasets.critic_batches` does this)."
-        )
-    return tf.split(tensor, n_critic, axis=0)
-
-
 def _mean(x):
     return tf.reduce_mean(tf.cast(x, tf.float32))
 
@@ -214,15 +201,10 @@ class TensorFlowTrainer(Draws):
         return logs
 
     def train_step(self, data):
-        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.num_classes and labels is None:
-            raise ValueError(
-                f"This WGAN is conditional (num_classes={self.num_classes}): the dataset "
-                "must yield (images, labels) pairs."
-            )
-        self.check_real(real)
-        real_batches = _split(real, self.n_critic)
-        label_batches = _split(labels, self.n_critic) if self.num_classes else [None] * self.n_critic
+        real, labels = self.unpack_real(data)
+        real_batches = self.split_critic_batches(real)
+        label_batches = (self.split_critic_batches(labels) if self.num_classes
+                         else [None] * self.n_critic)
         critic_logs = []
         # Unrolled: n_critic updates on fresh real batches inside one compiled step.
         for real_batch, label_batch in zip(real_batches, label_batches):
