@@ -46,7 +46,8 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
     """Trains `gan` until it has made `steps` generator steps, then exports it.
 
     Resumes from where the model's step counter stands (see `resume_or_create`); the
-    dataset should be seeded with that count so a resumed run does not replay the data.
+    dataset should start at that step (`datasets.load(..., start_step=done)`), so that a
+    resumed run reads what an uninterrupted one would.
 
     Args:
         gan: a compiled `keras_wgan.WGAN`.

@@ -40,13 +40,14 @@ def test_checkpoint_restores_the_noise_generator_state(tmp_path):
 
 
 def test_shuffled_positions_visit_every_example_once_per_pass_and_start_anywhere():
-    stream = shuffled_positions(10, per_step=4, seed=7, start_step=0)
+    stream = shuffled_positions(10, per_step=4, seed=7, start_step=0).unbatch()
     pairs = [(int(p), int(i)) for p, i in stream.take(40)]
     assert [p for p, _ in pairs] == list(range(40))
     passes = [sorted(i for p, i in pairs if p // 10 == k) for k in range(4)]
     assert all(indices == list(range(10)) for indices in passes)
     assert len({tuple(i for p, i in pairs if p // 10 == k) for k in range(4)}) > 1
-    later = [(int(p), int(i)) for p, i in shuffled_positions(10, 4, seed=7, start_step=3).take(8)]
+    later = [(int(p), int(i))
+             for p, i in shuffled_positions(10, 4, seed=7, start_step=3).unbatch().take(8)]
     assert later == pairs[12:20]
 
 

@@ -19,7 +19,8 @@ def shuffled_positions(num_examples, per_step, seed, start_step=0):
         start_step: the train step to start at.
 
     Returns:
-        An endless `tf.data.Dataset` of (position, index) int64 scalars, one per example.
+        An endless `tf.data.Dataset` of (positions, indices), int64 vectors of `per_step`
+        values, one element per train step (`.unbatch()` for one per example).
     """
     if num_examples < 1:
         raise ValueError("Cannot shuffle an empty dataset.")
@@ -37,7 +38,7 @@ def shuffled_positions(num_examples, per_step, seed, start_step=0):
         return position, index
 
     steps = tf.data.Dataset.range(int(start_step), tf.int64.max)
-    return steps.map(step, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+    return steps.map(step, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None,
@@ -76,10 +77,11 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
         if shuffle_buffer and seed is not None:
             tensors = tf.nest.map_structure(tf.convert_to_tensor, dataset)
             size = int(tf.nest.flatten(tensors)[0].shape[0])
-            dataset = shuffled_positions(size, per_step, seed, start_step).map(
-                lambda _, i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors)
-            )
-            return _batch(dataset, per_step)
+            # A whole step's examples in one gather: no per-example work.
+            return shuffled_positions(size, per_step, seed, start_step).map(
+                lambda _, i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            ).prefetch(tf.data.AUTOTUNE)
         dataset = tf.data.Dataset.from_tensor_slices(dataset)
     if shuffle_buffer:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)

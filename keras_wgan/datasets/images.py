@@ -471,7 +471,8 @@ def training_dataset(
     per_step = batch_size * n_critic
     if tensors is not None and seed is not None:
         tensors = tf.nest.map_structure(tf.convert_to_tensor, tensors)
-        examples = shuffled_positions(buffer, per_step, seed, start_step).map(
+        # Decoded one by one (folders hold paths), so the steps' indices are unbatched.
+        examples = shuffled_positions(buffer, per_step, seed, start_step).unbatch().map(
             lambda p, i: (p, tf.nest.map_structure(lambda t: tf.gather(t, i), tensors))
         )
         dataset = examples.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
