@@ -198,4 +198,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (ValueError, OSError) as e:  # bad inputs, no server (URLError is an OSError)
+        print(f"serving_client: error: {e}", file=sys.stderr)
+        sys.exit(1)

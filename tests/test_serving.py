@@ -221,3 +221,12 @@ def test_the_graph_holds_only_standard_tensorflow_ops(exported):
     # generate_from_seed draws z with a stateless op, none with a stateful one.
     assert any(op.startswith("StatelessRandomNormal") for op in ops), sorted(ops)
     assert not [op for op in ops if op.startswith("RandomStandardNormal")], sorted(ops)
+
+
+def test_client_without_a_server_says_so_in_one_line():
+    script = os.path.join(EXAMPLES, "serving_client.py")
+    result = subprocess.run([sys.executable, script, "--model", "m", "--rest-port", "1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    err = result.stderr.strip()
+    assert err.startswith("serving_client: error:") and "\n" not in err
