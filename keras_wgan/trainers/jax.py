@@ -190,71 +190,83 @@ class JAXTrainer(Draws):
         logs["generator_loss"] = loss
         return loss, (logs, g_nt, c_nt)
 
+    # --- one update of each network, pure in the state ---------------------------------
+
+    def _critic_step(self, st, real, labels, fake=None, alpha=None):
+        """One critic update (Algorithm 1, lines 2-9) on the state `st` (a dict of the
+        generator's and critic's variable values, the critic optimiser's and the seed);
+        returns (logs, new state). Draws fake data (z then labels, as G(z) is drawn on
+        TensorFlow) and alpha from the seed when not given."""
+        st = dict(st)
+        batch_size = real.shape[0]
+        if fake is None:
+            def draw():
+                z = self.sample_latent(batch_size)
+                return z, (self.sample_labels(batch_size) if self.num_classes else None)
+
+            (z, fake_labels), st["seed"] = self._draw(st["seed"], draw)
+            fake, st["g_nt"] = self._generator(st["g_tv"], st["g_nt"], z, fake_labels,
+                                               training=True)
+        if alpha is None and self.loss_spec.penalty:
+            alpha, st["seed"] = self._draw(st["seed"], lambda: self.draw("uniform", (batch_size,)))
+        grads, (logs, st["c_nt"]) = jax.grad(self.critic_loss_fn, has_aux=True)(
+            st["c_tv"], st["c_nt"], real, jax.lax.stop_gradient(fake), alpha, labels)
+        c_tv, st["d_opt"] = self.d_optimizer.stateless_apply(st["d_opt"], grads, st["c_tv"])
+        if self.loss_spec.clip_weights:
+            c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
+        st["c_tv"] = c_tv
+        return logs, st
+
+    def _generator_step(self, st, batch_size, z=None, labels=None):
+        """One generator update (Algorithm 1, lines 10-12) on the state `st`; returns
+        (logs, new state). Draws labels then z from the seed when not given."""
+        st = dict(st)
+        if self.num_classes and labels is None:
+            labels, st["seed"] = self._draw(st["seed"], lambda: self.sample_labels(batch_size))
+        if z is None:
+            z, st["seed"] = self._draw(st["seed"], lambda: self.sample_latent(batch_size))
+        grads, (logs, st["g_nt"], st["c_nt"]) = jax.grad(self.generator_loss_fn, has_aux=True)(
+            st["g_tv"], st["g_nt"], st["c_tv"], st["c_nt"], z, labels)
+        st["g_tv"], st["g_opt"] = self.g_optimizer.stateless_apply(st["g_opt"], grads, st["g_tv"])
+        return logs, st
+
     # --- eager updates (the same public API as the TensorFlow trainer) ------------------
 
-    def _values(self, variables):
-        return [v.value for v in variables]
+    def _owners(self):
+        """The variables behind each entry of the state `_critic_step` works on."""
+        return {
+            "g_tv": self.generator.trainable_variables,
+            "g_nt": self.generator.non_trainable_variables,
+            "c_tv": self.critic.trainable_variables,
+            "c_nt": self.critic.non_trainable_variables,
+            "d_opt": self.d_optimizer.variables,
+            "g_opt": self.g_optimizer.variables,
+        }
+
+    def _eager(self, step, *args, **kwargs):
+        """Runs a pure step on the variables' current values and assigns the results."""
+        st = {key: [v.value for v in variables] for key, variables in self._owners().items()}
+        st["seed"] = self.seed_generator.state.value
+        logs, st = step(st, *args, **kwargs)
+        for key, variables in self._owners().items():
+            for variable, value in zip(variables, st[key]):
+                variable.assign(value)
+        self.seed_generator.state.assign(st["seed"])
+        return logs
 
     def critic_update(self, real, fake=None, labels=None, alpha=None):
         """One critic update on a real batch, outside `fit` (Algorithm 1, lines 2-9).
 
         Arguments and returned logs as for the TensorFlow trainer's `critic_update`.
         """
-        real = jnp.asarray(real)
-        batch_size = real.shape[0]
-        seed = self.seed_generator.state.value
-        g_nt = self._values(self.generator.non_trainable_variables)
-        if fake is None:
-            def draw():
-                z = self.sample_latent(batch_size)
-                return z, (self.sample_labels(batch_size) if self.num_classes else None)
-
-            (z, fake_labels), seed = self._draw(seed, draw)
-            fake, g_nt = self._generator(self._values(self.generator.trainable_variables),
-                                         g_nt, z, fake_labels, training=True)
-        if alpha is None:
-            alpha, seed = self._draw(
-                seed, lambda: self.draw("uniform", (batch_size,)))
-        c_tv = self._values(self.critic.trainable_variables)
-        grads, (logs, c_nt) = jax.grad(self.critic_loss_fn, has_aux=True)(
-            c_tv, self._values(self.critic.non_trainable_variables), real,
-            jax.lax.stop_gradient(jnp.asarray(fake)), jnp.asarray(alpha), labels)
-        c_tv, opt = self.d_optimizer.stateless_apply(
-            self._values(self.d_optimizer.variables), grads, c_tv)
-        if self.loss_spec.clip_weights:
-            c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
-        self._assign(self.critic.trainable_variables, c_tv)
-        self._assign(self.critic.non_trainable_variables, c_nt)
-        self._assign(self.generator.non_trainable_variables, g_nt)
-        self._assign(self.d_optimizer.variables, opt)
-        self.seed_generator.state.assign(seed)
-        return logs
+        return self._eager(self._critic_step, jnp.asarray(real), labels,
+                           fake=None if fake is None else jnp.asarray(fake),
+                           alpha=None if alpha is None else jnp.asarray(alpha))
 
     def generator_update(self, batch_size, z=None, labels=None):
         """One generator update, outside `fit` (Algorithm 1, lines 10-12)."""
-        seed = self.seed_generator.state.value
-        if self.num_classes and labels is None:
-            labels, seed = self._draw(seed, lambda: self.sample_labels(batch_size))
-        if z is None:
-            z, seed = self._draw(seed, lambda: self.sample_latent(batch_size))
-        g_tv = self._values(self.generator.trainable_variables)
-        grads, (logs, g_nt, c_nt) = jax.grad(self.generator_loss_fn, has_aux=True)(
-            g_tv, self._values(self.generator.non_trainable_variables),
-            self._values(self.critic.trainable_variables),
-            self._values(self.critic.non_trainable_variables), jnp.asarray(z), labels)
-        g_tv, opt = self.g_optimizer.stateless_apply(
-            self._values(self.g_optimizer.variables), grads, g_tv)
-        self._assign(self.generator.trainable_variables, g_tv)
-        self._assign(self.generator.non_trainable_variables, g_nt)
-        self._assign(self.critic.non_trainable_variables, c_nt)
-        self._assign(self.g_optimizer.variables, opt)
-        self.seed_generator.state.assign(seed)
-        return logs
-
-    @staticmethod
-    def _assign(variables, values):
-        for variable, value in zip(variables, values):
-            variable.assign(value)
+        return self._eager(self._generator_step, batch_size,
+                           z=None if z is None else jnp.asarray(z), labels=labels)
 
     # --- the step ----------------------------------------------------------------------
 
@@ -262,54 +274,29 @@ class JAXTrainer(Draws):
         trainable, non_trainable, opt_vars, metric_vars = state
         real, labels = self.unpack_real(data)
         at = self._layout()
-        g_tv, c_tv = _take(trainable, at["g"]), _take(trainable, at["c"])
-        g_nt, c_nt = _take(non_trainable, at["g_nt"]), _take(non_trainable, at["c_nt"])
-        seed = non_trainable[at["seed"]]
-        d_opt, g_opt = list(opt_vars[at["d_opt"]]), list(opt_vars[at["g_opt"]])
-        spec = self.loss_spec
-        critic_grad = jax.grad(self.critic_loss_fn, has_aux=True)
-
-        critic_logs = []
+        st = {
+            "g_tv": _take(trainable, at["g"]), "c_tv": _take(trainable, at["c"]),
+            "g_nt": _take(non_trainable, at["g_nt"]), "c_nt": _take(non_trainable, at["c_nt"]),
+            "d_opt": list(opt_vars[at["d_opt"]]), "g_opt": list(opt_vars[at["g_opt"]]),
+            "seed": non_trainable[at["seed"]],
+        }
         reals = self.split_critic_batches(real)
         label_batches = (self.split_critic_batches(labels) if self.num_classes
                          else [None] * self.n_critic)
-        for real_batch, label_batch in zip(reals, label_batches):
-            batch_size = real_batch.shape[0]
-
-            def draw(batch_size=batch_size):
-                z = self.sample_latent(batch_size)
-                fake_labels = self.sample_labels(batch_size) if self.num_classes else None
-                alpha = self.draw("uniform", (batch_size,))
-                return z, fake_labels, alpha
-
-            (z, fake_labels, alpha), seed = self._draw(seed, draw)
-            fake, g_nt = self._generator(g_tv, g_nt, z, fake_labels, training=True)
-            fake = jax.lax.stop_gradient(fake)
-            grads, (logs, c_nt) = critic_grad(c_tv, c_nt, real_batch, fake, alpha, label_batch)
-            c_tv, d_opt = self.d_optimizer.stateless_apply(d_opt, grads, c_tv)
-            if spec.clip_weights:
-                c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
+        critic_logs = []
+        for real_batch, label_batch in zip(reals, label_batches):  # unrolled under jit
+            logs, st = self._critic_step(st, real_batch, label_batch)
             critic_logs.append(logs)
-
-        g_batch = self.generator_batch_size or reals[0].shape[0]
-
-        def draw_generator_inputs():
-            z = self.sample_latent(g_batch)
-            return z, (self.sample_labels(g_batch) if self.num_classes else None)
-
-        (z, fake_labels), seed = self._draw(seed, draw_generator_inputs)
-        grads, (g_logs, g_nt, c_nt) = jax.grad(self.generator_loss_fn, has_aux=True)(
-            g_tv, g_nt, c_tv, c_nt, z, fake_labels)
-        g_tv, g_opt = self.g_optimizer.stateless_apply(g_opt, grads, g_tv)
+        g_logs, st = self._generator_step(st, self.generator_batch_size or reals[0].shape[0])
 
         values = {name: sum(log[name] for log in critic_logs) / len(critic_logs)
                   for name in critic_logs[0]}
         values.update(g_logs)
         logs, metric_vars = self._update_tracked(metric_vars, values)
-        trainable = _put(_put(trainable, at["g"], g_tv), at["c"], c_tv)
-        non_trainable = _put(_put(non_trainable, at["g_nt"], g_nt), at["c_nt"], c_nt)
-        non_trainable[at["seed"]] = seed
-        return logs, (trainable, non_trainable, d_opt + g_opt, metric_vars)
+        trainable = _put(_put(trainable, at["g"], st["g_tv"]), at["c"], st["c_tv"])
+        non_trainable = _put(_put(non_trainable, at["g_nt"], st["g_nt"]), at["c_nt"], st["c_nt"])
+        non_trainable[at["seed"]] = st["seed"]
+        return logs, (trainable, non_trainable, st["d_opt"] + st["g_opt"], metric_vars)
 
     def _update_tracked(self, metric_vars, values):
         """Updates the `tracked` Mean metrics statelessly; returns (logs, new variables)."""
