@@ -319,6 +319,7 @@ class Evaluation(_EveryNSteps):
         self.evaluate_kwargs = evaluate_kwargs
         self.records = []
         self.latest = {}
+        self._writer = None
 
     def evaluate(self):
         """Scores `num_samples` samples of the current generator; returns the scores."""
@@ -335,13 +336,20 @@ class Evaluation(_EveryNSteps):
         if self.log_dir:
             import tensorflow as tf
 
-            writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
-            with writer.as_default(step=step):
+            if self._writer is None:  # one events file for the whole run
+                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
+            with self._writer.as_default(step=step):
                 for name, value in scores.items():
                     tf.summary.scalar(f"eval/{name}", value)
-            writer.close()
+            self._writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         if logs is not None:
             logs.update({f"eval_{name}": value for name, value in self.latest.items()})
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
