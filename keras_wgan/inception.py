@@ -157,9 +157,7 @@ def reference_statistics(dataset, num_examples=50_000, network=None, cache_dir=N
     """
     from keras_wgan import datasets
 
-    name = network if isinstance(network, str) else _handle(None) if network is None else \
-        getattr(network, "__name__", type(network).__name__)
-    key = hashlib.sha1(repr((dataset, num_examples, name, kid_examples,
+    key = hashlib.sha1(repr((dataset, num_examples, network_source(network), kid_examples,
                              sorted(image_kwargs.items()))).encode()).hexdigest()[:12]
     folder = cache_dir or _cache_dir()
     path = os.path.join(folder, f"inception_stats_{dataset.replace(':', '_').replace('/', '_')}_{key}.npz")
