@@ -48,6 +48,9 @@ def parse_args(argv=None):
     parser.add_argument("--separate-critic-calls", action="store_true",
                         help="call the critic on real and fake data separately (the lever "
                              "WGAN.joint_critic_call turns off)")
+    parser.add_argument("--unfused-pooling", action="store_true",
+                        help="build the critic's conv-then-mean-pool as two layers (the "
+                             "lever ConvMeanPool, fused_pooling=True, turns on)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     for name in ("width", "batch_size", "n_critic", "image_size", "steps", "steps_per_execution"):
@@ -100,7 +103,8 @@ def run(args):
     keras.config.set_dtype_policy(args.dtype_policy)
     keras.utils.set_random_seed(args.seed)
     shape = (args.image_size, args.image_size, 3)
-    generator, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width)
+    generator, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
+                                            fused_pooling=not args.unfused_pooling)
     gan = keras_wgan.WGAN(generator, critic, n_critic=args.n_critic, seed=args.seed)
     if args.separate_critic_calls:
         gan.joint_critic_call = False

@@ -7,6 +7,7 @@
 from keras_wgan.architectures.conditional_batch_normalization import (
     ConditionalBatchNormalization,
 )
+from keras_wgan.architectures.conv_mean_pool import ConvMeanPool
 from keras_wgan.architectures.dcgan import (
     dcgan_critic,
     dcgan_generator,
@@ -26,6 +27,7 @@ __all__ = [
     "ARCHITECTURES",
     "CONDITIONAL_ARCHITECTURES",
     "ConditionalBatchNormalization",
+    "ConvMeanPool",
     "DEFAULT_WIDTHS",
     "GatedActivation",
     "build",

@@ -132,7 +132,9 @@ RESNET_DESIGNS = {
 }
 
 
-def build(name, image_shape, latent_dim=128, width=None, num_classes=None):
+def build(
+    name, image_shape, latent_dim=128, width=None, num_classes=None, fused_pooling=True
+):
     """Builds the generator and critic of a named architecture of the paper.
 
     Gulrajani et al. 2017: "cifar10-resnet" (section 5.3, the CIFAR-10 ResNet),
@@ -154,6 +156,9 @@ def build(name, image_shape, latent_dim=128, width=None, num_classes=None):
         num_classes: None (default), or K for a class-conditional generator taking
             `[z, labels]` (conditional batch norm) and a critic returning
             `[score, class_logits]` (AC-GAN); only the ResNets support it.
+        fused_pooling: the ResNet critics' conv-then-mean-pool as one `ConvMeanPool`
+            layer (same function and weights, fewer operations). Default True. Other
+            architectures ignore it.
 
     Returns:
         `(generator, critic)`: functional `keras.Model`s, the generator from
@@ -192,7 +197,9 @@ def build(name, image_shape, latent_dim=128, width=None, num_classes=None):
         generator = resnet_generator(
             image_shape, latent_dim, num_classes=num_classes, **g_args
         )
-        critic = resnet_critic(image_shape, num_classes=num_classes, **d_args)
+        critic = resnet_critic(
+            image_shape, num_classes=num_classes, fused_pooling=fused_pooling, **d_args
+        )
         return generator, critic
 
     if name == "mlp":  # no convolutions: the fast CPU choice for small images

@@ -134,6 +134,7 @@ def resnet_critic(
     norm="none",
     output_scale=1.0,
     num_classes=None,
+    fused_pooling=True,
     name="critic",
 ):
     """The ResNet critic of the paper's CIFAR-10, 64x64 and 101-layer experiments.
@@ -167,6 +168,9 @@ def resnet_critic(
         norm: "none" (default) or "layer" inside the residual blocks.
         output_scale: multiplies the score. Default 1; the 101-layer critic uses 1/5.
         num_classes: None (default) or K, which adds the class-logits output.
+        fused_pooling: with plain blocks, each conv-then-mean-pool is one `ConvMeanPool`
+            layer (the same function and weights, 4/9 of the multiply-adds). Default
+            True; False builds `Conv2D` then `AveragePooling2D`.
         name: the model's name.
 
     Returns:
@@ -208,10 +212,15 @@ def resnet_critic(
         )
     residual = BLOCKS[block]
 
+    # Bottleneck blocks downsample with a strided convolution already.
+    fusion = {"fused_pooling": bool(fused_pooling)} if block == "plain" else {}
+
     # === Functional model ===
     images = keras.Input((size, size, channels), name="images")
     if stem == "optimized":
-        x = optimized_residual_block(images, widths[0], widths[1], f"{name}_stem")
+        x = optimized_residual_block(
+            images, widths[0], widths[1], f"{name}_stem", fused_pooling=fused_pooling
+        )
     else:
         x = keras.layers.Conv2D(
             widths[0], 3 if block == "plain" else 1, padding="same", name=f"{name}_stem",
@@ -220,7 +229,7 @@ def resnet_critic(
     for stage, filters in enumerate(widths):
         res = size // 2**stage
         if stage > 0 and not (stem == "optimized" and stage == 1):
-            x = residual(x, filters, "down", norm, f"{name}_down{res}")
+            x = residual(x, filters, "down", norm, f"{name}_down{res}", **fusion)
         for i in range(extra_blocks[stage]):
             x = residual(x, filters, None, norm, f"{name}_res{res}_{i}")
     if head == "mean_pool":
