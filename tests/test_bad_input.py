@@ -73,14 +73,36 @@ def _poisoned(at_step, per_step=16):
     return tf.data.Dataset.range(10_000).map(step)
 
 
+class _NaNScoreBias(keras.callbacks.Callback):
+    """Sets the critic's score bias to NaN when epoch `epoch` begins.
+
+    The score layer has no activation after it, so every critic score, and with them the
+    critic loss, is NaN from that step on. NaN data would not do: in a compiled step
+    TensorFlow fuses matmul, bias and ReLU, and the fused ReLU maps NaN to 0, so a NaN
+    batch first shows in the loss one step later, through the weights it corrupted.
+    """
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            bias = self.model.critic.layers[-1].bias
+            bias.assign(np.full(bias.shape, np.nan, "float32"))
+
+
 def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     keras.utils.set_random_seed(0)
     gan = keras_wgan.WGAN(models.toy_generator(width=8), models.toy_critic(width=8), n_critic=1)
     gan.compile()
     out = str(tmp_path / "run")
     os.makedirs(os.path.join(out, "export", "1"))
-    with pytest.raises(FloatingPointError, match="at generator step 7") as info:
-        runs.fit_run(gan, _poisoned(at_step=6), steps=20, out=out, steps_per_epoch=3)
+    data = datasets.load("8gaussians", 16, 1, seed=0)[0]
+    with pytest.raises(FloatingPointError, match="critic_loss=nan at generator step 7") as info:
+        # Epoch 2 (0-based) of 3 steps begins with generator step 7.
+        runs.fit_run(gan, data, steps=20, out=out, steps_per_epoch=3,
+                     extra_callbacks=[_NaNScoreBias(epoch=2)])
     assert "last checkpoint is kept" in str(info.value)
     kept = runs.load_checkpoint(out)
     assert int(kept.g_optimizer.iterations) == 6  # the end of the last whole epoch
