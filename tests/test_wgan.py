@@ -177,16 +177,20 @@ def test_eight_gaussians_centres():
     assert np.isclose(std, 0.02 / 1.414)
 
 
-def test_short_8gaussians_run_covers_all_modes():
+def test_short_8gaussians_run_covers_the_modes():
+    # Over seeds 0-5 this run covered 8, 7, 7, 8, 8, 8 of the 8 modes, with 53% to 75% of
+    # the samples within 3 standard deviations of a centre (1,000 steps: 5 to 8 modes). A
+    # short run is chaotic in the seed and in the machine's rounding, so the bounds sit
+    # below the worst seed, and far above what a failed run gives (1-2 modes, under 20%).
     keras.utils.set_random_seed(0)
     gan = keras_wgan.WGAN(models.toy_generator(width=128), models.toy_critic(width=128),
                           gp_weight=0.1, seed=0)
     opt = lambda: keras.optimizers.Adam(3e-4, beta_1=0.5, beta_2=0.9)  # noqa: E731
     gan.compile(opt(), opt())
-    gan.fit(datasets.load("8gaussians", 256, 5, seed=0)[0], epochs=1, steps_per_epoch=1000, verbose=0)
+    gan.fit(datasets.load("8gaussians", 256, 5, seed=0)[0], epochs=1, steps_per_epoch=2000, verbose=0)
     cover = datasets.mode_coverage(gan.generate(2000, seed=1), "8gaussians")
-    assert cover["modes_covered"] == 8, cover
-    assert cover["high_quality"] > 0.3, cover
+    assert cover["modes_covered"] >= 7, cover
+    assert cover["high_quality"] > 0.45, cover
 
 
 def conditional_nets(num_classes=3, latent_dim=4):
