@@ -48,9 +48,11 @@ def parse_args(argv=None):
     parser.add_argument("--separate-critic-calls", action="store_true",
                         help="call the critic on real and fake data separately (the lever "
                              "WGAN.joint_critic_call turns off)")
-    parser.add_argument("--unfused-pooling", action="store_true",
-                        help="build the critic's conv-then-mean-pool as two layers (the "
-                             "lever ConvMeanPool, fused_pooling=True, turns on)")
+    parser.add_argument("--unfused-resampling", nargs="?", const="both", default=None,
+                        choices=["both", "generator", "critic"],
+                        help="build the ResNets' resampling convolutions as two layers each "
+                             "(the lever fused_resampling=True, ConvMeanPool and "
+                             "UpsampleConv, turns on), in both networks or in one")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     for name in ("width", "batch_size", "n_critic", "image_size", "steps", "steps_per_execution"):
@@ -103,8 +105,12 @@ def run(args):
     keras.config.set_dtype_policy(args.dtype_policy)
     keras.utils.set_random_seed(args.seed)
     shape = (args.image_size, args.image_size, 3)
-    generator, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
-                                            fused_pooling=not args.unfused_pooling)
+    unfused = {None: (), "both": ("generator", "critic")}.get(
+        args.unfused_resampling, (args.unfused_resampling,))
+    generator, _ = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
+                                       fused_resampling="generator" not in unfused)
+    _, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
+                                    fused_resampling="critic" not in unfused)
     gan = keras_wgan.WGAN(generator, critic, n_critic=args.n_critic, seed=args.seed)
     if args.separate_critic_calls:
         gan.joint_critic_call = False
@@ -135,7 +141,8 @@ def run(args):
     print(f"keras {keras.__version__} backend={keras.backend.backend()} arch={args.arch} "
           f"width={args.width} batch={args.batch_size} n_critic={args.n_critic} "
           f"jit_compile={args.jit_compile} steps_per_execution={args.steps_per_execution} "
-          f"dtype_policy={args.dtype_policy} data={args.data} joint_critic_call={gan.joint_critic_call}: {timed} timed iterations in {seconds:.2f} s "
+          f"dtype_policy={args.dtype_policy} data={args.data} joint_critic_call={gan.joint_critic_call} "
+          f"unfused_resampling={args.unfused_resampling}: {timed} timed iterations in {seconds:.2f} s "
           f"({1000 * seconds / timed:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
           f"generated; first call and warm-up {timer.start - compile_start:.1f} s)")
     print(f"gen_iters_per_s={rate:.3f}")

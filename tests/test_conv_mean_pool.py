@@ -93,7 +93,7 @@ def test_fused_and_unfused_critics_share_weights_and_scores():
     keras.utils.set_random_seed(0)
     _, fused = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4)
     _, plain = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4,
-                                   fused_pooling=False)
+                                   fused_resampling=False)
     assert len([l for l in fused.layers if isinstance(l, ConvMeanPool)]) == 2
     assert not [l for l in plain.layers if isinstance(l, ConvMeanPool)]
     copy_weights_by_layer_name(fused, plain)
@@ -123,7 +123,7 @@ from keras_wgan import architectures
 shape = (32, 32, 3)
 _, fused = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4)
 _, plain = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4,
-                               fused_pooling=False)
+                               fused_resampling=False)
 weighted = {layer.name: layer for layer in fused.layers if layer.weights}
 for layer in plain.layers:
     if layer.weights:

@@ -22,6 +22,7 @@ from keras_wgan.architectures.registry import (
     build,
 )
 from keras_wgan.architectures.resnet import resnet_critic, resnet_generator
+from keras_wgan.architectures.upsample_conv import UpsampleConv
 
 __all__ = [
     "ARCHITECTURES",
@@ -30,6 +31,7 @@ __all__ = [
     "ConvMeanPool",
     "DEFAULT_WIDTHS",
     "GatedActivation",
+    "UpsampleConv",
     "build",
     "dcgan_critic",
     "dcgan_generator",

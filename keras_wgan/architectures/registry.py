@@ -133,7 +133,7 @@ RESNET_DESIGNS = {
 
 
 def build(
-    name, image_shape, latent_dim=128, width=None, num_classes=None, fused_pooling=True
+    name, image_shape, latent_dim=128, width=None, num_classes=None, fused_resampling=True
 ):
     """Builds the generator and critic of a named architecture of the paper.
 
@@ -156,9 +156,10 @@ def build(
         num_classes: None (default), or K for a class-conditional generator taking
             `[z, labels]` (conditional batch norm) and a critic returning
             `[score, class_logits]` (AC-GAN); only the ResNets support it.
-        fused_pooling: the ResNet critics' conv-then-mean-pool as one `ConvMeanPool`
-            layer (same function and weights, fewer operations). Default True. Other
-            architectures ignore it.
+        fused_resampling: in the ResNets, each conv-then-mean-pool of the critic as one
+            `ConvMeanPool` layer and each upsample-then-conv of the generator as one
+            `UpsampleConv` layer (same functions and weights, fewer operations). Default
+            True. Other architectures ignore it.
 
     Returns:
         `(generator, critic)`: functional `keras.Model`s, the generator from
@@ -195,10 +196,11 @@ def build(
     if name in RESNET_DESIGNS:
         g_args, d_args = RESNET_DESIGNS[name](num_doublings, width)
         generator = resnet_generator(
-            image_shape, latent_dim, num_classes=num_classes, **g_args
+            image_shape, latent_dim, num_classes=num_classes,
+            fused_resampling=fused_resampling, **g_args
         )
         critic = resnet_critic(
-            image_shape, num_classes=num_classes, fused_pooling=fused_pooling, **d_args
+            image_shape, num_classes=num_classes, fused_resampling=fused_resampling, **d_args
         )
         return generator, critic
 

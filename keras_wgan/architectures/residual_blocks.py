@@ -3,14 +3,17 @@
 Resampling follows the paper's code: "up" is nearest-neighbour upsampling (tflib's
 `UpsampleConv` repeats each pixel) and "down" is 2x2 mean pooling (`ConvMeanPool`,
 `MeanPoolConv`); a 1x1 convolution and mean pooling commute, so each shortcut pools first.
-With `fused_pooling=True` (the default) a convolution followed by mean pooling is one
-`ConvMeanPool` layer: the same function and weights at 4/9 of the multiply-adds.
+With `fused_resampling=True` (the default) a convolution followed by mean pooling is one
+`ConvMeanPool` layer and an upsampling followed by a convolution is one `UpsampleConv`
+layer: the same functions and weights at 4/9 of the multiply-adds (1/4 for the 1x1
+shortcut convolutions after an upsampling).
 """
 
 import keras
 
 from keras_wgan.architectures.common import GLOROT_INIT, HE_INIT, initializer, normalize
 from keras_wgan.architectures.conv_mean_pool import ConvMeanPool
+from keras_wgan.architectures.upsample_conv import UpsampleConv
 
 RESAMPLE = ("up", "down", None)
 
@@ -40,8 +43,17 @@ def _conv2_mean_pool(x, filters, name, fused):
     return _mean_pool(_conv(filters, 3, f"{name}_conv2")(x), f"{name}_pool")
 
 
+def _upsample_conv(x, filters, kernel_size, name, upsample_name, fused, init=HE_INIT):
+    """2x nearest upsampling (`upsample_name`) then a conv (`name`), or both as one
+    `UpsampleConv` layer named `name` when `fused`."""
+    if fused:
+        return UpsampleConv(filters, kernel_size, kernel_initializer=initializer(init),
+                            name=name)(x)
+    return _conv(filters, kernel_size, name, init=init)(_upsample(x, upsample_name))
+
+
 def residual_block(
-    x, filters, resample, norm, name, labels=None, num_classes=None, fused_pooling=True
+    x, filters, resample, norm, name, labels=None, num_classes=None, fused_resampling=True
 ):
     """The pre-activation residual block of the paper's ResNets (`ResidualBlock`).
 
@@ -61,8 +73,9 @@ def residual_block(
         name: prefix of the layer names.
         labels: int labels [batch]; with "batch" norm, makes it conditional.
         num_classes: K, needed with `labels`.
-        fused_pooling: with "down", the second convolution and the pooling are one
-            `ConvMeanPool` layer. Default True. The same weights either way.
+        fused_resampling: with "down", the second convolution and the pooling are one
+            `ConvMeanPool` layer; with "up", each upsampling and the convolution after it
+            are one `UpsampleConv` layer. Default True. The same weights either way.
 
     Returns:
         The block's output features.
@@ -70,33 +83,37 @@ def residual_block(
     in_filters = x.shape[-1]
     if resample is None and in_filters == filters:
         shortcut = x
+    elif resample == "up":
+        shortcut = _upsample_conv(
+            x, filters, 1, f"{name}_shortcut_conv", f"{name}_shortcut_upsample",
+            fused_resampling, init=GLOROT_INIT,
+        )
     else:
-        shortcut = x
-        if resample == "up":
-            shortcut = _upsample(shortcut, f"{name}_shortcut_upsample")
-        elif resample == "down":
-            shortcut = _mean_pool(shortcut, f"{name}_shortcut_pool")
+        shortcut = x if resample is None else _mean_pool(x, f"{name}_shortcut_pool")
         shortcut = _conv(filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT)(shortcut)
 
     h = normalize(x, norm, f"{name}_norm1", labels, num_classes)
     h = keras.layers.ReLU(name=f"{name}_relu1")(h)
     if resample == "up":
-        h = _upsample(h, f"{name}_upsample")
-    h = _conv(in_filters if resample == "down" else filters, 3, f"{name}_conv1")(h)
+        h = _upsample_conv(
+            h, filters, 3, f"{name}_conv1", f"{name}_upsample", fused_resampling
+        )
+    else:
+        h = _conv(in_filters if resample == "down" else filters, 3, f"{name}_conv1")(h)
     h = normalize(h, norm, f"{name}_norm2", labels, num_classes)
     h = keras.layers.ReLU(name=f"{name}_relu2")(h)
     if resample == "down":
-        h = _conv2_mean_pool(h, filters, name, fused_pooling)
+        h = _conv2_mean_pool(h, filters, name, fused_resampling)
     else:
         h = _conv(filters, 3, f"{name}_conv2")(h)
     return keras.layers.Add(name=f"{name}_add")([shortcut, h])
 
 
-def optimized_residual_block(x, stem_filters, filters, name, fused_pooling=True):
+def optimized_residual_block(x, stem_filters, filters, name, fused_resampling=True):
     """The critic's first block in the paper's CIFAR-10 ResNet (`OptimizedResBlockDisc1`).
 
     Conv 3x3 to `stem_filters`, ReLU, conv 3x3 to `filters`, 2x2 mean pool (one
-    `ConvMeanPool` with `fused_pooling`, the default); shortcut:
+    `ConvMeanPool` with `fused_resampling`, the default); shortcut:
     mean pool then a 1x1 convolution. No normalisation and no activation before the first
     convolution: the input is the image.
     """
@@ -104,7 +121,7 @@ def optimized_residual_block(x, stem_filters, filters, name, fused_pooling=True)
     shortcut = _conv(filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT)(shortcut)
     h = _conv(stem_filters, 3, f"{name}_conv1")(x)
     h = keras.layers.ReLU(name=f"{name}_relu1")(h)
-    h = _conv2_mean_pool(h, filters, name, fused_pooling)
+    h = _conv2_mean_pool(h, filters, name, fused_resampling)
     return keras.layers.Add(name=f"{name}_add")([shortcut, h])
 
 

@@ -43,6 +43,7 @@ def resnet_generator(
     block="plain",
     output_scale=1.0,
     num_classes=None,
+    fused_resampling=True,
     name="generator",
 ):
     """The ResNet generator of the paper's CIFAR-10, 64x64 and 101-layer experiments.
@@ -69,6 +70,10 @@ def resnet_generator(
         output_scale: multiplies the last convolution's output before tanh. Default 1;
             the 101-layer generator uses 1/5 (`tf.tanh(output / 5.)`).
         num_classes: None (default) or K for a class-conditional generator.
+        fused_resampling: with plain blocks, each upsampling and the convolution after
+            it are one `UpsampleConv` layer (the same function and weights, 4/9 of the
+            multiply-adds for 3x3, 1/4 for 1x1). Default True; False builds
+            `UpSampling2D` then `Conv2D`.
         name: the model's name.
 
     Returns:
@@ -94,6 +99,8 @@ def resnet_generator(
     output_scale = _check_scale(output_scale)
     num_classes = common.check_num_classes(num_classes)
     residual = BLOCKS[block]
+    # Bottleneck blocks upsample with a transposed convolution already.
+    fusion = {"fused_resampling": bool(fused_resampling)} if block == "plain" else {}
 
     # === Functional model ===
     z, labels = common.generator_inputs(latent_dim, num_classes)
@@ -102,7 +109,8 @@ def resnet_generator(
     for stage, filters in enumerate(widths):
         size = 4 * 2**stage
         if stage > 0:
-            x = residual(x, filters, "up", "batch", f"{name}_up{size}", labels, num_classes)
+            x = residual(x, filters, "up", "batch", f"{name}_up{size}", labels, num_classes,
+                         **fusion)
         for i in range(extra_blocks[stage]):
             x = residual(
                 x, filters, None, "batch", f"{name}_res{size}_{i}", labels, num_classes
@@ -134,7 +142,7 @@ def resnet_critic(
     norm="none",
     output_scale=1.0,
     num_classes=None,
-    fused_pooling=True,
+    fused_resampling=True,
     name="critic",
 ):
     """The ResNet critic of the paper's CIFAR-10, 64x64 and 101-layer experiments.
@@ -168,7 +176,7 @@ def resnet_critic(
         norm: "none" (default) or "layer" inside the residual blocks.
         output_scale: multiplies the score. Default 1; the 101-layer critic uses 1/5.
         num_classes: None (default) or K, which adds the class-logits output.
-        fused_pooling: with plain blocks, each conv-then-mean-pool is one `ConvMeanPool`
+        fused_resampling: with plain blocks, each conv-then-mean-pool is one `ConvMeanPool`
             layer (the same function and weights, 4/9 of the multiply-adds). Default
             True; False builds `Conv2D` then `AveragePooling2D`.
         name: the model's name.
@@ -213,13 +221,13 @@ def resnet_critic(
     residual = BLOCKS[block]
 
     # Bottleneck blocks downsample with a strided convolution already.
-    fusion = {"fused_pooling": bool(fused_pooling)} if block == "plain" else {}
+    fusion = {"fused_resampling": bool(fused_resampling)} if block == "plain" else {}
 
     # === Functional model ===
     images = keras.Input((size, size, channels), name="images")
     if stem == "optimized":
         x = optimized_residual_block(
-            images, widths[0], widths[1], f"{name}_stem", fused_pooling=fused_pooling
+            images, widths[0], widths[1], f"{name}_stem", fused_resampling=fused_resampling
         )
     else:
         x = keras.layers.Conv2D(
