@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from keras_wgan.architectures.resampling_conv import ResamplingConv
+
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
-class ConvMeanPool(keras.layers.Conv2D):
+class ConvMeanPool(ResamplingConv):
     """A 'same' convolution followed by 2x2 mean pooling, computed as one strided conv.
 
     Gulrajani et al. 2017, appendix: the ResNet critics' downsampling (`ConvMeanPool` in the
@@ -21,11 +23,9 @@ class ConvMeanPool(keras.layers.Conv2D):
     pair; only rounding differs (the sums are taken in another order).
 
     Args:
-        filters: output channels.
-        kernel_size: odd kernel size k (int or pair). Default 3.
-        padding: must be "same" (the default), as in the paper's code.
-        **kwargs: the other arguments of `keras.layers.Conv2D`; strides, dilation_rate
-            and groups must stay 1.
+        filters, kernel_size (odd, default 3), padding ("same" only), **kwargs: as
+            `keras.layers.Conv2D`, whose strides, dilation_rate and groups stay 1 (see
+            `ResamplingConv`).
 
     Example:
     >>> import numpy as np
@@ -33,24 +33,8 @@ class ConvMeanPool(keras.layers.Conv2D):
     TensorShape([2, 4, 4, 4])
     """
 
-    def __init__(self, filters, kernel_size=3, padding="same", **kwargs):
-        super().__init__(filters, kernel_size, padding=padding, **kwargs)
-        for argument, expected in (("strides", (1, 1)), ("dilation_rate", (1, 1)),
-                                   ("groups", 1), ("padding", "same")):
-            if getattr(self, argument) != expected:
-                raise ValueError(
-                    f"Invalid value for argument `{argument}`. Received: {argument}="
-                    f"{getattr(self, argument)!r}. Expected {expected!r}: ConvMeanPool "
-                    "pools a 'same' convolution by 2."
-                )
-        if any(size % 2 == 0 for size in self.kernel_size):
-            raise ValueError(
-                "Invalid value for argument `kernel_size`. Received: kernel_size="
-                f"{self.kernel_size}. Expected odd sizes: 'same' padding is centred."
-            )
-
-    def _spatial_axes(self):
-        return (1, 2) if self.data_format == "channels_last" else (2, 3)
+    scale = 0.5
+    operation = "pools a 'same' convolution by 2"
 
     def convolution_op(self, inputs, kernel):
         for axis in self._spatial_axes():
@@ -70,9 +54,3 @@ class ConvMeanPool(keras.layers.Conv2D):
         # as the k x k 'same' convolution does, and (k - 1) / 2 after.
         return ops.conv(inputs, shifted * 0.25, strides=2, padding="same",
                         data_format=self.data_format)
-
-    def compute_output_shape(self, input_shape):
-        shape = list(super().compute_output_shape(input_shape))
-        for axis in self._spatial_axes():
-            shape[axis] = None if shape[axis] is None else shape[axis] // 2
-        return tuple(shape)

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_wgan.architectures.resampling_conv import ResamplingConv
+
 
 def _phase_taps(kernel_size):
     """How the k taps of a 'same' conv on a 2x nearest-upsampled signal fall on the input.
@@ -26,7 +28,7 @@ def _phase_taps(kernel_size):
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
-class UpsampleConv(keras.layers.Conv2D):
+class UpsampleConv(ResamplingConv):
     """2x nearest-neighbour upsampling followed by a 'same' convolution, computed as one.
 
     Gulrajani et al. 2017, appendix: the ResNet generators' upsampling (`UpsampleConv` in
@@ -44,11 +46,9 @@ class UpsampleConv(keras.layers.Conv2D):
     pair; only rounding differs (the sums are taken in another order).
 
     Args:
-        filters: output channels.
-        kernel_size: odd kernel size k (int or pair). Default 3.
-        padding: must be "same" (the default), as in the paper's code.
-        **kwargs: the other arguments of `keras.layers.Conv2D`; strides, dilation_rate
-            and groups must stay 1.
+        filters, kernel_size (odd, default 3), padding ("same" only), **kwargs: as
+            `keras.layers.Conv2D`, whose strides, dilation_rate and groups stay 1 (see
+            `ResamplingConv`).
 
     Example:
     >>> import numpy as np
@@ -56,24 +56,8 @@ class UpsampleConv(keras.layers.Conv2D):
     TensorShape([2, 8, 8, 4])
     """
 
-    def __init__(self, filters, kernel_size=3, padding="same", **kwargs):
-        super().__init__(filters, kernel_size, padding=padding, **kwargs)
-        for argument, expected in (("strides", (1, 1)), ("dilation_rate", (1, 1)),
-                                   ("groups", 1), ("padding", "same")):
-            if getattr(self, argument) != expected:
-                raise ValueError(
-                    f"Invalid value for argument `{argument}`. Received: {argument}="
-                    f"{getattr(self, argument)!r}. Expected {expected!r}: UpsampleConv "
-                    "convolves a 2x nearest-upsampled input with 'same' padding."
-                )
-        if any(size % 2 == 0 for size in self.kernel_size):
-            raise ValueError(
-                "Invalid value for argument `kernel_size`. Received: kernel_size="
-                f"{self.kernel_size}. Expected odd sizes: 'same' padding is centred."
-            )
-
-    def _spatial_axes(self):
-        return (1, 2) if self.data_format == "channels_last" else (2, 3)
+    scale = 2
+    operation = "convolves a 2x nearest-upsampled input with 'same' padding"
 
     def convolution_op(self, inputs, kernel):
         channels_last = self.data_format == "channels_last"
@@ -111,12 +95,6 @@ class UpsampleConv(keras.layers.Conv2D):
             blocks.append(ops.stack(row, axis=3))  # [n, h, w, 2 (b), c]
         out = ops.stack(blocks, axis=2)  # [n, h, 2 (a), w, 2 (b), c]
         return ops.reshape(out, (-1, 2 * height, 2 * width, filters))
-
-    def compute_output_shape(self, input_shape):
-        shape = list(super().compute_output_shape(input_shape))
-        for axis in self._spatial_axes():
-            shape[axis] = None if shape[axis] is None else shape[axis] * 2
-        return tuple(shape)
 
 
 def _repeat_pixels(x):
