@@ -15,10 +15,12 @@ def policy(request):
     keras.config.set_dtype_policy("float32")
 
 
+# The ResNets hold the fused resampling layers (ConvMeanPool, UpsampleConv).
+@pytest.mark.parametrize("arch, width", [("mlp", 16), ("cifar10-resnet", 4)])
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
-def test_mixed_precision_trains_with_a_float32_penalty(policy):
+def test_mixed_precision_trains_with_a_float32_penalty(policy, arch, width):
     keras.utils.set_random_seed(0)
-    generator, critic = architectures.build("mlp", (8, 8, 1), latent_dim=8, width=16)
+    generator, critic = architectures.build(arch, (8, 8, 1), latent_dim=8, width=width)
     assert generator.dtype_policy.compute_dtype == policy.split("_")[1]
     gan = keras_wgan.WGAN(generator, critic, n_critic=2, seed=0)
     gan.compile()

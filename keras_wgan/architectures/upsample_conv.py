@@ -74,6 +74,8 @@ class UpsampleConv(ResamplingConv):
             _phase_taps(k) for k in self.kernel_size)
         filters = self.filters
         # [phase_row, phase_col, rows, cols, in, out] -> one kernel with 4 x out channels.
+        # The 0/1 tap maps in the kernel's dtype (bfloat16 or float16 under mixed precision).
+        row_taps, col_taps = (ops.cast(taps, kernel.dtype) for taps in (row_taps, col_taps))
         phases = ops.einsum("ajt,bks,tsio->jkiabo", row_taps, col_taps, kernel)
         rows, cols = row_taps.shape[1], col_taps.shape[1]
         phases = ops.reshape(phases, (rows, cols, kernel.shape[2], 4 * filters))
