@@ -18,14 +18,9 @@ class ConvMeanPool(ResamplingConv):
     pixel and channel pair for k = 3, in the forward pass, in both backward passes of the
     gradient penalty and in the weight gradient.
 
-    The layer is a `keras.layers.Conv2D` with the same k x k `kernel` and `bias`, so its
-    weights, initialisers, regularisers, constraints and config are those of the unfused
-    pair; only rounding differs (the sums are taken in another order).
-
-    Args:
-        filters, kernel_size (odd, default 3), padding ("same" only), **kwargs: as
-            `keras.layers.Conv2D`, whose strides, dilation_rate and groups stay 1 (see
-            `ResamplingConv`).
+    A `ResamplingConv`: the unfused pair's k x k kernel, bias and config; only rounding
+    differs (the sums are taken in another order). Args: those of `keras.layers.Conv2D`
+    with an odd `kernel_size` (default 3), "same" padding and stride 1.
 
     Example:
     >>> import numpy as np
