@@ -3,9 +3,12 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
+import keras_wgan
+from keras_wgan import architectures
 from keras_wgan.export import export_generator, latest_version_dir, versions
 
 from test_callbacks import tiny_image_gan
@@ -52,6 +55,20 @@ def test_image_export_has_uint8_images_and_labels(tmp_path, num_classes):
     np.testing.assert_allclose(out["samples"], expected, rtol=1e-5, atol=1e-6)
     assert out["images_uint8"].dtype == np.uint8
     np.testing.assert_array_equal(out["images_uint8"], np.round((expected + 1) * 127.5).astype("uint8"))
+
+
+def test_resnet_export_with_fused_layers_loads_with_tensorflow_alone(tmp_path):
+    # The ResNet generator's UpsampleConv layers become plain TensorFlow ops in the export.
+    keras.utils.set_random_seed(0)
+    generator, critic = architectures.build("cifar10-resnet", (8, 8, 3), latent_dim=4, width=4)
+    assert any(isinstance(l, architectures.UpsampleConv) for l in generator.layers)
+    gan = keras_wgan.WGAN(generator, critic)
+    gan.compile()
+    path = export_generator(gan, str(tmp_path / "serving"))
+    z = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    out, meta = load_in_subprocess(path, z, None, tmp_path)
+    assert not meta["keras_wgan"]
+    np.testing.assert_allclose(out["samples"], gan.generate(z), rtol=1e-5, atol=1e-5)
 
 
 def test_versions_are_integers_and_temporaries_are_ignored(tmp_path):
