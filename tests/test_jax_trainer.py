@@ -151,3 +151,4 @@ def test_the_jax_trainer_and_benchmark_run_without_tensorflow():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "gen_iters_per_s=" in result.stdout
+    assert "critic_loss=" in result.stdout and "; no NaN or Inf" in result.stdout
