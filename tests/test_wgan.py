@@ -179,9 +179,10 @@ def test_eight_gaussians_centres():
 
 def test_short_8gaussians_run_covers_the_modes():
     # Over seeds 0-5 this run covered 8, 7, 7, 8, 8, 8 of the 8 modes, with 53% to 75% of
-    # the samples within 3 standard deviations of a centre (1,000 steps: 5 to 8 modes). A
-    # short run is chaotic in the seed and in the machine's rounding, so the bounds sit
-    # below the worst seed, and far above what a failed run gives (1-2 modes, under 20%).
+    # the samples within 3 standard deviations of a centre (1,000 steps, seeds 0-3: 5, 8, 8,
+    # 5 modes). A short run is chaotic in the seed and in the machine's rounding, so the
+    # bounds sit below the worst seed, and far above what a failed run gives (1-2 modes,
+    # under 20%).
     keras.utils.set_random_seed(0)
     gan = keras_wgan.WGAN(models.toy_generator(width=128), models.toy_critic(width=128),
                           gp_weight=0.1, seed=0)
