@@ -9,8 +9,8 @@ with Adam(2e-4, beta_1=0, beta_2=0.9) on both, as `../bench/torch_reference.py`-
 PyTorch peers do. The real images are one fixed random array repeated, so no input pipeline
 is measured. The step is compiled and run `--warmup` iterations before `--steps` timed ones.
 The output ends with a line `gen_iters_per_s=<number>`; the line before it gives the
-losses' means over the whole run and the first step whose losses were NaN or infinite,
-if any (with `--steps 10000`, a stability check).
+losses' means over the whole run and whether any step's losses were NaN or infinite (with
+`--steps 10000`, a stability check).
 
 `--backend` picks the Keras backend (it must be set before Keras is imported, so the
 benchmark reruns itself in a subprocess when it differs from the active one).
@@ -81,20 +81,6 @@ class Timer(keras.callbacks.Callback):
         self.end, self.end_step = time.perf_counter(), step
 
 
-class LossWatch(keras.callbacks.Callback):
-    """Keeps the last logs of `fit` (running means over the epoch) and the first generator
-    step whose logs hold a NaN or an infinity."""
-
-    def __init__(self):
-        super().__init__()
-        self.logs, self.first_nonfinite = {}, None
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.logs = {name: float(value) for name, value in (logs or {}).items()}
-        if self.first_nonfinite is None and not all(map(math.isfinite, self.logs.values())):
-            self.first_nonfinite = self.model.generator_step()
-
-
 def _repeat(batch):
     """An endless stream of the same batch: tf.data on TensorFlow; on other backends a
     `keras.utils.PyDataset`, so that the JAX benchmark runs without TensorFlow."""
@@ -122,12 +108,13 @@ def run(args):
     keras.config.set_dtype_policy(args.dtype_policy)
     keras.utils.set_random_seed(args.seed)
     shape = (args.image_size, args.image_size, 3)
-    unfused = {None: (), "both": ("generator", "critic")}.get(
-        args.unfused_resampling, (args.unfused_resampling,))
-    generator, _ = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
-                                       fused_resampling="generator" not in unfused)
-    _, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
-                                    fused_resampling="critic" not in unfused)
+    fuse_generator = args.unfused_resampling not in ("both", "generator")
+    fuse_critic = args.unfused_resampling not in ("both", "critic")
+    generator, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
+                                            fused_resampling=fuse_generator)
+    if fuse_critic != fuse_generator:
+        _, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
+                                        fused_resampling=fuse_critic)
     gan = keras_wgan.WGAN(generator, critic, n_critic=args.n_critic, seed=args.seed)
     if args.separate_critic_calls:
         gan.joint_critic_call = False
@@ -149,9 +136,8 @@ def run(args):
     # Rounded up to whole executions; the timer counts the iterations actually made.
     total = -(-total // args.steps_per_execution) * args.steps_per_execution
     compile_start = time.perf_counter()
-    watch = LossWatch()
-    gan.fit(data, epochs=1, steps_per_epoch=total, callbacks=[timer, watch], verbose=0,
-            shuffle=False)
+    history = gan.fit(data, epochs=1, steps_per_epoch=total, callbacks=[timer], verbose=0,
+                      shuffle=False)
     timed = timer.end_step - timer.start_step
     if timed < 1:
         raise SystemExit("Too few steps to time: raise --steps.")
@@ -164,10 +150,12 @@ def run(args):
           f"unfused_resampling={args.unfused_resampling}: {timed} timed iterations in {seconds:.2f} s "
           f"({1000 * seconds / timed:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
           f"generated; first call and warm-up {timer.start - compile_start:.1f} s)")
-    means = " ".join(f"{name}={value:.4f}" for name, value in sorted(watch.logs.items()))
-    nonfinite = watch.first_nonfinite
-    print(f"means over all {total} iterations: {means}; "
-          f"{'no NaN or Inf' if nonfinite is None else f'first NaN or Inf at step {nonfinite}'}")
+    # One epoch: each log is the mean over the whole run, NaN or infinite if any step was.
+    means = {name: float(values[-1]) for name, values in sorted(history.history.items())}
+    finite = all(map(math.isfinite, means.values()))
+    print(f"means over all {total} iterations: "
+          + " ".join(f"{name}={value:.4f}" for name, value in means.items())
+          + ("; no NaN or Inf" if finite else "; NaN or Inf in the run"))
     print(f"gen_iters_per_s={rate:.3f}")
     return rate
 
