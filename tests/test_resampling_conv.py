@@ -201,6 +201,14 @@ def test_upsample_conv_equals_upsampling_then_conv_channels_first():
     np.testing.assert_allclose(fused(x), expected, atol=2e-5)
 
 
+def test_upsample_conv_needs_a_known_size():
+    layer = UpsampleConv(4)
+    layer.build((None, 4, 4, 3))
+    traced = tf.function(layer, input_signature=[tf.TensorSpec([None, None, None, 3])])
+    with pytest.raises(ValueError, match="needs a known height and width"):
+        traced.get_concrete_function()
+
+
 def test_upsample_conv_same_gradients():
     x = tf.constant(np.random.default_rng(1).normal(size=(2, 4, 4, 3)).astype("float32"))
     fused, conv, unfused = _upsample_conv_and_unfused(3, x.shape)

@@ -77,6 +77,11 @@ class UpsampleConv(ResamplingConv):
         # Pad so that position p of the valid convolution starts at input offset
         # p + min(starts); phase a then starts at p = starts[a] - min(starts).
         height, width = inputs.shape[1], inputs.shape[2]
+        if height is None or width is None:
+            raise ValueError(
+                f"{self.name} interleaves its four phase outputs by shape, so its input "
+                f"needs a known height and width. Received input shape {tuple(inputs.shape)}."
+            )
         row_pad = (-min(row_starts), max(row_starts) + rows - 1)
         col_pad = (-min(col_starts), max(col_starts) + cols - 1)
         padded = ops.pad(inputs, [(0, 0), row_pad, col_pad, (0, 0)])
