@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -160,25 +161,43 @@ def _free_ports(n):
     return ports
 
 
+def _wait_for_all(processes, timeout):
+    """Waits for every process.
+
+    A worker that fails leaves its peers blocked in a collective, so once one exits with an
+    error (or the deadline passes) the others are killed. Workers that succeed are never
+    killed: they may finish some seconds apart.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        codes = [p.poll() for p in processes]  # every one polled: any() would stop early
+        if None not in codes:
+            break
+        if any(code not in (None, 0) for code in codes) or time.monotonic() > deadline:
+            for p in processes:
+                if p.poll() is None:
+                    p.kill()
+            break
+        time.sleep(0.5)
+    for p in processes:
+        p.wait()
+
+
 def test_multi_worker_mirrored_strategy_with_two_workers_on_localhost(tmp_path):
     workers = [f"localhost:{port}" for port in _free_ports(2)]
-    processes = []
+    processes, logs = [], [tmp_path / f"worker{i}.log" for i in range(2)]
     for index in range(2):
         env = dict(os.environ, TF_CONFIG=json.dumps(
             {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
         env["PYTHONPATH"] = os.getcwd() + os.pathsep + env.get("PYTHONPATH", "")
         env["KERAS_BACKEND"] = "tensorflow"
-        processes.append(subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(tmp_path / f"worker{index}.npz")], env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for process in processes:
-        try:
-            _, err = process.communicate(timeout=300)
-        finally:
-            for p in processes:
-                if p.poll() is None:
-                    p.kill()
-        assert process.returncode == 0, err[-3000:]
+        with open(logs[index], "w") as log:  # a file, not a pipe: nothing reads it until the end
+            processes.append(subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(tmp_path / f"worker{index}.npz")], env=env,
+                stdout=log, stderr=subprocess.STDOUT))
+    _wait_for_all(processes, timeout=300)
+    for process, log in zip(processes, logs):
+        assert process.returncode == 0, log.read_text()[-3000:]
     results = [np.load(tmp_path / f"worker{i}.npz") for i in range(2)]
     metas = [json.load(open(tmp_path / f"worker{i}.npz.json")) for i in range(2)]
     # The dataset's batches of 32 are global batches, 16 examples per worker (8 per
