@@ -8,6 +8,7 @@ imported on first use, so the JAX trainer runs where TensorFlow is not installed
 import importlib
 
 from keras_wgan import callbacks, losses, models, presets
+from keras_wgan import optimizers  # registers keras_wgan>TF1RMSprop for loading
 from keras_wgan.wgan import WGAN
 
 __version__ = "0.1.0"
@@ -26,5 +27,5 @@ def __getattr__(name):
 
 __all__ = [
     "WGAN", "callbacks", "datasets", "export_generator", "losses", "metrics", "models",
-    "presets", "__version__",
+    "optimizers", "presets", "__version__",
 ]
