@@ -118,10 +118,15 @@ class ConditionalBatchNormalization(keras.layers.Layer):
             )
         else:
             mean, variance = moving_mean, moving_variance
-        # gamma[y], beta[y]: [batch, channels], broadcast over the spatial axes.
+        # gamma[y], beta[y]: [batch, channels], broadcast over the spatial axes. Picked by a
+        # one-hot matmul rather than `ops.take`: on TensorFlow a gather's gradient is an
+        # IndexedSlices with one slice per example, and Keras's Adam squares each slice, so
+        # a row picked by several examples would get sum(g_i^2) instead of (sum g_i)^2 in
+        # its second moment. The matmul's gradient is dense on every backend.
         per_example = (-1,) + (1,) * (len(x.shape) - 2) + (x.shape[-1],)
-        gamma = ops.reshape(ops.take(ops.cast(self.gamma, "float32"), labels, axis=0), per_example)
-        beta = ops.reshape(ops.take(ops.cast(self.beta, "float32"), labels, axis=0), per_example)
+        one_hot = ops.one_hot(labels, self.num_classes, dtype="float32")
+        gamma = ops.reshape(ops.matmul(one_hot, ops.cast(self.gamma, "float32")), per_example)
+        beta = ops.reshape(ops.matmul(one_hot, ops.cast(self.beta, "float32")), per_example)
         outputs = (x - mean) * ops.rsqrt(variance + self.epsilon) * gamma + beta
         return ops.cast(outputs, self.compute_dtype)
 
