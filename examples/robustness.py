@@ -26,10 +26,17 @@ METHODS = ("dcgan", "lsgan", "wgan-clip", "wgan-gp")
 
 
 def build(arch, method, shape, width, seed):
-    """One cell's model: the architecture, trained by the method's preset."""
+    """One cell's model: the architecture, trained by the method's preset.
+
+    The critic's normalisation follows the method, as gan_64x64.py's `Normalize` does:
+    layer norm for WGAN-GP, batch norm for DCGAN, LSGAN and weight clipping (none in
+    "no-norm").
+    """
     keras.utils.set_random_seed(seed)
-    generator, critic = architectures.build(arch, shape, latent_dim=128, width=width)
-    gan = keras_wgan.WGAN(generator, critic, seed=seed, **presets.get(method)["model"])
+    model_args = presets.get(method)["model"]
+    generator, critic = architectures.build(
+        arch, shape, latent_dim=128, width=width, loss=model_args["loss"])
+    gan = keras_wgan.WGAN(generator, critic, seed=seed, **model_args)
     gan.compile(*presets.optimizers(method))
     return gan
 

@@ -10,18 +10,20 @@ from keras_wgan.architectures.conditional_batch_normalization import (
     ConditionalBatchNormalization,
 )
 from keras_wgan.architectures.gated_activation import GatedActivation
+from keras_wgan.architectures.initializers import TflibUniform
 
 # The smallest image every design here can make: 4x4 features and one resampling step.
 MIN_IMAGE_SIZE = 8
 
-# tflib's `he_init` for convolutions (tflib/ops/conv2d.py): uniform with
-# stdev sqrt(4 / (fan_in + fan_out)), i.e. variance 2 / fan_avg.
+# tflib's `he_init` for stride-1 convolutions (tflib/ops/conv2d.py): uniform with
+# stdev sqrt(4 / (fan_in + fan_out)), i.e. variance 2 / fan_avg. Strided and transposed
+# convolutions need `TflibUniform`, whose fans count the stride as tflib's do.
 HE_INIT = {
     "class_name": "VarianceScaling",
     "config": {"scale": 2.0, "mode": "fan_avg", "distribution": "uniform"},
 }
-# tflib's default for shortcuts, stems, output convolutions and linear layers
-# (`he_init=False`, `initialization=None`): Glorot uniform.
+# tflib's default for linear layers (`initialization=None`, tflib/ops/linear.py) and its
+# `he_init=False` for stride-1 shortcuts, stems and output convolutions: Glorot uniform.
 GLOROT_INIT = {"class_name": "GlorotUniform", "config": {}}
 # The DCGAN networks of gan_64x64.py set every weight's stdev to 0.02; tflib draws uniform
 # weights, so the bound is 0.02 * sqrt(3).
@@ -30,8 +32,14 @@ DCGAN_INIT = {
     "config": {"minval": -0.02 * math.sqrt(3.0), "maxval": 0.02 * math.sqrt(3.0)},
 }
 
+# `kernel_initializer=TFLIB_INIT` in the DCGAN builders: tflib's defaults, for the networks
+# of gan_64x64.py that do not set a weight stdev (the no-BN constant-filter generator and
+# the gated networks): He with tflib's stride-aware fans for every (transposed)
+# convolution (`he_init=True`) and Glorot for the linear layers (`initialization=None`).
+TFLIB_INIT = "tflib"
+
 GENERATOR_NORMS = ("batch", "none")
-CRITIC_NORMS = ("layer", "none")
+CRITIC_NORMS = ("layer", "batch", "none")
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gated")
 
 
@@ -85,14 +93,13 @@ def check_num_classes(num_classes):
 
 
 def check_critic_norm(norm):
-    return check_choice(
-        "norm",
-        norm,
-        CRITIC_NORMS,
-        " Batch norm is not offered for a critic: it makes each score depend on the rest of "
-        "the batch, which the per-example gradient penalty cannot constrain "
-        "(Gulrajani et al. 2017, section 4).",
-    )
+    """A critic's norm: "layer", "batch" or "none".
+
+    Batch norm is for the baselines without a gradient penalty (DCGAN, LSGAN, weight
+    clipping), as gan_64x64.py's `Normalize` gives them; `keras_wgan.WGAN` refuses a
+    batch-norm critic under a gradient penalty (Gulrajani et al. 2017, section 4).
+    """
+    return check_choice("norm", norm, CRITIC_NORMS)
 
 
 def check_image_shape(image_shape, min_size=MIN_IMAGE_SIZE):

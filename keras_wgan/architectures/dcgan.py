@@ -12,8 +12,23 @@ def _check_dcgan_args(norm, activation, kernel_initializer, critic):
     else:
         common.check_choice("norm", norm, common.GENERATOR_NORMS)
     init = common.DCGAN_INIT if kernel_initializer is None else kernel_initializer
-    common.initializer(init)  # raises on an unknown initializer before any layer is made
+    if not (isinstance(init, str) and init == common.TFLIB_INIT):
+        common.initializer(init)  # raises on an unknown initializer before any layer is made
     return init
+
+
+def _kernel_init(init, layer):
+    """A fresh initializer for one kernel: `layer` is "dense", "conv" or "deconv".
+
+    `common.TFLIB_INIT` gives tflib's defaults: Glorot for a linear layer, He with tflib's
+    stride-aware fans for the stride-2 convolutions (`TflibUniform`); any other `init` is
+    used as it is for every kernel.
+    """
+    if not (isinstance(init, str) and init == common.TFLIB_INIT):
+        return common.initializer(init)
+    if layer == "dense":
+        return common.initializer(common.GLOROT_INIT)
+    return common.TflibUniform(2.0, stride=2, transposed=layer == "deconv")
 
 
 def dcgan_generator(
@@ -46,7 +61,10 @@ def dcgan_generator(
         constant_filters: keep `width` channels in every layer instead of doubling
             towards 4x4 (the "constant number of filters" generator). Default False.
         kernel_initializer: initializer of every kernel. Default None: the DCGAN
-            files' uniform with stdev 0.02.
+            files' uniform with stdev 0.02 (tflib's `set_weights_stdev(0.02)`). "tflib":
+            tflib's defaults, as in `WGANPaper_CrippledDCGANGenerator` and
+            `MultiplicativeDCGANGenerator`: Glorot for the linear layer, He with tflib's
+            stride-aware fans (`TflibUniform`) for the transposed convolutions.
         name: the model's name.
 
     Returns:
@@ -79,7 +97,7 @@ def dcgan_generator(
     z = keras.Input((latent_dim,), name="z")
     units = common.activation_width(filters[0], activation)
     x = keras.layers.Dense(
-        4 * 4 * units, kernel_initializer=common.initializer(init), name=f"{name}_dense"
+        4 * 4 * units, kernel_initializer=_kernel_init(init, "dense"), name=f"{name}_dense"
     )(z)
     x = keras.layers.Reshape((4, 4, units), name=f"{name}_reshape")(x)
     x = common.normalize(x, norm, f"{name}_norm4")
@@ -89,7 +107,7 @@ def dcgan_generator(
         last = i == num_doublings - 1
         x = keras.layers.Conv2DTranspose(
             f if last else common.activation_width(f, activation), 5, strides=2,
-            padding="same", kernel_initializer=common.initializer(init),
+            padding="same", kernel_initializer=_kernel_init(init, "deconv"),
             name=f"{name}_deconv{size}",
         )(x)
         if not last:
@@ -113,23 +131,27 @@ def dcgan_critic(
     `MultiplicativeDCGANDiscriminator`): 5x5 convolutions of stride 2 halve the resolution
     down to 4x4 and double the channels from `width`, each followed by `norm` (all but the
     first) and `activation`; then flatten and a linear layer to one unbounded score. The
-    normalisation is layer norm, the paper's replacement for batch norm in a
-    gradient-penalty critic (section 4); batch norm is refused.
+    default normalisation is layer norm, the paper's replacement for batch norm in a
+    gradient-penalty critic (section 4); gan_64x64.py's `Normalize` gives the baselines
+    without a penalty (DCGAN, LSGAN, weight clipping) batch norm, which `norm="batch"`
+    builds (`keras_wgan.WGAN` refuses it under a gradient penalty).
 
     Args:
         image_shape: (H, W, C), H == W a power of two >= 8.
         width: channels of the first convolution. Default 64.
-        norm: "layer" (default) or "none".
+        norm: "layer" (default), "batch" or "none".
         activation: "leaky_relu" (default, slope 0.2), "relu", "tanh" or "gated".
         kernel_initializer: initializer of every kernel. Default None: uniform with
-            stdev 0.02.
+            stdev 0.02. "tflib": tflib's defaults, as in
+            `MultiplicativeDCGANDiscriminator`: He with tflib's stride-aware fans
+            (`TflibUniform`) for the stride-2 convolutions, Glorot for the linear layer.
         name: the model's name.
 
     Returns:
         A functional `keras.Model` from images [batch, H, W, C] to scores [batch, 1].
 
     Raises:
-        ValueError: on a bad image shape, `norm="batch"`, or another argument out of range.
+        ValueError: on a bad image shape or another argument out of range.
 
     Example:
     >>> dcgan_critic((16, 16, 3), width=8).output_shape
@@ -147,7 +169,7 @@ def dcgan_critic(
         res = size // 2 ** (i + 1)
         x = keras.layers.Conv2D(
             common.activation_width(width * 2**i, activation), 5, strides=2,
-            padding="same", kernel_initializer=common.initializer(init),
+            padding="same", kernel_initializer=_kernel_init(init, "conv"),
             name=f"{name}_conv{res}",
         )(x)
         if i > 0:
@@ -155,13 +177,14 @@ def dcgan_critic(
         x = common.activate(x, activation, f"{name}_act{res}")
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
     score = keras.layers.Dense(
-        1, kernel_initializer=common.initializer(init), dtype="float32",
+        1, kernel_initializer=_kernel_init(init, "dense"), dtype="float32",
         name=f"{name}_score",
     )(x)
     return keras.Model(images, score, name=name)
 
 
-def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, name="generator"):
+def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, num_classes=None,
+                  name="generator"):
     """The paper's fully connected generator: a ReLU MLP to an image.
 
     Gulrajani et al. 2017, section 5.1 and Figure 2 ("512-dim 4-layer ReLU MLP
@@ -173,11 +196,15 @@ def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, name="generat
         latent_dim: size of z. Default 128.
         width: units of each hidden layer. Default 512.
         depth: number of hidden layers. Default 4.
+        num_classes: None (default), or K for a class-conditional generator taking
+            `[z, labels]`: the one-hot label is concatenated to z and to the input of
+            every hidden layer (a conditional MLP, Mirza and Osindero 2014), so that the
+            class reaches every layer.
         name: the model's name.
 
     Returns:
-        A functional `keras.Model` from z [batch, latent_dim] to images [batch, H, W, C]
-        in [-1, 1].
+        A functional `keras.Model` from z [batch, latent_dim] (and labels [batch]) to
+        images [batch, H, W, C] in [-1, 1].
 
     Raises:
         ValueError: on a bad image shape or another argument out of range.
@@ -191,11 +218,18 @@ def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, name="generat
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
     width = common.check_int("width", width, 1)
     depth = common.check_int("depth", depth, 1)
+    num_classes = common.check_num_classes(num_classes)
 
     # === Functional model ===
-    z = keras.Input((latent_dim,), name="z")
+    z, labels = common.generator_inputs(latent_dim, num_classes)
+    one_hot = None
+    if labels is not None:
+        one_hot = keras.layers.CategoryEncoding(
+            num_classes, output_mode="one_hot", name=f"{name}_one_hot")(labels)
     x = z
     for i in range(depth):
+        if one_hot is not None:
+            x = keras.layers.Concatenate(name=f"{name}_concat{i}")([x, one_hot])
         x = keras.layers.Dense(
             width, activation="relu", kernel_initializer="he_uniform",
             name=f"{name}_dense{i}",
@@ -203,10 +237,10 @@ def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, name="generat
     x = keras.layers.Dense(size * size * channels, name=f"{name}_dense_out")(x)
     x = keras.layers.Reshape((size, size, channels), name=f"{name}_reshape")(x)
     images = common.tanh_output(x, f"{name}_tanh")
-    return keras.Model(z, images, name=name)
+    return keras.Model(z if labels is None else [z, labels], images, name=name)
 
 
-def mlp_critic(image_shape, width=512, depth=3, name="critic"):
+def mlp_critic(image_shape, width=512, depth=3, num_classes=None, name="critic"):
     """A fully connected critic: the flattened image through `depth` ReLU layers to a score.
 
     The critic-side counterpart of `mlp_generator`, as in the paper's toy critics
@@ -217,10 +251,13 @@ def mlp_critic(image_shape, width=512, depth=3, name="critic"):
         image_shape: (H, W, C), H == W a power of two >= 8.
         width: units of each hidden layer. Default 512.
         depth: number of hidden layers. Default 3.
+        num_classes: None (default), or K for an AC-GAN critic returning
+            `[score, class_logits]` from the same last hidden layer.
         name: the model's name.
 
     Returns:
-        A functional `keras.Model` from images [batch, H, W, C] to scores [batch, 1].
+        A functional `keras.Model` from images [batch, H, W, C] to scores [batch, 1]
+        (and class logits [batch, K]).
 
     Example:
     >>> mlp_critic((8, 8, 1), width=16).output_shape
@@ -229,6 +266,7 @@ def mlp_critic(image_shape, width=512, depth=3, name="critic"):
     size, channels, _ = common.check_image_shape(image_shape)
     width = common.check_int("width", width, 1)
     depth = common.check_int("depth", depth, 1)
+    num_classes = common.check_num_classes(num_classes)
     images = keras.Input((size, size, channels), name="images")
     x = keras.layers.Flatten(name=f"{name}_flatten")(images)
     for i in range(depth):
@@ -236,4 +274,7 @@ def mlp_critic(image_shape, width=512, depth=3, name="critic"):
             width, activation="relu", kernel_initializer="he_uniform", name=f"{name}_dense{i}"
         )(x)
     score = keras.layers.Dense(1, dtype="float32", name=f"{name}_score")(x)
-    return keras.Model(images, score, name=name)
+    if num_classes is None:
+        return keras.Model(images, score, name=name)
+    logits = keras.layers.Dense(num_classes, dtype="float32", name=f"{name}_class_logits")(x)
+    return keras.Model(images, [score, logits], name=name)

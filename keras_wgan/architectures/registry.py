@@ -1,5 +1,6 @@
 """The architectures by name, as arguments of the DCGAN and ResNet builders."""
 
+from keras_wgan import losses
 from keras_wgan.architectures import common
 from keras_wgan.architectures.dcgan import (
     dcgan_critic,
@@ -24,17 +25,20 @@ DEFAULT_WIDTHS = {
     "mlp": 256,
 }
 ARCHITECTURES = tuple(DEFAULT_WIDTHS)
-CONDITIONAL_ARCHITECTURES = ("cifar10-resnet", "resnet-64", "resnet-101")
+CONDITIONAL_ARCHITECTURES = ("cifar10-resnet", "resnet-64", "resnet-101", "mlp")
 
 # The DCGAN family of Figure 2 (section 5.1): (generator arguments, critic arguments).
-# The critic's norm is layer norm, which gan_64x64.py's `Normalize` gives a WGAN-GP critic.
+# A critic's "layer" here (and in the 64x64 ResNets) stands for gan_64x64.py's `Normalize`:
+# layer norm for a gradient-penalty loss, batch norm for the others; `build` resolves it
+# from its `loss` (`_critic_norm`). "none" (the no-normalisation variant) stays none.
 _DCGAN_CRITIC = {"norm": "layer", "activation": "leaky_relu"}
 DCGAN_VARIANTS = {
     "dcgan": ({"norm": "batch", "activation": "relu"}, _DCGAN_CRITIC),
-    # WGANPaper_CrippledDCGANGenerator: tflib's default He initialisation, not DCGAN's.
+    # WGANPaper_CrippledDCGANGenerator sets no weight stdev: tflib's defaults (Glorot
+    # linear layer, He transposed convolutions with tflib's fans), not DCGAN's 0.02.
     "dcgan-no-bn-const": (
         {"norm": "none", "activation": "relu", "constant_filters": True,
-         "kernel_initializer": common.HE_INIT},
+         "kernel_initializer": common.TFLIB_INIT},
         _DCGAN_CRITIC,
     ),
     "mlp-generator": (None, _DCGAN_CRITIC),  # None: `mlp_generator`, 512 units wide.
@@ -42,9 +46,10 @@ DCGAN_VARIANTS = {
         {"norm": "none", "activation": "relu"},
         {"norm": "none", "activation": "leaky_relu"},
     ),
+    # MultiplicativeDCGANGenerator / Discriminator set no weight stdev either.
     "gated": (
-        {"norm": "batch", "activation": "gated", "kernel_initializer": common.HE_INIT},
-        {"norm": "layer", "activation": "gated", "kernel_initializer": common.HE_INIT},
+        {"norm": "batch", "activation": "gated", "kernel_initializer": common.TFLIB_INIT},
+        {"norm": "layer", "activation": "gated", "kernel_initializer": common.TFLIB_INIT},
     ),
     "tanh": (
         {"norm": "batch", "activation": "tanh"},
@@ -100,7 +105,9 @@ def _resnet_101(num_doublings, width):
     linear layer and the 1x1 output (or stem) convolution, each network is 101 layers
     deep. Other sizes keep w/2 channels at full resolution, doubling per halving up to
     8w, and spread the same 33 blocks over their resolutions (the spare ones at low
-    resolution), so they stay 101 layers deep.
+    resolution), so they stay 101 layers deep. The critic's blocks end with
+    gan_64x64.py's `Normalize`: its "layer" becomes batch norm for a loss without a
+    gradient penalty (`build`'s `loss`); the generator's is batch norm.
     """
     size = 4 * 2**num_doublings
     widths = tuple(width * min(16, size // (4 * 2**i)) // 2 for i in range(num_doublings + 1))
@@ -132,8 +139,32 @@ RESNET_DESIGNS = {
 }
 
 
+def _critic_norm(norm, loss):
+    """A critic's norm for `loss`, as gan_64x64.py's `Normalize` picks it.
+
+    `Normalize` gives a discriminator layer norm when MODE == 'wgan-gp' and batch norm for
+    the other methods (DCGAN, LSGAN, weight clipping): so "layer" stays layer norm for a
+    gradient-penalty loss and becomes "batch" otherwise; "none" stays "none".
+    """
+    if norm == "layer" and not losses.get(loss).penalty:
+        return "batch"
+    return norm
+
+
+def _check_loss(loss):
+    try:
+        losses.get(loss)
+    except TypeError:  # an unhashable value
+        raise ValueError(
+            f"Invalid value for argument `loss`. Received: loss={loss!r}. "
+            f"Expected one of {sorted(losses.LOSSES)}."
+        ) from None
+    return loss
+
+
 def build(
-    name, image_shape, latent_dim=128, width=None, num_classes=None, fused_resampling=True
+    name, image_shape, latent_dim=128, width=None, num_classes=None, fused_resampling=True,
+    loss="wgan-gp",
 ):
     """Builds the generator and critic of a named architecture of the paper.
 
@@ -144,7 +175,11 @@ def build(
     critic (not one of the paper's set: a fast baseline for small images on a CPU). Every
     one is an argument setting of `dcgan_generator` / `dcgan_critic` (or `mlp_generator`
     / `mlp_critic`) or `resnet_generator` /
-    `resnet_critic`; none puts batch norm in the critic.
+    `resnet_critic`. The critic's normalisation follows `loss` as in gan_64x64.py's
+    `Normalize`: for the DCGAN family, "resnet-64" and "resnet-101" it is layer norm under
+    a gradient penalty ("wgan-gp", "wgan-gp-one-sided") and batch norm for the baselines
+    ("dcgan", "minimax", "lsgan", "wgan-clip"); "no-norm", "cifar10-resnet"
+    (gan_cifar_resnet.py's `NORMALIZATION_D = False`) and "mlp" have none for every loss.
 
     Args:
         name: one of `ARCHITECTURES`.
@@ -155,11 +190,14 @@ def build(
             the generator stays 512 units wide.
         num_classes: None (default), or K for a class-conditional generator taking
             `[z, labels]` (conditional batch norm) and a critic returning
-            `[score, class_logits]` (AC-GAN); only the ResNets support it.
+            `[score, class_logits]` (AC-GAN); the ResNets and "mlp" support it.
         fused_resampling: in the ResNets, each conv-then-mean-pool of the critic as one
             `ConvMeanPool` layer and each upsample-then-conv of the generator as one
             `UpsampleConv` layer (same functions and weights, fewer operations). Default
             True. Other architectures ignore it.
+        loss: the name of the GAN loss the pair will be trained with (one of
+            `keras_wgan.losses.LOSSES`), which picks the critic's normalisation as
+            above. Default "wgan-gp".
 
     Returns:
         `(generator, critic)`: functional `keras.Model`s, the generator from
@@ -181,6 +219,7 @@ def build(
             f"Invalid value for argument `name`. Received: name={name!r}. Expected one "
             f"of: {', '.join(ARCHITECTURES)}."
         )
+    _check_loss(loss)
     size, channels, num_doublings = common.check_image_shape(image_shape)
     image_shape = (size, size, channels)
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
@@ -195,6 +234,7 @@ def build(
 
     if name in RESNET_DESIGNS:
         g_args, d_args = RESNET_DESIGNS[name](num_doublings, width)
+        d_args = {**d_args, "norm": _critic_norm(d_args["norm"], loss)}
         generator = resnet_generator(
             image_shape, latent_dim, num_classes=num_classes,
             fused_resampling=fused_resampling, **g_args
@@ -205,13 +245,15 @@ def build(
         return generator, critic
 
     if name == "mlp":  # no convolutions: the fast CPU choice for small images
-        return (mlp_generator(image_shape, latent_dim, width=width),
-                mlp_critic(image_shape, width=width))
+        return (mlp_generator(image_shape, latent_dim, width=width, num_classes=num_classes),
+                mlp_critic(image_shape, width=width, num_classes=num_classes))
 
     g_args, d_args = DCGAN_VARIANTS[name]
     if g_args is None:
         generator = mlp_generator(image_shape, latent_dim)
     else:
         generator = dcgan_generator(image_shape, latent_dim, width, **g_args)
-    critic = dcgan_critic(image_shape, width, **d_args)
+    critic = dcgan_critic(
+        image_shape, width, **{**d_args, "norm": _critic_norm(d_args["norm"], loss)}
+    )
     return generator, critic

@@ -11,7 +11,13 @@ shortcut convolutions after an upsampling).
 
 import keras
 
-from keras_wgan.architectures.common import GLOROT_INIT, HE_INIT, initializer, normalize
+from keras_wgan.architectures.common import (
+    GLOROT_INIT,
+    HE_INIT,
+    TflibUniform,
+    initializer,
+    normalize,
+)
 from keras_wgan.architectures.conv_mean_pool import ConvMeanPool
 from keras_wgan.architectures.upsample_conv import UpsampleConv
 
@@ -136,6 +142,12 @@ def bottleneck_block(x, filters, resample, norm, name, labels=None, num_classes=
     downsampling, and when upsampling tflib's 1x1 sub-pixel convolution, which is a 2x2
     transposed convolution of stride 2.
 
+    The stride-2 convolutions are initialised with tflib's fans (`TflibUniform`), which
+    count the stride: He for the 3x3 ones (`Conv2D(stride=2)` and `Deconv2D` in
+    gan_64x64.py), Glorot for the shortcuts (`he_init=False`). The sub-pixel shortcut's
+    1x1 convolution to 4 * `filters` channels has fan_in = in, fan_out = 4 * `filters`:
+    tflib's transposed fans of the equivalent 2x2 stride-2 kernel.
+
     Args: as `residual_block`.
 
     Returns:
@@ -146,13 +158,15 @@ def bottleneck_block(x, filters, resample, norm, name, labels=None, num_classes=
         shortcut = x
     elif resample == "up":
         shortcut = keras.layers.Conv2DTranspose(
-            filters, 2, strides=2, kernel_initializer=initializer(GLOROT_INIT),
+            filters, 2, strides=2,
+            kernel_initializer=TflibUniform(1.0, stride=2, transposed=True),
             name=f"{name}_shortcut_conv",
         )(x)
     else:
+        stride = 2 if resample == "down" else 1
         shortcut = _conv(
-            filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT,
-            strides=2 if resample == "down" else 1,
+            filters, 1, f"{name}_shortcut_conv", init=TflibUniform(1.0, stride=stride),
+            strides=stride,
         )(x)
 
     h = keras.layers.ReLU(name=f"{name}_relu1")(x)
@@ -161,10 +175,13 @@ def bottleneck_block(x, filters, resample, norm, name, labels=None, num_classes=
     if resample == "up":
         h = keras.layers.Conv2DTranspose(
             filters // 2, 3, strides=2, padding="same",
-            kernel_initializer=initializer(HE_INIT), name=f"{name}_conv2",
+            kernel_initializer=TflibUniform(2.0, stride=2, transposed=True),
+            name=f"{name}_conv2",
         )(h)
     else:
-        h = _conv(filters // 2, 3, f"{name}_conv2", strides=2 if resample == "down" else 1)(h)
+        stride = 2 if resample == "down" else 1
+        h = _conv(filters // 2, 3, f"{name}_conv2", init=TflibUniform(2.0, stride=stride),
+                  strides=stride)(h)
     h = keras.layers.ReLU(name=f"{name}_relu3")(h)
     h = _conv(filters, 1, f"{name}_conv3", use_bias=False)(h)
     h = normalize(h, norm, f"{name}_norm", labels, num_classes)

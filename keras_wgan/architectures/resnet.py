@@ -151,8 +151,10 @@ def resnet_critic(
     `GoodDiscriminator` and `ResnetDiscriminator`). Features at resolution H / 2**i have
     `widths[i]` channels; a stem makes the first ones from the image, then each later
     resolution starts with a downsampling residual block, and each resolution holds
-    `extra_blocks[i]` shape-keeping blocks. Never batch norm: the gradient penalty is per
-    example (section 4).
+    `extra_blocks[i]` shape-keeping blocks. A gradient-penalty critic gets layer norm or
+    none, since the penalty is per example (section 4); batch norm is for the baselines
+    without a penalty, as gan_64x64.py's `Normalize` gives them (`keras_wgan.WGAN`
+    refuses a batch-norm critic under a gradient penalty).
 
     Stems: "optimized" is the CIFAR-10 critic's first block (conv 3x3 to `widths[0]`, ReLU,
     conv 3x3 to `widths[1]`, mean pool, with a pooled 1x1 shortcut), which is itself the
@@ -173,7 +175,7 @@ def resnet_critic(
         block: "plain" or "bottleneck". Default "plain".
         stem: "optimized" (default) or "conv".
         head: "mean_pool" (default) or "flatten".
-        norm: "none" (default) or "layer" inside the residual blocks.
+        norm: "none" (default), "layer" or "batch" inside the residual blocks.
         output_scale: multiplies the score. Default 1; the 101-layer critic uses 1/5.
         num_classes: None (default) or K, which adds the class-logits output.
         fused_resampling: with plain blocks, each conv-then-mean-pool is one `ConvMeanPool`
@@ -187,8 +189,8 @@ def resnet_critic(
 
     Raises:
         ValueError: on a bad image shape, more downsamplings than the image allows, an
-            "optimized" stem with blocks at full resolution, a batch-norm critic, or
-            another argument out of range.
+            "optimized" stem with blocks at full resolution, or another argument out
+            of range.
 
     Example:
     >>> resnet_critic((16, 16, 3), widths=(8, 8, 8)).output_shape
