@@ -9,53 +9,45 @@ full run; the data comes from tensorflow-datasets (downloaded on first use):
 
     python examples/cifar10.py --out runs/cifar10 [--conditional]
 
-Rerunning the same command resumes the run.
+The same recipe runs as `keras-wgan train --dataset cifar10 --steps 100000 --out
+runs/cifar10` (both resolve `keras_wgan.presets.RECIPES["cifar10"]`). Rerunning the same
+command resumes the run.
 """
 
 import argparse
 
 import keras
 
-import keras_wgan
-from keras_wgan import architectures, datasets, runs
+from keras_wgan import datasets, presets, runs
 
 
-def linear_decay(learning_rate, steps):
-    """Learning rate decayed linearly from `learning_rate` to 0 over `steps` updates."""
-    return keras.optimizers.schedules.PolynomialDecay(learning_rate, steps, 0.0, power=1.0)
+def settings(config):
+    """The run's hyperparameters: the "cifar10" recipe (`keras_wgan.presets`), which
+    `keras-wgan train --dataset cifar10` resolves too, then the flags."""
+    name = "cifar10-conditional" if config.conditional else "cifar10"
+    resolved = presets.resolve(
+        name, width=config.width, batch_size=config.batch_size, lr=config.lr,
+        steps=config.steps, n_critic=config.n_critic,
+        generator_batch_size=config.generator_batch_size,
+    )
+    return runs.with_data(resolved, "cifar10")
 
 
 def build(config):
     """The WGAN of the paper's CIFAR-10 run, compiled."""
-    info = datasets.info("cifar10")
-    generator, critic = architectures.build(
-        "cifar10-resnet", info["shape"], latent_dim=128, width=config.width,
-        num_classes=info["num_classes"] if config.conditional else None,
-    )
-    gan = keras_wgan.WGAN(
-        generator, critic, n_critic=config.n_critic, gp_weight=10.0,
-        generator_batch_size=config.generator_batch_size, seed=config.seed,
-        num_classes=info["num_classes"] if config.conditional else None,
-    )
-    # One decay per generator iteration: the critic's optimiser steps n_critic times as often.
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(
-            linear_decay(config.lr, config.steps * config.n_critic), beta_1=0.0, beta_2=0.9),
-        g_optimizer=keras.optimizers.Adam(
-            linear_decay(config.lr, config.steps), beta_1=0.0, beta_2=0.9),
-    )
-    return gan
+    return runs.build_gan(settings(config), seed=config.seed)
 
 
 def train(config):
     """Trains (or resumes) the run in `config.out` and exports the generator."""
     keras.utils.set_random_seed(config.seed)
+    run = settings(config)
     gan, done = runs.resume_or_create(config.out, lambda: build(config))
     dataset, _ = datasets.load(
-        "cifar10", config.batch_size, gan.n_critic, seed=config.seed, start_step=done,
-        with_labels=config.conditional, dequantize=True, data_dir=config.data_dir,
+        "cifar10", run["batch_size"], gan.n_critic, seed=config.seed, start_step=done,
+        with_labels=config.conditional, dequantize=run["dequantize"], data_dir=config.data_dir,
     )
-    return runs.fit_run(gan, dataset, config.steps, config.out,
+    return runs.fit_run(gan, dataset, run["steps"], config.out,
                         steps_per_epoch=config.steps_per_epoch,
                         sample_every=config.sample_every, seed=config.seed)
 
@@ -63,13 +55,14 @@ def train(config):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/cifar10")
-    parser.add_argument("--steps", type=int, default=100_000, help="generator iterations")
     parser.add_argument("--conditional", action="store_true", help="the AC-GAN form (8.42)")
-    parser.add_argument("--width", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=64, help="critic batch")
-    parser.add_argument("--generator-batch-size", type=int, default=128)
-    parser.add_argument("--n-critic", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=2e-4)
+    # None: the recipe's value (keras_wgan.presets.RECIPES["cifar10"]).
+    parser.add_argument("--steps", type=int, default=None, help="generator iterations (100k)")
+    parser.add_argument("--width", type=int, default=None, help="128")
+    parser.add_argument("--batch-size", type=int, default=None, help="critic batch (64)")
+    parser.add_argument("--generator-batch-size", type=int, default=None, help="128")
+    parser.add_argument("--n-critic", type=int, default=None, help="5")
+    parser.add_argument("--lr", type=float, default=None, help="2e-4, decayed linearly to 0")
     parser.add_argument("--steps-per-epoch", type=int, default=1000)
     parser.add_argument("--sample-every", type=int, default=1000)
     parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")

@@ -1,7 +1,9 @@
 """LSUN bedrooms at 64x64 with the paper's 64x64 ResNet (Gulrajani et al. 2017, Figure 3).
 
 The paper's code (gan_64x64.py) trains WGAN-GP with lambda 10, n_critic 5, batch 64 and
-Adam(1e-4, beta_1=0, beta_2=0.9). Images are centre-cropped and resized to 64x64. The
+Adam(1e-4, beta_1=0, beta_2=0.9) for 200k iterations: the recipe "lsun-bedroom" of
+`keras_wgan.presets`, which `keras-wgan train --dataset lsun-bedroom` resolves too. Images
+are centre-cropped and resized to 64x64. The
 tensorflow-datasets `lsun/bedroom` builder needs tensorflow-io to prepare the data, which
 current TensorFlow cannot install beside it: prepare it elsewhere and pass `--data-dir`, or
 export the images to a folder and pass `--data folder:PATH`. Needs a GPU:
@@ -13,27 +15,31 @@ import argparse
 
 import keras
 
-import keras_wgan
-from keras_wgan import architectures, datasets, presets, runs
+from keras_wgan import datasets, presets, runs
+
+
+def settings(config):
+    """The run's hyperparameters: the "lsun-bedroom" recipe (`keras_wgan.presets`), which
+    `keras-wgan train --dataset lsun-bedroom` resolves too, then the flags."""
+    resolved = presets.resolve("lsun-bedroom", arch=config.arch, width=config.width,
+                               batch_size=config.batch_size, steps=config.steps)
+    return runs.with_data(resolved, config.data, image_size=config.image_size)
 
 
 def build(config):
     """The WGAN-GP of the paper's LSUN run, compiled."""
-    shape = datasets.info(config.data, image_size=config.image_size)["shape"]
-    generator, critic = architectures.build(config.arch, shape, latent_dim=128, width=config.width)
-    gan = keras_wgan.WGAN(generator, critic, n_critic=5, gp_weight=10.0, seed=config.seed)
-    gan.compile(*presets.optimizers("wgan-gp"))
-    return gan
+    return runs.build_gan(settings(config), seed=config.seed)
 
 
 def train(config):
     """Trains (or resumes) the run in `config.out` and exports the generator."""
     keras.utils.set_random_seed(config.seed)
+    run = settings(config)
     gan, done = runs.resume_or_create(config.out, lambda: build(config))
-    dataset, _ = datasets.load(config.data, config.batch_size, gan.n_critic,
+    dataset, _ = datasets.load(config.data, run["batch_size"], gan.n_critic,
                                seed=config.seed, start_step=done, image_size=config.image_size,
                                data_dir=config.data_dir)
-    return runs.fit_run(gan, dataset, config.steps, config.out,
+    return runs.fit_run(gan, dataset, run["steps"], config.out,
                         steps_per_epoch=config.steps_per_epoch,
                         sample_every=config.sample_every, seed=config.seed)
 
@@ -42,11 +48,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/lsun-bedroom")
     parser.add_argument("--data", default="lsun-bedroom", help="lsun-bedroom or folder:PATH")
-    parser.add_argument("--arch", default="resnet-64")
-    parser.add_argument("--width", type=int, default=None)
+    # None: the recipe's value (keras_wgan.presets.RECIPES["lsun-bedroom"]).
+    parser.add_argument("--arch", default=None, help="resnet-64")
+    parser.add_argument("--width", type=int, default=None, help="64")
     parser.add_argument("--image-size", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=100_000, help="generator iterations")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=None, help="generator iterations (200k)")
+    parser.add_argument("--batch-size", type=int, default=None, help="64")
     parser.add_argument("--steps-per-epoch", type=int, default=1000)
     parser.add_argument("--sample-every", type=int, default=1000)
     parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")

@@ -292,6 +292,11 @@ class Evaluation(_EveryNSteps):
         num_samples: samples per evaluation (the paper's Inception Scores use 50,000).
         seed: seed of the fixed noise.
         log_dir: TensorBoard log folder (writes into `<log_dir>/train`), or None.
+        batch_stats: draw the samples with the batch statistics of each generator call,
+            the paper's protocol (see `WGAN.generate`), rather than the moving averages
+            of its batch norm. Default False. Leaves the model's variables unchanged.
+        batch_size: samples per generator call (the chunks of `batch_stats`; the
+            paper's code drew 100 at a time). Default 256.
         **evaluate_kwargs: passed to `evaluate_samples` (`network`,
             `reference_examples`, `splits`, `image_size`, `data_dir`).
 
@@ -302,7 +307,7 @@ class Evaluation(_EveryNSteps):
     """
 
     def __init__(self, dataset, every_n_steps=1000, num_samples=5000, seed=0, log_dir=None,
-                 **evaluate_kwargs):
+                 batch_stats=False, batch_size=256, **evaluate_kwargs):
         super().__init__(every_n_steps=every_n_steps)
         from keras_wgan import datasets
 
@@ -316,6 +321,13 @@ class Evaluation(_EveryNSteps):
         self.num_samples = num_samples
         self.seed = seed
         self.log_dir = None if log_dir is None else str(log_dir)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(
+                f"Invalid value for argument `batch_size`. Received: batch_size={batch_size!r}. "
+                "Expected an integer >= 1."
+            )
+        self.batch_stats = bool(batch_stats)
+        self.batch_size = batch_size
         self.evaluate_kwargs = evaluate_kwargs
         self.records = []
         self.latest = {}
@@ -325,7 +337,8 @@ class Evaluation(_EveryNSteps):
         """Scores `num_samples` samples of the current generator; returns the scores."""
         from keras_wgan.evaluation import evaluate_samples
 
-        samples = self.model.generate(self.num_samples, seed=self.seed)
+        samples = self.model.generate(self.num_samples, seed=self.seed,
+                                      batch_size=self.batch_size, batch_stats=self.batch_stats)
         return evaluate_samples(samples, self.dataset, **self.evaluate_kwargs)
 
     def write(self, step):

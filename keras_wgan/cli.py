@@ -15,14 +15,6 @@ from keras_wgan import losses as losses_lib
 from keras_wgan.files import write_atomically
 from keras_wgan.runs import CHECKPOINT
 
-# The CLI's toy defaults: the paper's gan_toy.py set-up (lambda 0.1, n_critic 5, batch 256,
-# Adam with beta_1 0.5, beta_2 0.9) with narrower networks and a larger step size, so that a
-# run of a few thousand generator iterations converges on a CPU; the paper ran 100k
-# iterations of 512-wide networks at 1e-4.
-TOY_WIDTH = 256
-TOY_LR = 5e-4
-
-
 def _positive_int(text):
     try:
         value = int(text)
@@ -49,6 +41,16 @@ def build_parser():
                             "resnet-64 for lsun-bedroom")
     train.add_argument("--conditional", action="store_true",
                        help="class-conditional AC-GAN form (datasets with labels)")
+    train.add_argument("--conditioning", default=None, choices=("ac-gan-paper", "ac-gan"),
+                       help="what the critic's class loss classifies: real images only "
+                            "(ac-gan-paper, the paper's code) or real and generated "
+                            "(ac-gan, Odena et al. 2017); default: the recipe's")
+    train.add_argument("--paper", action="store_true",
+                       help="the paper's own set-up where this package's default differs "
+                            "(toy data: gan_toy.py's 512-wide networks, constant 1e-4)")
+    train.add_argument("--lr-decay", default=None, choices=("none", "linear"),
+                       help="learning-rate schedule: constant, or linear to 0 over --steps; "
+                            "default: the recipe's (keras_wgan.presets.RECIPES)")
     train.add_argument("--image-size", type=_positive_int, default=None)
     train.add_argument("--latent-dim", type=_positive_int, default=None,
                        help="size of z (default 2 for toy data, 128 for images)")
@@ -64,10 +66,10 @@ def build_parser():
     train.add_argument("--gp-weight", type=float, default=None, help="lambda")
     train.add_argument("--clip-value", type=float, default=None, help="c, for wgan-clip")
     train.add_argument("--width", type=_positive_int, default=None,
-                       help=f"hidden units (default {TOY_WIDTH}; the paper's toy networks use 512)")
+                       help="base width or hidden units (default: the recipe's; toy 256, "
+                            "the paper's toy networks use 512)")
     train.add_argument("--lr", type=float, default=None,
-                       help=f"learning rate of both optimisers (toy penalty runs: default "
-                            f"{TOY_LR:g}; the paper's 1e-4 needs far more steps)")
+                       help="learning rate of both optimisers (default: the recipe's)")
     train.add_argument("--export-dir", default=None,
                        help="base folder of the TF Serving export (default: OUT/export)")
     train.add_argument("--steps-per-epoch", type=_positive_int, default=100,
@@ -102,91 +104,43 @@ def build_parser():
                           help="real images behind the reference statistics (cached)")
     evaluate.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
     evaluate.add_argument("--out", default=None, help="also write the scores to this .json file")
+    evaluate.add_argument("--batch-stats", action="store_true",
+                          help="sample with the batch statistics of each generator call (100 "
+                               "samples), as the paper's code does, instead of the moving "
+                               "averages of batch norm; a checkpoint or .keras model only")
     return parser
 
 
-# Default architecture, width, batch size and learning rate (None: the loss's preset) of
-# each image dataset: the paper's set-ups, except digits, the embedded default, which uses
-# fully connected networks and a larger step so that a CPU run converges in minutes.
-IMAGE_DEFAULTS = {
-    "digits": {"arch": "mlp", "width": 256, "batch_size": 64, "lr": 3e-4},
-    "cifar10": {"arch": "cifar10-resnet", "width": None, "batch_size": 64, "lr": None},
-    "lsun-bedroom": {"arch": "resnet-64", "width": None, "batch_size": 64, "lr": None},
-    "folder": {"arch": "dcgan", "width": None, "batch_size": 64, "lr": None},
-}
-
-
 def _train_settings(args):
-    """Resolves the run's hyperparameters: the presets of the paper, then the flags."""
-    from keras_wgan import datasets, presets
+    """Resolves the run's hyperparameters: the dataset's recipe, then the flags.
+
+    The recipes are `keras_wgan.presets.RECIPES`, which the example scripts use too.
+    """
+    from keras_wgan import datasets, presets, runs
 
     datasets.check_name(args.dataset)
     losses_lib.get(args.loss)
     toy = datasets.is_toy(args.dataset)
-    penalty = args.loss in ("wgan-gp", "wgan-gp-one-sided")
-    # gan_toy.py's hyperparameters go with its penalty; the other losses keep their own.
-    preset_name = "toy" if toy and penalty else args.loss
-    preset = presets.get(preset_name)
-    model_args = dict(preset["model"], loss=args.loss)
-    for flag in ("n_critic", "gp_weight", "clip_value"):
-        if getattr(args, flag) is not None:
-            model_args[flag] = getattr(args, flag)
-    settings = {"model": model_args, "toy": toy}
-    default_lr = TOY_LR if preset_name == "toy" else None
-    if toy:
-        if args.arch or args.conditional or args.image_size:
-            raise ValueError("--arch, --conditional and --image-size are for image datasets.")
-        settings.update(batch_size=args.batch_size or presets.get("toy")["batch_size"],
-                        width=args.width or TOY_WIDTH, latent_dim=args.latent_dim or 2)
-    else:
-        kind = "folder" if args.dataset.startswith("folder:") else args.dataset
-        defaults = IMAGE_DEFAULTS[kind]
-        info = datasets.info(args.dataset, image_size=args.image_size)
-        if args.conditional and not info["num_classes"]:
-            raise ValueError(
-                f"--conditional needs a dataset with labels; {args.dataset!r} has none.")
-        arch = args.arch or defaults["arch"]
-        # The dataset's width and step size go with its default architecture and the penalty.
-        own = arch == defaults["arch"]
-        if own and penalty:
-            default_lr = defaults["lr"]
-        settings.update(
-            arch=arch,
-            width=args.width or (defaults["width"] if own else None),
-            batch_size=args.batch_size or defaults["batch_size"],
-            latent_dim=args.latent_dim or 128,
-            image_shape=info["shape"],
-            num_classes=info["num_classes"] if args.conditional else None,
-        )
-    optimizers = [preset["d_optimizer"], preset["g_optimizer"]]
-    lr = args.lr if args.lr is not None else default_lr
-    if lr is not None:
-        if not lr > 0:
-            raise ValueError(f"Invalid value for --lr: {args.lr}. Expected a number > 0.")
-        for opt in optimizers:
-            opt["config"]["learning_rate"] = lr
-    settings["optimizers"] = optimizers
-    return settings
+    if toy and (args.arch or args.conditional or args.image_size or args.conditioning):
+        raise ValueError(
+            "--arch, --conditional, --conditioning and --image-size are for image datasets.")
+    if args.conditioning and not args.conditional:
+        raise ValueError("--conditioning is for class-conditional runs: add --conditional.")
+    name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
+    decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
+    settings = presets.resolve(
+        name, loss=args.loss, arch=args.arch, width=args.width, batch_size=args.batch_size,
+        latent_dim=args.latent_dim, lr=args.lr, lr_decay=decay, steps=args.steps,
+        n_critic=args.n_critic, gp_weight=args.gp_weight, clip_value=args.clip_value,
+        conditioning=args.conditioning,
+    )
+    return runs.with_data(settings, args.dataset, image_size=args.image_size)
 
 
 def _new_model(args, settings):
-    import keras
+    from keras_wgan import runs
 
-    from keras_wgan import WGAN, architectures, models
-
-    if settings["toy"]:
-        generator = models.toy_generator(settings["latent_dim"], width=settings["width"])
-        critic = models.toy_critic(width=settings["width"])
-        extra = {}
-    else:
-        generator, critic = architectures.build(
-            settings["arch"], settings["image_shape"], latent_dim=settings["latent_dim"],
-            width=settings["width"], num_classes=settings["num_classes"],
-        )
-        extra = {"num_classes": settings["num_classes"]}
-    gan = WGAN(generator, critic, seed=args.seed, **settings["model"], **extra)
-    gan.compile(*[keras.optimizers.deserialize(c) for c in settings["optimizers"]])
-    return gan
+    return runs.build_gan(settings, seed=args.seed)
 
 
 def _load_checkpoint(path):
@@ -213,6 +167,10 @@ def _check_run_folder(args, settings):
     """
     record = os.path.join(args.out, "run.json")
     settings = dict(settings, optimizers=dict(zip(("critic", "generator"), settings["optimizers"])))
+    if settings["lr_decay"] is None:
+        # A constant step size does not depend on the run's length: a rerun with more
+        # --steps continues the run. A decay does, so its length is part of the record.
+        settings.pop("steps")
     wanted = json.loads(json.dumps(
         {"dataset": args.dataset, "loss": args.loss, "seed": args.seed, "settings": settings}))
     if os.path.exists(record):
@@ -249,7 +207,7 @@ def train(args):
     image_kwargs = {}
     if not settings["toy"]:
         image_kwargs = dict(image_size=gan.sample_shape[1], with_labels=bool(gan.num_classes),
-                            data_dir=args.data_dir)
+                            data_dir=args.data_dir, dequantize=settings["dequantize"])
     dataset, _ = datasets.load(args.dataset, settings["batch_size"], gan.n_critic,
                                seed=args.seed, start_step=done, **image_kwargs)
     export_dir = runs.fit_run(
@@ -273,8 +231,11 @@ def _report_points(args, gan):
         title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps",
     )
     print(f"Wrote {figure}")
+    samples = gan.generate(10000, seed=args.seed + 1)
+    distance = datasets.nearest_real_distance(samples, args.dataset)
+    print(f"Mean distance to the nearest real point: {distance['fake_to_real']:.4f} "
+          f"(real points: {distance['real_to_real']:.4f}; ratio {distance['distance_ratio']:.2f})")
     if args.dataset != "swissroll":
-        samples = gan.generate(2500, seed=args.seed + 1)
         for n_std in (3, 6):
             cover = datasets.mode_coverage(samples, args.dataset, n_std=n_std)
             print(
@@ -299,13 +260,19 @@ def _report_images(args, gan):
         from keras_wgan.digits_score import digits_score
         from keras_wgan.evaluation import as_digits
 
-        # Scored at 8x8 also when trained at another --image-size.
-        score = digits_score(as_digits(gan.generate(5000, seed=args.seed + 1)))
+        # Scored at 8x8 also when trained at another --image-size; a conditional model
+        # gets its classes in equal shares and is scored on following them.
+        labels = np.arange(5000) % gan.num_classes if gan.num_classes else None
+        score = digits_score(as_digits(gan.generate(5000, labels=labels, seed=args.seed + 1)),
+                             labels=labels)
         print(
             f"Digits quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
             f"(+- {score['inception_score_std']:.2f}), Frechet distance "
             f"{score['frechet_distance']:.3f}, classes {list(score['class_counts'])}"
         )
+        if labels is not None:
+            print(f"Label accuracy: {score['label_accuracy']:.1%} of the samples are of the "
+                  "class asked for (by the digits classifier)")
 
 
 def _serving_fn(path):
@@ -350,16 +317,24 @@ def sample(args):
     print(f"Wrote {len(samples)} samples to {args.out}")
 
 
-def _generate(path, num, seed, num_classes=None):
-    """`num` samples of an export (through `generate_from_seed`) or of a checkpoint.
+def _generate(path, num, seed, num_classes=None, batch_stats=False):
+    """(samples, labels or None): `num` samples of an export (through
+    `generate_from_seed`) or of a checkpoint, and the classes they were generated for.
 
     A conditional model gets its classes in equal shares, as the conditional Inception
-    Scores are measured.
+    Scores are measured. `batch_stats` (a checkpoint only: an export is in inference mode)
+    normalises each call of 100 samples with its own batch statistics, the paper's protocol.
     """
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
         gan = _load_checkpoint(path)
         labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
-        return gan.generate(num, labels=labels, seed=seed)
+        if batch_stats:  # the paper's code drew its Inception-Score samples 100 at a time
+            return gan.generate(num, labels=labels, seed=seed, batch_size=100,
+                                batch_stats=True), labels
+        return gan.generate(num, labels=labels, seed=seed), labels
+    if batch_stats:
+        raise ValueError(f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
+                         "an export's generator is in inference mode (moving averages).")
     import tensorflow as tf
 
     from keras_wgan.export import SEED_SIGNATURE, latest_version_dir
@@ -370,11 +345,15 @@ def _generate(path, num, seed, num_classes=None):
                          "re-export it with this version of keras-wgan.")
     fn = loaded.signatures[SEED_SIGNATURE]
     inputs = {"seed": tf.constant(seed, tf.int64), "num_samples": tf.constant(num, tf.int32)}
+    labels = None
     if "labels" in fn.structured_input_signature[1]:
         if not num_classes:
             raise ValueError("This export is class-conditional: pass --num-classes.")
-        inputs["labels"] = tf.constant(np.arange(num) % num_classes, tf.int32)
-    return fn(**inputs)["samples"].numpy()
+        labels = np.arange(num) % num_classes
+        inputs["labels"] = tf.constant(labels, tf.int32)
+    elif num_classes:
+        raise ValueError("--num-classes is for class-conditional exports; this one takes no labels.")
+    return fn(**inputs)["samples"].numpy(), labels
 
 
 def evaluate(args):
@@ -382,18 +361,24 @@ def evaluate(args):
     from keras_wgan.evaluation import evaluate_samples
 
     datasets.check_name(args.dataset)
-    samples = _generate(args.model, args.num_samples, args.seed, args.num_classes)
+    samples, labels = _generate(args.model, args.num_samples, args.seed, args.num_classes,
+                                batch_stats=args.batch_stats)
     kwargs = {}
+    if labels is not None and args.dataset == "digits":
+        kwargs["labels"] = labels  # scores the share of samples of the class asked for
     if not datasets.is_toy(args.dataset) and args.dataset != "digits":
-        kwargs = dict(network=args.inception, reference_examples=args.reference_examples,
+        kwargs = dict(kwargs, network=args.inception, reference_examples=args.reference_examples,
                       data_dir=args.data_dir, image_size=samples.shape[1:3])
     scores = evaluate_samples(samples, args.dataset, **kwargs)
     if not scores:
         raise ValueError(f"There is no quality score for {args.dataset!r}.")
+    mode = ("batch statistics of each 100 samples (the paper's protocol)" if args.batch_stats
+            else "moving averages (inference mode)")
+    print(f"Batch norm: {mode}")
     for name, value in scores.items():
         print(f"{name}: {value:.4f}")
     record = {"model": args.model, "dataset": args.dataset, "num_samples": args.num_samples,
-              "seed": args.seed, **scores}
+              "seed": args.seed, "batch_stats": bool(args.batch_stats), **scores}
     if kwargs:  # the Inception scores: say which weights made them
         from keras_wgan import inception
 

@@ -210,7 +210,7 @@ def _check_images(images, splits):
     return np.clip(array, -1.0, 1.0)
 
 
-def digits_score(images, cache_dir=None, splits=10):
+def digits_score(images, cache_dir=None, splits=10, labels=None):
     """Scores samples of the `digits` dataset with the cached digits classifier.
 
     The Inception Score (Salimans et al., 2016, section 4) of the classifier's logits in
@@ -224,12 +224,15 @@ def digits_score(images, cache_dir=None, splits=10):
         cache_dir: the classifier's cache folder (see `digits_classifier`). Defaults to
             None.
         splits: the Inception Score's number of splits. Defaults to 10.
+        labels: for samples of a conditional model, the class each image was generated
+            for ([N] integers in 0..9); adds "label_accuracy", the share of images the
+            classifier assigns to that class. Defaults to None.
 
     Returns:
         A dict with "inception_score" and "inception_score_std" (mean and standard
         deviation over the splits), "frechet_distance", "class_counts" (a list of the
         number of images predicted as each digit 0..9) and "confidence" (the mean of the
-        largest softmax probability).
+        largest softmax probability); "label_accuracy" when `labels` are given.
 
     Raises:
         ValueError: if `images` has the wrong shape, too few images or values outside
@@ -243,19 +246,31 @@ def digits_score(images, cache_dir=None, splits=10):
     """
     metrics._check_int("splits", splits, 1)
     images = _check_images(images, splits)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer) or (
+                labels.min() < 0 or labels.max() >= _NUM_CLASSES):
+            raise ValueError(
+                f"Invalid value for argument `labels`. Received an array of shape "
+                f"{labels.shape} and dtype {labels.dtype}. Expected {len(images)} integers "
+                f"in [0, {_NUM_CLASSES}), one per image."
+            )
     model, reference = _load_or_train(cache_dir)
     outputs = _predict(model, images)
     logits = outputs["logits"]
     is_mean, is_std = metrics.inception_score(logits, splits=splits)
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
-    return {
+    result = {
         "inception_score": is_mean,
         "inception_score_std": is_std,
         "frechet_distance": metrics.frechet_distance(outputs["features"], reference),
         "class_counts": np.bincount(logits.argmax(axis=1), minlength=_NUM_CLASSES).tolist(),
         "confidence": float(probabilities.max(axis=1).mean()),
     }
+    if labels is not None:
+        result["label_accuracy"] = float(np.mean(logits.argmax(axis=1) == labels))
+    return result
 
 
 __all__ = ["digits_classifier", "digits_classifier_info", "digits_score"]

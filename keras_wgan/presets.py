@@ -1,8 +1,17 @@
 """Hyperparameters from the papers, as plain data.
 
-`PRESETS[name]` holds the WGAN arguments and both optimisers' configs; `optimizers(name)`
-builds fresh optimiser instances from them. The image presets follow the paper's code
-(igul222/improved_wgan_training); "toy" is its `gan_toy.py` set-up.
+Two levels:
+
+- `PRESETS[name]`: the WGAN arguments and both optimisers' configs of one GAN loss (what
+  `WGAN.compile()` uses without arguments, and each method of Figure 2); `optimizers(name)`
+  builds fresh optimiser instances from them. "toy" is `gan_toy.py`'s set-up.
+- `RECIPES[name]`: a whole training set-up (data, architecture, width, batch sizes, model
+  arguments, optimiser, learning-rate schedule, steps) of one of the paper's experiments or
+  of this package's CPU defaults. `resolve(name, **overrides)` turns one into the settings
+  that `keras-wgan train` and the example scripts both build their runs from
+  (`keras_wgan.runs.build_gan`), so a recipe has one source of truth.
+
+The paper's set-ups follow its code (igul222/improved_wgan_training).
 """
 
 import copy
@@ -10,6 +19,12 @@ import copy
 import keras
 
 _ADAM_GP = {"class_name": "Adam", "config": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}}
+
+
+def _TF1_RMSPROP(learning_rate):  # noqa: N802 (a constant's factory)
+    """`tf.train.RMSPropOptimizer(learning_rate)` of the paper's code
+    (`keras_wgan.optimizers.TF1RMSprop`); the plain Keras RMSprop stays one config away."""
+    return {"class_name": "keras_wgan>TF1RMSprop", "config": {"learning_rate": learning_rate}}
 
 PRESETS = {
     # Algorithm 1 of the paper: lambda 10, n_critic 5, Adam(1e-4, 0, 0.9).
@@ -23,11 +38,12 @@ PRESETS = {
         "d_optimizer": _ADAM_GP,
         "g_optimizer": _ADAM_GP,
     },
-    # Arjovsky et al. 2017: RMSProp(5e-5), c = 0.01, n_critic 5.
+    # Arjovsky et al. 2017: RMSProp(5e-5), c = 0.01, n_critic 5; TF1's RMSProp, as the
+    # paper's code ran it (mean square starting at 1, epsilon 1e-10).
     "wgan-clip": {
         "model": {"loss": "wgan-clip", "n_critic": 5, "clip_value": 0.01},
-        "d_optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 5e-5}},
-        "g_optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 5e-5}},
+        "d_optimizer": _TF1_RMSPROP(5e-5),
+        "g_optimizer": _TF1_RMSPROP(5e-5),
     },
     # Radford et al. 2016: Adam(2e-4, 0.5), one discriminator step per generator step.
     "dcgan": {
@@ -40,11 +56,11 @@ PRESETS = {
         "d_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
         "g_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
     },
-    # The paper's LSGAN baseline: RMSProp(1e-4).
+    # The paper's LSGAN baseline: TF1's RMSProp(1e-4).
     "lsgan": {
         "model": {"loss": "lsgan", "n_critic": 1},
-        "d_optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 1e-4}},
-        "g_optimizer": {"class_name": "RMSprop", "config": {"learning_rate": 1e-4}},
+        "d_optimizer": _TF1_RMSPROP(1e-4),
+        "g_optimizer": _TF1_RMSPROP(1e-4),
     },
     # gan_toy.py: lambda 0.1, n_critic 5, batch 256, Adam(1e-4, 0.5, 0.9), 512-wide MLPs.
     "toy": {
@@ -80,3 +96,195 @@ def optimizers(name):
         keras.optimizers.deserialize(preset["d_optimizer"]),
         keras.optimizers.deserialize(preset["g_optimizer"]),
     )
+
+
+# --- whole recipes ---------------------------------------------------------------------
+
+_GP = {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 10.0}
+_AC_GAN_PAPER = {"conditioning": "ac-gan-paper", "ac_weight_critic": 1.0,
+                 "ac_weight_generator": 0.1}
+
+
+def _adam(learning_rate, beta_1=0.0, beta_2=0.9):
+    return {"class_name": "Adam",
+            "config": {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2}}
+
+
+def _toy(width, learning_rate, lr_decay, steps):
+    return {
+        "dataset_kind": "points", "arch": "mlp", "width": width, "depth": 3, "latent_dim": 2,
+        "batch_size": 256, "model": {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 0.1},
+        "optimizer": _adam(learning_rate, beta_1=0.5), "lr_decay": lr_decay, "steps": steps,
+    }
+
+
+RECIPES = {
+    # gan_cifar_resnet.py: 100k generator iterations, critic batch 64, generator batch 128,
+    # Adam(2e-4, 0, 0.9) decayed linearly to 0, uniform dequantisation; IS 7.86.
+    "cifar10": {
+        "dataset_kind": "images", "arch": "cifar10-resnet", "width": 128, "latent_dim": 128,
+        "batch_size": 64, "model": dict(_GP, generator_batch_size=128),
+        "optimizer": _adam(2e-4), "lr_decay": "linear", "steps": 100_000, "dequantize": True,
+    },
+    # The same with conditional batch norm and the AC-GAN head (ACGAN = True); IS 8.42.
+    "cifar10-conditional": {
+        "dataset_kind": "images", "arch": "cifar10-resnet", "width": 128, "latent_dim": 128,
+        "batch_size": 64, "model": dict(_GP, generator_batch_size=128, **_AC_GAN_PAPER),
+        "optimizer": _adam(2e-4), "lr_decay": "linear", "steps": 100_000, "dequantize": True,
+        "conditional": True,
+    },
+    # gan_64x64.py with GoodGenerator / GoodDiscriminator: batch 64, Adam(1e-4, 0, 0.9),
+    # 200k iterations, no decay.
+    "lsun-bedroom": {
+        "dataset_kind": "images", "arch": "resnet-64", "width": 64, "latent_dim": 128,
+        "batch_size": 64, "model": dict(_GP), "optimizer": _adam(1e-4), "lr_decay": None,
+        "steps": 200_000,
+    },
+    # Image folders: the paper's DCGAN pair with WGAN-GP's defaults.
+    "folder": {
+        "dataset_kind": "images", "arch": "dcgan", "width": 64, "latent_dim": 128,
+        "batch_size": 64, "model": dict(_GP), "optimizer": _adam(1e-4), "lr_decay": None,
+        "steps": 100_000,
+    },
+    # This package's CPU default for the 8x8 digits (not a set-up of the paper): fully
+    # connected networks 256 wide and a larger step, so that minutes of CPU converge.
+    "digits": {
+        "dataset_kind": "images", "arch": "mlp", "width": 256, "latent_dim": 128,
+        "batch_size": 64, "model": dict(_GP), "optimizer": _adam(3e-4), "lr_decay": None,
+        "steps": 10_000,
+    },
+    "digits-conditional": {
+        "dataset_kind": "images", "arch": "mlp", "width": 256, "latent_dim": 128,
+        "batch_size": 64, "model": dict(_GP, **_AC_GAN_PAPER), "optimizer": _adam(3e-4),
+        "lr_decay": None, "steps": 3_000, "conditional": True,
+    },
+    # gan_toy.py exactly: 512-wide 3-hidden-layer ReLU MLPs, z of size 2, batch 256,
+    # lambda 0.1, n_critic 5, Adam(1e-4, 0.5, 0.9), 100k iterations.
+    "toy-paper": _toy(512, 1e-4, None, 100_000),
+    # This package's CPU defaults for the toy data: 256 wide, a larger step decayed
+    # linearly to 0 over the run, so that 2,000 iterations converge (README, toy table).
+    "8gaussians": _toy(256, 2e-3, "linear", 2_000),
+    "25gaussians": _toy(256, 2e-3, "linear", 2_000),
+    "swissroll": _toy(256, 2e-3, "linear", 2_000),
+}
+
+#: Losses whose runs use a recipe's own optimiser; the others take their `PRESETS` entry.
+PENALTY_LOSSES = ("wgan-gp", "wgan-gp-one-sided")
+LR_DECAYS = (None, "linear")
+
+
+def recipe(name):
+    """Returns a deep copy of a recipe; raises a ValueError listing the names.
+
+    Example:
+    >>> recipe("cifar10")["optimizer"]["config"]["learning_rate"]
+    0.0002
+    """
+    if name not in RECIPES:
+        raise ValueError(
+            f"Invalid value for argument `recipe`. Received: recipe={name!r}. "
+            f"Expected one of {sorted(RECIPES)}."
+        )
+    return copy.deepcopy(RECIPES[name])
+
+
+def recipe_name(dataset, conditional=False, paper=False):
+    """The recipe of a dataset name as the CLI takes it ("folder:PATH" -> "folder").
+
+    `paper=True` picks the paper's own set-up where this package's default differs
+    (the toy data: "toy-paper").
+    """
+    kind = "folder" if dataset.startswith("folder:") else dataset
+    if kind in ("8gaussians", "25gaussians", "swissroll"):
+        return "toy-paper" if paper else kind
+    if conditional:
+        kind = f"{kind}-conditional"
+        if kind not in RECIPES:
+            raise ValueError(f"--conditional needs a dataset with labels; {dataset!r} has none.")
+    return kind
+
+
+def resolve(name, loss=None, arch=None, width=None, batch_size=None, latent_dim=None,
+            lr=None, lr_decay="recipe", steps=None, **model_overrides):
+    """The settings of a run: a recipe, then the caller's overrides.
+
+    The recipe's width and optimiser go with its own architecture and a penalty loss:
+    another `arch` takes that architecture's default width, and another `loss` takes its
+    own `PRESETS` entry (e.g. RMSprop for "wgan-clip") without the recipe's decay.
+
+    Args:
+        name: a `RECIPES` name.
+        loss, arch, width, batch_size, latent_dim: None keeps the recipe's.
+        lr: the learning rate of both optimisers; None keeps the recipe's.
+        lr_decay: None (constant) or "linear" (to 0 over `steps`); "recipe" keeps its.
+        steps: generator iterations (the decay's length); None keeps the recipe's.
+        **model_overrides: `WGAN` arguments (`n_critic`, `gp_weight`, ...); None keeps.
+
+    Returns:
+        A JSON-able dict: "recipe", "dataset_kind", "arch", "width", "latent_dim",
+        "batch_size", "model" (WGAN arguments), "optimizers" ([critic, generator] configs),
+        "lr_decay", "steps", "dequantize", "conditional" (and "depth" for the toy MLPs).
+
+    Example:
+    >>> resolve("cifar10")["model"]["generator_batch_size"]
+    128
+    """
+    r = recipe(name)
+    loss = loss or r["model"]["loss"]
+    own_arch = arch is None or arch == r["arch"]
+    settings = {
+        "recipe": name,
+        "dataset_kind": r["dataset_kind"],
+        "arch": arch or r["arch"],
+        "width": width or (r["width"] if own_arch else None),
+        "latent_dim": latent_dim or r["latent_dim"],
+        "batch_size": batch_size or r["batch_size"],
+        "steps": steps or r["steps"],
+        "dequantize": r.get("dequantize", False),
+        "conditional": r.get("conditional", False),
+    }
+    if "depth" in r:
+        settings["depth"] = r["depth"]
+    model = dict(r["model"], loss=loss)
+    if loss in PENALTY_LOSSES and own_arch:
+        optimizers = [copy.deepcopy(r["optimizer"]) for _ in range(2)]
+        decay = r["lr_decay"]
+    else:
+        preset = get(loss)
+        keep = {k: v for k, v in model.items()
+                if k not in ("loss", "n_critic", "gp_weight", "clip_value")}
+        model = dict(preset["model"], **keep, loss=loss)
+        optimizers = [preset["d_optimizer"], preset["g_optimizer"]]
+        decay = None
+    model.update({k: v for k, v in model_overrides.items() if v is not None})
+    if lr is not None:
+        if not lr > 0:
+            raise ValueError(f"Invalid value for argument `lr`. Received: lr={lr!r}. "
+                             "Expected a number > 0.")
+        for opt in optimizers:
+            opt["config"]["learning_rate"] = lr
+    if lr_decay != "recipe":
+        decay = lr_decay
+    if decay not in LR_DECAYS:
+        raise ValueError(f"Invalid value for argument `lr_decay`. Received: lr_decay={decay!r}. "
+                         f"Expected one of {list(LR_DECAYS)}.")
+    settings.update(model=model, optimizers=optimizers, lr_decay=decay)
+    return settings
+
+
+def build_optimizers(settings):
+    """Fresh (d_optimizer, g_optimizer) of resolved settings, with their schedule.
+
+    A linear decay reaches 0 after `steps` generator iterations: the critic's optimiser
+    steps n_critic times per iteration, so its decay is n_critic times as long (as
+    gan_cifar_resnet.py decays both by the generator's iteration).
+    """
+    n_critic = settings["model"].get("n_critic", 5)
+    built = []
+    for config, updates in zip(settings["optimizers"], (n_critic, 1)):
+        config = copy.deepcopy(config)
+        if settings["lr_decay"] == "linear":
+            config["config"]["learning_rate"] = keras.optimizers.schedules.PolynomialDecay(
+                config["config"]["learning_rate"], settings["steps"] * updates, 0.0, power=1.0)
+        built.append(keras.optimizers.deserialize(config))
+    return tuple(built)

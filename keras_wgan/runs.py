@@ -16,6 +16,60 @@ from keras_wgan.export import export_generator
 CHECKPOINT = "checkpoint.keras"
 
 
+def with_data(settings, dataset, image_size=None):
+    """Resolved settings plus what the data fixes: "image_shape" and "num_classes".
+
+    Args:
+        settings: from `keras_wgan.presets.resolve`.
+        dataset: the dataset name ("cifar10", "folder:PATH", ...).
+        image_size: the images' side; None keeps the dataset's own.
+    """
+    from keras_wgan import datasets
+
+    info = datasets.info(dataset, image_size=image_size)
+    settings = dict(settings, toy=info["kind"] == "points")
+    if info["kind"] == "images":
+        if settings["conditional"] and not info["num_classes"]:
+            raise ValueError(f"--conditional needs a dataset with labels; {dataset!r} has none.")
+        settings.update(image_shape=info["shape"],
+                        num_classes=info["num_classes"] if settings["conditional"] else None)
+    return settings
+
+
+def build_gan(settings, seed=None):
+    """A compiled `WGAN` from resolved settings (`keras_wgan.presets.resolve`).
+
+    What `keras-wgan train` and the example scripts build their runs with.
+
+    Args:
+        settings: the resolved settings, with "image_shape" and "num_classes" added for
+            images (`keras_wgan.datasets.info`).
+        seed: the model's noise seed.
+    """
+    import keras_wgan
+    from keras_wgan import architectures, models, presets
+
+    if settings["dataset_kind"] == "points":
+        generator = models.toy_generator(settings["latent_dim"], width=settings["width"],
+                                         depth=settings.get("depth", 3))
+        critic = models.toy_critic(width=settings["width"], depth=settings.get("depth", 3))
+        num_classes = None
+    else:
+        num_classes = settings.get("num_classes")
+        generator, critic = architectures.build(
+            settings["arch"], tuple(settings["image_shape"]), latent_dim=settings["latent_dim"],
+            width=settings["width"], num_classes=num_classes,
+            loss=settings["model"]["loss"],  # the critic's normalisation follows the method
+        )
+    model_args = dict(settings["model"])
+    if not num_classes:  # the class-loss arguments only mean something with labels
+        for key in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
+            model_args.pop(key, None)
+    gan = keras_wgan.WGAN(generator, critic, seed=seed, num_classes=num_classes, **model_args)
+    gan.compile(*presets.build_optimizers(settings))
+    return gan
+
+
 def load_checkpoint(path):
     """Loads a `WGAN` from a `.keras` file or a run folder."""
     import keras_wgan  # noqa: F401  (registers the serializable classes)

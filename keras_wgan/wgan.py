@@ -30,6 +30,10 @@ def _check_float(name, value, positive=False):
     return float(value)
 
 
+#: What the critic's class loss of a conditional model classifies (see `WGAN`).
+CONDITIONING = ("ac-gan-paper", "ac-gan")
+
+
 def _batch_norm_layers(model):
     """Names of the BatchNormalization layers anywhere inside `model`."""
     found = []
@@ -70,8 +74,14 @@ class WGAN(Trainer, keras.Model):
         num_classes: K for a class-conditional model (the paper's AC-GAN form, section
             5.2): the generator takes [z, labels] (labels int32 [batch]), the critic returns
             [score, class_logits], and the dataset yields (images, labels).
-        ac_weight_critic: weight of the critic's class loss on real data. Default 1.0.
+        ac_weight_critic: weight of the critic's class loss. Default 1.0.
         ac_weight_generator: weight of the generator's class loss. Default 0.1.
+        conditioning: what the critic's class loss classifies (conditional models only):
+            "ac-gan-paper" (default), the real images only, as in the paper's code
+            (gan_cifar_resnet.py); or "ac-gan", the real images and the generated ones
+            with the classes they were generated for, as in Odena et al. 2017 (AC-GAN,
+            section 3): on small datasets the real-only head memorises the training set
+            and the generator learns to fool it instead of following its labels.
 
     Raises:
         ValueError: on an argument out of range, a `latent_dim` that does not match the
@@ -101,6 +111,7 @@ class WGAN(Trainer, keras.Model):
         num_classes=None,
         ac_weight_critic=1.0,
         ac_weight_generator=0.1,
+        conditioning="ac-gan-paper",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -128,6 +139,12 @@ class WGAN(Trainer, keras.Model):
         self.num_classes = None if num_classes is None else _check_int("num_classes", num_classes, 2)
         self.ac_weight_critic = _check_float("ac_weight_critic", ac_weight_critic)
         self.ac_weight_generator = _check_float("ac_weight_generator", ac_weight_generator)
+        if conditioning not in CONDITIONING:
+            raise ValueError(
+                f"Invalid value for argument `conditioning`. Received: "
+                f"conditioning={conditioning!r}. Expected one of {list(CONDITIONING)}."
+            )
+        self.conditioning = conditioning
         self.latent_dim = self._resolve_latent_dim(latent_dim)
         self.seed = seed
         if self.loss_spec.penalty:
@@ -298,6 +315,7 @@ class WGAN(Trainer, keras.Model):
                 "num_classes": self.num_classes,
                 "ac_weight_critic": self.ac_weight_critic,
                 "ac_weight_generator": self.ac_weight_generator,
+                "conditioning": self.conditioning,
             }
         )
         return config
@@ -363,6 +381,26 @@ class WGAN(Trainer, keras.Model):
             )
         return ops.split(tensor, self.n_critic, axis=0)
 
+    def check_fake_labels(self, fake_labels):
+        """Raises when the critic must classify generated data whose classes are unknown."""
+        if self.num_classes and self.conditioning == "ac-gan" and fake_labels is None:
+            raise ValueError(
+                'With conditioning="ac-gan" the critic also classifies the generated '
+                "data: pass the classes it was generated for as `fake_labels`."
+            )
+
+    def critic_class_loss(self, labels, real_logits, fake_labels=None, fake_logits=None):
+        """The AC-GAN class loss of the critic (before `ac_weight_critic`).
+
+        Cross-entropy on the real batch; with `conditioning="ac-gan"` plus the
+        cross-entropy of the generated batch against the classes it was made for
+        (Odena et al. 2017, equation 2: the critic maximises log P(C = c | X) on both).
+        """
+        loss = losses_lib.classification_loss(labels, real_logits)
+        if self.conditioning == "ac-gan":
+            loss = loss + losses_lib.classification_loss(fake_labels, fake_logits)
+        return loss
+
     def check_real(self, real):
         """Raises a clear error when the real data cannot be fed to the critic.
 
@@ -411,21 +449,41 @@ class WGAN(Trainer, keras.Model):
         """Generates samples from z (or [z, labels] for a conditional model)."""
         return self.generator(inputs, training=training)
 
-    def generate(self, n_or_z, labels=None, batch_size=256, seed=None):
-        """Generates samples as a NumPy array, in inference mode.
+    def generate(self, n_or_z, labels=None, batch_size=256, seed=None, batch_stats=False):
+        """Generates samples as a NumPy array, in inference mode by default.
+
+        By default the generator runs with `training=False`: its batch norm layers use
+        their moving averages, so a sample does not depend on the others generated with
+        it (and the TF Serving export, which keeps this inference mode, serves a batch of
+        one). The paper's code has no inference mode: its generator always normalises with
+        the statistics of the batch, also when it draws the samples of its Inception
+        Scores (100 at a time). `batch_stats=True` follows that protocol: each generator
+        call runs in training mode, with the batch statistics of its chunk, and leaves
+        every variable of the model as it was (the moving means and variances are not
+        updated). It changes nothing for a generator without batch norm (or dropout).
 
         Args:
             n_or_z: a number of samples, or latent vectors of shape [n, latent_dim].
             labels: class labels of shape [n] for a conditional model; drawn uniformly
                 (from `seed`) when omitted.
-            batch_size: samples generated per generator call.
+            batch_size: the most samples per generator call; the n samples are split into
+                ceil(n / batch_size) chunks whose sizes differ by at most one (so that with
+                `batch_stats` no chunk's statistics come from a handful of samples).
             seed: seeds the z (and labels) drawn for a number of samples.
+            batch_stats: normalise with the statistics of each chunk (the paper's
+                sampling protocol; `batch_size=100` is its chunk) rather than the moving
+                averages.
 
         Returns:
             A NumPy array with the generator's output for each z.
+
+        Raises:
+            ValueError: on bad `z` or `labels`, a `batch_size` < 1, or `batch_stats` with
+                a chunk of a single sample (whose batch statistics are degenerate).
         """
         if hasattr(self, "jax_state_sync"):  # in a JAX `fit`, the variables are lent out
             self.jax_state_sync()
+        batch_size = _check_int("batch_size", batch_size, 1)
         rng = np.random.default_rng(seed)
         if isinstance(n_or_z, (int, np.integer)) and not isinstance(n_or_z, bool):
             n = _check_int("n", n_or_z, 1)
@@ -451,9 +509,29 @@ class WGAN(Trainer, keras.Model):
             inputs.append(labels.astype("int32"))
         elif labels is not None:
             raise ValueError("`labels` are only for a conditional model (num_classes set).")
+        num_chunks = -(-len(z) // batch_size)
+        bounds = np.cumsum([0] + [len(c) for c in np.array_split(np.arange(len(z)), num_chunks)])
+        if batch_stats:
+            if len(z) < 2 * num_chunks:
+                raise ValueError(
+                    f"batch_stats=True needs at least 2 samples per generator call; "
+                    f"received {len(z)} samples with batch_size={batch_size}."
+                )
+            # The variables' values, passed in: the moving statistics the training-mode
+            # call computes come back as new values, which are dropped.
+            trainable = [v.value for v in self.generator.trainable_variables]
+            non_trainable = [v.value for v in self.generator.non_trainable_variables]
+
+            def run(chunk):
+                outputs, _ = self.generator.stateless_call(
+                    trainable, non_trainable, chunk, training=True)
+                return outputs
+        else:
+            def run(chunk):
+                return self.generator(chunk, training=False)
         outputs = []
-        for i in range(0, len(z), batch_size):
-            chunk = [x[i : i + batch_size] for x in inputs]
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            chunk = [x[start:stop] for x in inputs]
             chunk = chunk if self.num_classes else chunk[0]
-            outputs.append(ops.convert_to_numpy(self.generator(chunk, training=False)))
+            outputs.append(ops.convert_to_numpy(run(chunk)))
         return np.concatenate(outputs, axis=0)

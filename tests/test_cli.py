@@ -8,7 +8,9 @@ import pytest
 
 from keras_wgan import cli
 
-TINY = ["--width", "8", "--batch-size", "16", "--steps-per-epoch", "2", "--seed", "1"]
+# A constant step size: a rerun with more --steps continues the run (a decay would refuse).
+TINY = ["--width", "8", "--batch-size", "16", "--steps-per-epoch", "2", "--seed", "1",
+        "--lr-decay", "none"]
 
 
 @pytest.fixture(scope="module")

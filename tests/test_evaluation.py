@@ -84,7 +84,13 @@ def test_evaluate_samples_picks_the_score_of_the_data(tmp_path, monkeypatch):
     points = datasets.sample_toy("8gaussians", 400, rng=0)
     toy = evaluate_samples(points, "8gaussians")
     assert toy["modes_covered"] == 8 and toy["high_quality"] > 0.9
-    assert evaluate_samples(points, "swissroll") == {}
+    assert toy["distance_ratio"] == pytest.approx(1.0, abs=0.2)  # real points: as close as real
+    roll = datasets.sample_toy("swissroll", 400, rng=1)
+    assert evaluate_samples(roll, "swissroll") == {
+        "distance_ratio": pytest.approx(1.0, abs=0.2)}
+    # Points scattered off the roll are far from it.
+    scattered = np.random.default_rng(0).uniform(-2, 2, (400, 2))
+    assert evaluate_samples(scattered, "swissroll")["distance_ratio"] > 3
     monkeypatch.setenv("KERAS_WGAN_CACHE", str(tmp_path / "cache"))
     from PIL import Image
 
@@ -149,8 +155,8 @@ def test_evaluate_command_scores_an_export(tmp_path, capsys):
     toy_path = export_generator(toy, str(tmp_path / "toy"))
     assert cli.main(["evaluate", "--model", toy_path, "--dataset", "8gaussians"]) == 0
     assert "modes_covered:" in capsys.readouterr().out
-    assert cli.main(["evaluate", "--model", toy_path, "--dataset", "swissroll"]) == 1
-    assert "no quality score" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--model", toy_path, "--dataset", "swissroll"]) == 0
+    assert "distance_ratio:" in capsys.readouterr().out
 
 
 def test_evaluate_command_gives_inception_scores_and_names_the_network(tmp_path, capsys,

@@ -13,7 +13,13 @@ from keras_wgan.datasets.images import (
     is_image_dataset,
     training_dataset,
 )
-from keras_wgan.datasets.toy import TOY_DATASETS, mode_coverage, sample_toy, toy_dataset
+from keras_wgan.datasets.toy import (
+    TOY_DATASETS,
+    mode_coverage,
+    nearest_real_distance,
+    sample_toy,
+    toy_dataset,
+)
 
 DATASETS = tuple(TOY_DATASETS) + tuple(IMAGE_DATASETS) + ("folder:PATH",)
 

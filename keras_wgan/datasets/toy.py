@@ -123,3 +123,35 @@ def mode_coverage(samples, name, n_std=3.0, min_share=0.2):
         "num_modes": len(centres),
         "high_quality": float(good.mean()) if len(samples) else 0.0,
     }
+
+
+def nearest_real_distance(samples, name, num_reference=100_000, seed=0):
+    """Mean distance from each sample to its nearest point of a large real sample.
+
+    A score for any toy dataset, the Swiss roll included (it has no modes to count): a
+    generator whose points lie on the data's support gets the value that fresh real points
+    get (`real_to_real`, measured on as many real points as there are samples), one that
+    scatters them off it gets more.
+
+    Args:
+        samples: generated points [N, 2].
+        name: the toy dataset.
+        num_reference: real points the distances are measured to. Default 100,000.
+        seed: seeds the reference and the fresh real points.
+
+    Returns:
+        A dict with "fake_to_real", "real_to_real" and their ratio "distance_ratio"
+        (1 for samples as close to the data as real points are).
+    """
+    from scipy.spatial import cKDTree
+
+    samples = np.asarray(samples, dtype="float64")
+    if samples.ndim != 2 or samples.shape[1] != 2 or not len(samples):
+        raise ValueError(
+            f"Invalid value for argument `samples`. Received shape {samples.shape}. "
+            "Expected [N, 2] with N >= 1."
+        )
+    tree = cKDTree(sample_toy(name, num_reference, rng=np.random.default_rng([seed, 0])))
+    fake = float(tree.query(samples)[0].mean())
+    real = float(tree.query(sample_toy(name, len(samples), rng=np.random.default_rng([seed, 1])))[0].mean())
+    return {"fake_to_real": fake, "real_to_real": real, "distance_ratio": fake / real}

@@ -152,7 +152,7 @@ class JAXTrainer(Draws):
         one_sided = self.loss_spec.penalty == "one-sided"
         return losses_lib.gradient_penalty_from_norms(norms, one_sided), jnp.mean(norms)
 
-    def critic_loss_fn(self, c_tv, c_nt, real, fake, alpha, labels):
+    def critic_loss_fn(self, c_tv, c_nt, real, fake, alpha, labels, fake_labels=None):
         """The critic's loss (Algorithm 1, line 7) and its logs; pure in `c_tv`."""
         spec = self.loss_spec
         if self.joint_critic_call:  # one call on both halves (see WGAN.joint_critic_call)
@@ -161,9 +161,10 @@ class JAXTrainer(Draws):
                 c_tv, c_nt, jnp.concatenate([real, fake.astype(real.dtype)]), training=True)
             real_scores, fake_scores = scores[:n], scores[n:]
             real_logits = None if logits is None else logits[:n]
+            fake_logits = None if logits is None else logits[n:]
         else:
             real_scores, real_logits, c_nt = self._critic(c_tv, c_nt, real, training=True)
-            fake_scores, _, c_nt = self._critic(c_tv, c_nt, fake, training=True)
+            fake_scores, fake_logits, c_nt = self._critic(c_tv, c_nt, fake, training=True)
         loss = spec.critic_loss(real_scores, fake_scores)
         logs = {"wasserstein_estimate": _f32_mean(real_scores) - _f32_mean(fake_scores)}
         if spec.penalty:
@@ -171,7 +172,7 @@ class JAXTrainer(Draws):
             loss = loss + self.gp_weight * penalty
             logs.update(gradient_penalty=penalty, grad_norm=norm)
         if self.num_classes:
-            class_loss = losses_lib.classification_loss(labels, real_logits)
+            class_loss = self.critic_class_loss(labels, real_logits, fake_labels, fake_logits)
             loss = loss + self.ac_weight_critic * class_loss
             logs["critic_class_loss"] = class_loss
         logs["critic_loss"] = loss
@@ -192,7 +193,7 @@ class JAXTrainer(Draws):
 
     # --- one update of each network, pure in the state ---------------------------------
 
-    def _critic_step(self, st, real, labels, fake=None, alpha=None):
+    def _critic_step(self, st, real, labels, fake=None, alpha=None, fake_labels=None):
         """One critic update (Algorithm 1, lines 2-9) on the state `st` (a dict of the
         generator's and critic's variable values, the critic optimiser's and the seed);
         returns (logs, new state). Draws fake data (z then labels, as G(z) is drawn on
@@ -207,10 +208,12 @@ class JAXTrainer(Draws):
             (z, fake_labels), st["seed"] = self._draw(st["seed"], draw)
             fake, st["g_nt"] = self._generator(st["g_tv"], st["g_nt"], z, fake_labels,
                                                training=True)
+        self.check_fake_labels(fake_labels)
         if alpha is None and self.loss_spec.penalty:
             alpha, st["seed"] = self._draw(st["seed"], lambda: self.draw("uniform", (batch_size,)))
         grads, (logs, st["c_nt"]) = jax.grad(self.critic_loss_fn, has_aux=True)(
-            st["c_tv"], st["c_nt"], real, jax.lax.stop_gradient(fake), alpha, labels)
+            st["c_tv"], st["c_nt"], real, jax.lax.stop_gradient(fake), alpha, labels,
+            fake_labels)
         c_tv, st["d_opt"] = self.d_optimizer.stateless_apply(st["d_opt"], grads, st["c_tv"])
         if self.loss_spec.clip_weights:
             c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
@@ -254,14 +257,15 @@ class JAXTrainer(Draws):
         self.seed_generator.state.assign(st["seed"])
         return logs
 
-    def critic_update(self, real, fake=None, labels=None, alpha=None):
+    def critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
         """One critic update on a real batch, outside `fit` (Algorithm 1, lines 2-9).
 
         Arguments and returned logs as for the TensorFlow trainer's `critic_update`.
         """
         return self._eager(self._critic_step, jnp.asarray(real), labels,
                            fake=None if fake is None else jnp.asarray(fake),
-                           alpha=None if alpha is None else jnp.asarray(alpha))
+                           alpha=None if alpha is None else jnp.asarray(alpha),
+                           fake_labels=fake_labels)
 
     def generator_update(self, batch_size, z=None, labels=None):
         """One generator update, outside `fit` (Algorithm 1, lines 10-12)."""

@@ -90,7 +90,7 @@ class TensorFlowTrainer(Draws):
             return tf.random.stateless_uniform(shape, seed)
         return tf.random.stateless_uniform(shape, seed, minval=0, maxval=maxval, dtype=tf.int32)
 
-    def critic_update(self, real, fake=None, labels=None, alpha=None):
+    def critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
         """One critic update on a real batch (Algorithm 1, lines 2-9).
 
         Args:
@@ -98,6 +98,9 @@ class TensorFlowTrainer(Draws):
             fake: generated data of the same shape; by default drawn from the generator.
             labels: the real batch's class labels (conditional models only).
             alpha: the interpolation weights of x-hat, [batch]; by default U[0, 1].
+            fake_labels: the classes `fake` was generated for (conditional models whose
+                critic also classifies generated images, `conditioning="ac-gan"`); drawn
+                with the fake data when it is drawn here.
 
         Returns:
             A dict of float32 scalars: critic_loss, wasserstein_estimate and, under a
@@ -107,11 +110,16 @@ class TensorFlowTrainer(Draws):
         spec = self.loss_spec
         batch_size = tf.shape(real)[0]
         if fake is None:
-            fake = self.generate_batch(batch_size, training=True)
+            z = self.sample_latent(batch_size)
+            if self.num_classes:
+                fake_labels = self.sample_labels(batch_size)
+            fake = self.generator([z, fake_labels] if self.num_classes else z, training=True)
+        self.check_fake_labels(fake_labels)
         fake = tf.stop_gradient(fake)
         critic_vars = self.critic.trainable_variables
         with tf.GradientTape() as tape:
-            real_scores, real_logits, fake_scores = self._real_and_fake_scores(real, fake)
+            real_scores, real_logits, fake_scores, fake_logits = self._real_and_fake_scores(
+                real, fake)
             loss = spec.critic_loss(real_scores, fake_scores)
             logs = {"wasserstein_estimate": _mean(real_scores) - _mean(fake_scores)}
             if spec.penalty:
@@ -124,8 +132,7 @@ class TensorFlowTrainer(Draws):
                 loss = loss + self.gp_weight * penalty
                 logs.update(gradient_penalty=penalty, grad_norm=norm)
             if self.num_classes:
-                # AC-GAN: the critic classifies the real images (the paper's code).
-                class_loss = losses_lib.classification_loss(labels, real_logits)
+                class_loss = self.critic_class_loss(labels, real_logits, fake_labels, fake_logits)
                 loss = loss + self.ac_weight_critic * class_loss
                 logs["critic_class_loss"] = class_loss
             # Per replica, then the LossScaleOptimizer's scale under mixed_float16 (its
@@ -139,15 +146,18 @@ class TensorFlowTrainer(Draws):
         return logs
 
     def _real_and_fake_scores(self, real, fake):
-        """(real scores, real class logits or None, fake scores) of the critic."""
+        """(real scores, real class logits, fake scores, fake class logits) of the critic;
+        the logits are None for an unconditional model."""
         if not self.joint_critic_call:
             real_scores, real_logits = self.critic_outputs(real, training=True)
-            fake_scores, _ = self.critic_outputs(fake, training=True)
-            return real_scores, real_logits, fake_scores
+            fake_scores, fake_logits = self.critic_outputs(fake, training=True)
+            return real_scores, real_logits, fake_scores, fake_logits
         n = tf.shape(real)[0]
         scores, logits = self.critic_outputs(
             tf.concat([real, tf.cast(fake, real.dtype)], axis=0), training=True)
-        return scores[:n], (None if logits is None else logits[:n]), scores[n:]
+        if logits is None:
+            return scores[:n], None, scores[n:], None
+        return scores[:n], logits[:n], scores[n:], logits[n:]
 
     def _clip(self, variables):
         """Clips the critic's weights to [-c, c] (WGAN with weight clipping)."""
