@@ -45,6 +45,10 @@ def build_parser():
                        help="what the critic's class loss classifies: real images only "
                             "(ac-gan-paper, the paper's code) or real and generated "
                             "(ac-gan, Odena et al. 2017); default: the recipe's")
+    train.add_argument("--ac-weight-critic", type=float, default=None,
+                       help="weight of the critic's class loss (default: the recipe's, 1)")
+    train.add_argument("--ac-weight-generator", type=float, default=None,
+                       help="weight of the generator's class loss (default: the recipe's, 0.1)")
     train.add_argument("--paper", action="store_true",
                        help="the paper's own set-up where this package's default differs "
                             "(toy data: gan_toy.py's 512-wide networks, constant 1e-4)")
@@ -124,15 +128,18 @@ def _train_settings(args):
     if toy and (args.arch or args.conditional or args.image_size or args.conditioning):
         raise ValueError(
             "--arch, --conditional, --conditioning and --image-size are for image datasets.")
-    if args.conditioning and not args.conditional:
-        raise ValueError("--conditioning is for class-conditional runs: add --conditional.")
+    for flag in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
+        if getattr(args, flag) is not None and not args.conditional:
+            raise ValueError(f"--{flag.replace('_', '-')} is for class-conditional runs: "
+                             "add --conditional.")
     name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
         name, loss=args.loss, arch=args.arch, width=args.width, batch_size=args.batch_size,
         latent_dim=args.latent_dim, lr=args.lr, lr_decay=decay, steps=args.steps,
         n_critic=args.n_critic, gp_weight=args.gp_weight, clip_value=args.clip_value,
-        conditioning=args.conditioning,
+        conditioning=args.conditioning, ac_weight_critic=args.ac_weight_critic,
+        ac_weight_generator=args.ac_weight_generator,
     )
     return runs.with_data(settings, args.dataset, image_size=args.image_size)
 
@@ -159,11 +166,13 @@ def _flatten(tree, prefix=""):
 
 
 def _check_run_folder(args, settings):
-    """Records what a run folder holds, and refuses to resume it as something else.
+    """Refuses to resume a run folder as something else; returns how to record a new one.
 
     Rerunning with the same flags resumes the run; different hyperparameters would be
     silently ignored (the checkpoint holds the model and its optimisers), so they are
-    refused with the names of the settings that differ.
+    refused with the names of the settings that differ. For a new run it returns a
+    function that writes `run.json`, called once the model is built, so that settings the
+    model refuses leave nothing behind.
     """
     record = os.path.join(args.out, "run.json")
     settings = dict(settings, optimizers=dict(zip(("critic", "generator"), settings["optimizers"])))
@@ -187,12 +196,16 @@ def _check_run_folder(args, settings):
                 f"{args.out!r} holds a run with other settings ({'; '.join(differ)}); rerun "
                 "with its flags to resume it, or pass another --out to start a new run."
             )
-        return
+        return lambda: None
+
     def write(path):
         with open(path, "w") as f:
             json.dump(wanted, f, indent=1)
 
-    write_atomically(record, write)
+    def record_run():
+        write_atomically(record, write)
+
+    return record_run
 
 
 def train(args):
@@ -201,9 +214,10 @@ def train(args):
     from keras_wgan import datasets, runs
 
     settings = _train_settings(args)
-    _check_run_folder(args, settings)
+    record_run = _check_run_folder(args, settings)
     keras.utils.set_random_seed(args.seed)
     gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
+    record_run()
     image_kwargs = {}
     if not settings["toy"]:
         image_kwargs = dict(image_size=gan.sample_shape[1], with_labels=bool(gan.num_classes),

@@ -13,7 +13,9 @@ from keras_wgan.datasets.common import critic_batches
 
 from test_callbacks import tiny_image_gan
 
-TINY = ["--width", "8", "--batch-size", "16", "--steps-per-epoch", "2", "--seed", "1"]
+# A constant step size: these runs are resumed with more --steps (a decay would refuse).
+TINY = ["--width", "8", "--batch-size", "16", "--steps-per-epoch", "2", "--seed", "1",
+        "--lr-decay", "none"]
 
 
 def _one_line_error(argv, capsys):
@@ -61,7 +63,10 @@ def test_cli_rejects_bad_numbers_before_writing_anything(capsys, tmp_path):
     with pytest.raises(SystemExit):  # argparse: n_critic must be >= 1
         cli.main(base + ["--n-critic", "0"])
     assert "expected an integer >= 1" in capsys.readouterr().err
-    assert not (out / runs.CHECKPOINT).exists()
+    digits = ["train", "--dataset", "digits", "--conditional", "--steps", "2", "--out", str(out)]
+    assert "ac_weight_generator=-1.0" in _one_line_error(digits + ["--ac-weight-generator", "-1"],
+                                                         capsys)
+    assert not out.exists()  # no run folder, no half-written run.json
 
 
 def _poisoned(at_step, per_step=16):

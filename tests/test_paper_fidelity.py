@@ -280,3 +280,18 @@ def test_robustness_cells_get_the_methods_normalisation():
                              ("wgan-clip", "BatchNormalization")):
         gan = robustness.build("dcgan", method, (16, 16, 1), 8, seed=0)
         assert critic_norms(gan.critic) == [expected], method
+
+
+def test_resnet_64_generator_output_convolution_is_he_initialised():
+    """GoodGenerator's Generator.Output keeps tflib's default he_init=True (stride 1:
+    stdev sqrt(4 / (fan_in + fan_out))); gan_cifar_resnet.py's output is Glorot."""
+    import numpy as np
+
+    from keras_wgan import architectures
+
+    for name, gain in (("resnet-64", 4.0), ("cifar10-resnet", 2.0)):
+        generator, _ = architectures.build(name, (16, 16, 3), latent_dim=8, width=64)
+        kernel = np.asarray(generator.get_layer("generator_out_conv").kernel)
+        kh, kw, cin, cout = kernel.shape
+        expected = np.sqrt(gain / (cin * kh * kw + cout * kh * kw))
+        assert kernel.std() == pytest.approx(expected, rel=0.06), name

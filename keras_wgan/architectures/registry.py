@@ -94,7 +94,8 @@ def _resnet_64(num_doublings, width):
         "head": "flatten",
         "norm": "layer",
     }
-    return {"widths": widths}, critic
+    # GoodGenerator's output convolution keeps tflib's default He initialisation.
+    return {"widths": widths, "output_initializer": "he"}, critic
 
 
 def _resnet_101(num_doublings, width):

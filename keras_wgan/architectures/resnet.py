@@ -44,6 +44,7 @@ def resnet_generator(
     output_scale=1.0,
     num_classes=None,
     fused_resampling=True,
+    output_initializer="glorot",
     name="generator",
 ):
     """The ResNet generator of the paper's CIFAR-10, 64x64 and 101-layer experiments.
@@ -74,6 +75,9 @@ def resnet_generator(
             it are one `UpsampleConv` layer (the same function and weights, 4/9 of the
             multiply-adds for 3x3, 1/4 for 1x1). Default True; False builds
             `UpSampling2D` then `Conv2D`.
+        output_initializer: "glorot" (default; gan_cifar_resnet.py's and
+            `ResnetGenerator`'s `he_init=False`) or "he" (`GoodGenerator`'s output
+            convolution keeps tflib's default `he_init=True`) for the last convolution.
         name: the model's name.
 
     Returns:
@@ -92,6 +96,7 @@ def resnet_generator(
     _, channels, num_doublings = common.check_image_shape(image_shape)
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
     common.check_choice("block", block, tuple(BLOCKS))
+    common.check_choice("output_initializer", output_initializer, ("glorot", "he"))
     if widths is None:
         widths = 128
     widths = _check_widths(widths, num_doublings + 1, block)
@@ -123,7 +128,8 @@ def resnet_generator(
         kernel_size = 1
     x = keras.layers.Conv2D(
         channels, kernel_size, padding="same", name=f"{name}_out_conv",
-        kernel_initializer=common.initializer(common.GLOROT_INIT),
+        kernel_initializer=common.initializer(
+            common.HE_INIT if output_initializer == "he" else common.GLOROT_INIT),
     )(x)
     if output_scale != 1.0:
         x = keras.layers.Rescaling(output_scale, name=f"{name}_out_scale")(x)
