@@ -141,7 +141,7 @@ def test_resuming_with_other_hyperparameters_is_refused_by_name(capsys, tmp_path
     capsys.readouterr()
     err = _one_line_error(
         ["train", "--dataset", "8gaussians", "--steps", "3", "--out", out, "--lr", "0.1"] + TINY, capsys)
-    assert "learning_rate=0.0005 there, 0.1 asked" in err and "another --out" in err
+    assert "learning_rate=0.002 there, 0.1 asked" in err and "another --out" in err
     assert open(os.path.join(out, runs.CHECKPOINT), "rb").read() == before
 
 

@@ -59,3 +59,24 @@ def test_robustness_grid_on_digits(tmp_path):
         assert 1.0 <= score <= 10.0
         assert os.path.isfile(os.path.join(out, f"{arch}__{method}", "samples.png"))
     assert Image.open(os.path.join(out, "robustness.png")).size[0] > 100
+
+
+def test_toy_defaults_table_runs_the_command_line(tmp_path):
+    toy_defaults = load_example("toy_defaults")
+    out = str(tmp_path / "toy")
+    rows = toy_defaults.main(["--out", out, "--datasets", "8gaussians", "swissroll",
+                              "--seeds", "0", "--steps", "2", "--num-samples", "200",
+                              "--json", str(tmp_path / "toy.json")])
+    assert [r["dataset"] for r in rows] == ["8gaussians", "swissroll"]
+    assert rows[0]["steps"] == 2 and 0 <= rows[0]["high_quality"] <= 1
+    assert "high_quality" not in rows[1] and rows[1]["distance_ratio"] > 0
+    assert "| 8gaussians | 0 |" in toy_defaults.table(rows)
+
+
+def test_conditional_digits_table_runs_the_command_line(tmp_path):
+    conditional = load_example("conditional_digits")
+    rows = conditional.main(["--out", str(tmp_path / "c"), "--steps", "2", "--num-samples", "100",
+                             "--rows", "mlp, ac-gan, generator weight 1"])
+    (row,) = rows
+    assert row["steps"] == 2 and 0 <= row["label_accuracy"] <= 1 and 1 <= row["score"] <= 10
+    assert "--conditioning ac-gan --ac-weight-generator 1" in row["command"]
