@@ -118,46 +118,41 @@ def _toy(width, learning_rate, lr_decay, steps):
     }
 
 
+def _images(arch, width, learning_rate, lr_decay, steps, model=None, **extra):
+    """An image recipe: z of size 128, critic batch 64, lambda 10, n_critic 5 unless said."""
+    return dict(
+        {"dataset_kind": "images", "arch": arch, "width": width, "latent_dim": 128,
+         "batch_size": 64, "model": dict(_GP, **(model or {})),
+         "optimizer": _adam(learning_rate), "lr_decay": lr_decay, "steps": steps},
+        **extra,
+    )
+
+
+def _conditional(recipe, **changes):
+    """The class-conditional form of a recipe, with the paper's AC-GAN."""
+    return dict(copy.deepcopy(recipe), model=dict(recipe["model"], **_AC_GAN_PAPER),
+                conditional=True, **changes)
+
+
+_CIFAR10 = _images("cifar10-resnet", 128, 2e-4, "linear", 100_000,
+                   model={"generator_batch_size": 128}, dequantize=True)
+_DIGITS = _images("mlp", 256, 3e-4, None, 10_000)
+
 RECIPES = {
     # gan_cifar_resnet.py: 100k generator iterations, critic batch 64, generator batch 128,
     # Adam(2e-4, 0, 0.9) decayed linearly to 0, uniform dequantisation; IS 7.86.
-    "cifar10": {
-        "dataset_kind": "images", "arch": "cifar10-resnet", "width": 128, "latent_dim": 128,
-        "batch_size": 64, "model": dict(_GP, generator_batch_size=128),
-        "optimizer": _adam(2e-4), "lr_decay": "linear", "steps": 100_000, "dequantize": True,
-    },
+    "cifar10": _CIFAR10,
     # The same with conditional batch norm and the AC-GAN head (ACGAN = True); IS 8.42.
-    "cifar10-conditional": {
-        "dataset_kind": "images", "arch": "cifar10-resnet", "width": 128, "latent_dim": 128,
-        "batch_size": 64, "model": dict(_GP, generator_batch_size=128, **_AC_GAN_PAPER),
-        "optimizer": _adam(2e-4), "lr_decay": "linear", "steps": 100_000, "dequantize": True,
-        "conditional": True,
-    },
+    "cifar10-conditional": _conditional(_CIFAR10),
     # gan_64x64.py with GoodGenerator / GoodDiscriminator: batch 64, Adam(1e-4, 0, 0.9),
     # 200k iterations, no decay.
-    "lsun-bedroom": {
-        "dataset_kind": "images", "arch": "resnet-64", "width": 64, "latent_dim": 128,
-        "batch_size": 64, "model": dict(_GP), "optimizer": _adam(1e-4), "lr_decay": None,
-        "steps": 200_000,
-    },
+    "lsun-bedroom": _images("resnet-64", 64, 1e-4, None, 200_000),
     # Image folders: the paper's DCGAN pair with WGAN-GP's defaults.
-    "folder": {
-        "dataset_kind": "images", "arch": "dcgan", "width": 64, "latent_dim": 128,
-        "batch_size": 64, "model": dict(_GP), "optimizer": _adam(1e-4), "lr_decay": None,
-        "steps": 100_000,
-    },
+    "folder": _images("dcgan", 64, 1e-4, None, 100_000),
     # This package's CPU default for the 8x8 digits (not a set-up of the paper): fully
     # connected networks 256 wide and a larger step, so that minutes of CPU converge.
-    "digits": {
-        "dataset_kind": "images", "arch": "mlp", "width": 256, "latent_dim": 128,
-        "batch_size": 64, "model": dict(_GP), "optimizer": _adam(3e-4), "lr_decay": None,
-        "steps": 10_000,
-    },
-    "digits-conditional": {
-        "dataset_kind": "images", "arch": "mlp", "width": 256, "latent_dim": 128,
-        "batch_size": 64, "model": dict(_GP, **_AC_GAN_PAPER), "optimizer": _adam(3e-4),
-        "lr_decay": None, "steps": 3_000, "conditional": True,
-    },
+    "digits": _DIGITS,
+    "digits-conditional": _conditional(_DIGITS, steps=3_000),
     # gan_toy.py exactly: 512-wide 3-hidden-layer ReLU MLPs, z of size 2, batch 256,
     # lambda 0.1, n_critic 5, Adam(1e-4, 0.5, 0.9), 100k iterations.
     "toy-paper": _toy(512, 1e-4, None, 100_000),

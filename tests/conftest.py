@@ -36,3 +36,25 @@ def import_tfgan(module):
             package.__path__ = [path]
             sys.modules[name] = package
     return importlib.import_module(full)
+
+
+def run_on_backend(backend, script, inputs, out, *args):
+    """Runs `script` under KERAS_BACKEND=`backend` with argv (inputs, out, *args).
+
+    The script writes `out + ".json"` and the weights to `out + ".npz"` (np.savez of a
+    list); returns (the JSON, the list of weights).
+    """
+    import json
+    import subprocess
+
+    import numpy as np
+
+    env = dict(os.environ, KERAS_BACKEND=backend,
+               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, "-c", script, inputs, out, *args], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out + ".json") as f:
+        meta = json.load(f)
+    weights = np.load(out + ".npz")
+    return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]

@@ -2,12 +2,11 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from conftest import run_on_backend
 
 import keras_wgan
 from keras_wgan import architectures, cli
@@ -99,15 +98,7 @@ json.dump({"logs": logs, "backend": keras.backend.backend()}, open(out + ".json"
 
 
 def run_backend(backend, inputs, out):
-    env = dict(os.environ, KERAS_BACKEND=backend,
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", SCRIPT, inputs, out], env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    with open(out + ".json") as f:
-        meta = json.load(f)
-    weights = np.load(out + ".npz")
-    return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]
+    return run_on_backend(backend, SCRIPT, inputs, out)
 
 
 def test_jax_and_tensorflow_agree_on_a_conditional_ac_gan_step(tmp_path):

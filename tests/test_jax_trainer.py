@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import run_on_backend
 
 pytest.importorskip("jax")
 
@@ -43,15 +44,7 @@ json.dump(result, open(out + ".json", "w"))
 
 
 def run(backend, inputs, out, loss):
-    env = dict(os.environ, KERAS_BACKEND=backend,
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", SCRIPT, inputs, out, loss], env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    with open(out + ".json") as f:
-        meta = json.load(f)
-    weights = np.load(out + ".npz")
-    return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]
+    return run_on_backend(backend, SCRIPT, inputs, out, loss)
 
 
 @pytest.mark.parametrize("loss", ["wgan-gp", pytest.param("wgan-clip", marks=pytest.mark.slow)])
