@@ -128,6 +128,9 @@ def _train_settings(args):
     if toy and (args.arch or args.conditional or args.image_size or args.conditioning):
         raise ValueError(
             "--arch, --conditional, --conditioning and --image-size are for image datasets.")
+    if args.paper and not toy:
+        raise ValueError("--paper picks gan_toy.py's set-up for the toy data; the cifar10 and "
+                         "lsun-bedroom recipes are the paper's already (keras_wgan.presets).")
     for flag in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
         if getattr(args, flag) is not None and not args.conditional:
             raise ValueError(f"--{flag.replace('_', '-')} is for class-conditional runs: "

@@ -110,7 +110,7 @@ def test_digits_defaults_go_with_their_architecture():
     parse = cli.build_parser().parse_args
     own = cli._train_settings(parse(["train", "--dataset", "digits", "--steps", "1", "--out", "x"]))
     assert (own["arch"], own["width"], own["image_shape"]) == ("mlp", 256, (8, 8, 1))
-    assert own["optimizers"][0]["config"]["learning_rate"] == 3e-4
+    assert own["optimizers"][0]["config"]["learning_rate"] == 3e-3 and own["lr_decay"] == "linear"
     other = cli._train_settings(
         parse(["train", "--dataset", "digits", "--arch", "dcgan", "--steps", "1", "--out", "x"]))
     assert other["width"] is None  # the architecture's own default

@@ -73,6 +73,8 @@ def test_toy_defaults_and_the_papers_settings_one_flag_away():
     assert paper["optimizers"][0]["config"] == {"learning_rate": 1e-4, "beta_1": 0.5,
                                                 "beta_2": 0.9}
     assert paper["model"] == {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 0.1}
+    with pytest.raises(ValueError, match="--paper"):
+        cli_settings("--dataset", "digits", "--steps", "2000", "--paper")
 
 
 def test_other_losses_take_their_own_preset_without_the_recipes_decay():
