@@ -161,10 +161,11 @@ RECIPES = {
     # lambda 0.1, n_critic 5, Adam(1e-4, 0.5, 0.9), 100k iterations.
     "toy-paper": _toy(512, 1e-4, None, 100_000),
     # This package's CPU defaults for the toy data: 256 wide, a larger step decayed
-    # linearly to 0 over the run, so that 2,000 iterations converge (README, toy table).
+    # linearly to 0 over the run, so that 2,000 iterations converge (README, toy table);
+    # 2e-3 scattered the Swiss roll on two seeds of five, 1e-3 keeps it on the roll.
     "8gaussians": _toy(256, 2e-3, "linear", 2_000),
     "25gaussians": _toy(256, 2e-3, "linear", 2_000),
-    "swissroll": _toy(256, 2e-3, "linear", 2_000),
+    "swissroll": _toy(256, 1e-3, "linear", 2_000),
 }
 
 #: Losses whose runs use a recipe's own optimiser; the others take their `PRESETS` entry.
