@@ -18,6 +18,8 @@ import copy
 
 import keras
 
+from keras_wgan import losses
+
 _ADAM_GP = {"class_name": "Adam", "config": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}}
 
 
@@ -113,7 +115,7 @@ def _adam(learning_rate, beta_1=0.0, beta_2=0.9):
 def _toy(width, learning_rate, lr_decay, steps):
     return {
         "dataset_kind": "points", "arch": "mlp", "width": width, "depth": 3, "latent_dim": 2,
-        "batch_size": 256, "model": {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 0.1},
+        "batch_size": 256, "model": dict(PRESETS["toy"]["model"]),
         "optimizer": _adam(learning_rate, beta_1=0.5), "lr_decay": lr_decay, "steps": steps,
     }
 
@@ -168,8 +170,6 @@ RECIPES = {
     "swissroll": _toy(256, 1e-3, "linear", 2_000),
 }
 
-#: Losses whose runs use a recipe's own optimiser; the others take their `PRESETS` entry.
-PENALTY_LOSSES = ("wgan-gp", "wgan-gp-one-sided")
 LR_DECAYS = (None, "linear")
 
 
@@ -246,7 +246,8 @@ def resolve(name, loss=None, arch=None, width=None, batch_size=None, latent_dim=
     if "depth" in r:
         settings["depth"] = r["depth"]
     model = dict(r["model"], loss=loss)
-    if loss in PENALTY_LOSSES and own_arch:
+    # The recipe's optimiser is tuned for a penalty loss; the others take their preset.
+    if losses.get(loss).penalty and own_arch:
         optimizers = [copy.deepcopy(r["optimizer"]) for _ in range(2)]
         decay = r["lr_decay"]
     else:

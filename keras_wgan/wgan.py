@@ -428,13 +428,17 @@ class WGAN(Trainer, keras.Model):
         return self.draw("randint", (batch_size,), maxval=self.num_classes)
 
     def generate_batch(self, batch_size, labels=None, training=False):
-        """G(z) for fresh z (and, if conditional, the given or fresh labels)."""
+        """(G(z), labels) for fresh z and, if conditional, the given or fresh labels.
+
+        z is drawn before the labels (the JAX trainer draws them in the same order);
+        labels are None for an unconditional model.
+        """
         z = self.sample_latent(batch_size)
         if not self.num_classes:
-            return self.generator(z, training=training)
+            return self.generator(z, training=training), None
         if labels is None:
             labels = self.sample_labels(batch_size)
-        return self.generator([z, labels], training=training)
+        return self.generator([z, labels], training=training), labels
 
     def critic_outputs(self, x, training=False):
         """(scores, class_logits or None) of the critic on a batch."""

@@ -110,10 +110,7 @@ class TensorFlowTrainer(Draws):
         spec = self.loss_spec
         batch_size = tf.shape(real)[0]
         if fake is None:
-            z = self.sample_latent(batch_size)
-            if self.num_classes:
-                fake_labels = self.sample_labels(batch_size)
-            fake = self.generator([z, fake_labels] if self.num_classes else z, training=True)
+            fake, fake_labels = self.generate_batch(batch_size, training=True)
         self.check_fake_labels(fake_labels)
         fake = tf.stop_gradient(fake)
         critic_vars = self.critic.trainable_variables
@@ -193,7 +190,7 @@ class TensorFlowTrainer(Draws):
             labels = self.sample_labels(batch_size)
         with tf.GradientTape() as tape:
             if z is None:
-                fake = self.generate_batch(batch_size, labels=labels, training=True)
+                fake, _ = self.generate_batch(batch_size, labels=labels, training=True)
             else:
                 inputs = [z, labels] if self.num_classes else z
                 fake = self.generator(inputs, training=True)
@@ -237,7 +234,7 @@ class TensorFlowTrainer(Draws):
         """
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         self.check_real(real)
-        fake = self.generate_batch(tf.shape(real)[0], training=False)
+        fake, _ = self.generate_batch(tf.shape(real)[0], training=False)
         real_scores, _ = self.critic_outputs(real, training=False)
         fake_scores, _ = self.critic_outputs(fake, training=False)
         metric = self.tracked["wasserstein_estimate"]
