@@ -221,6 +221,70 @@ class SampleGrid(_EveryNSteps):
         self.paths.append(path)
 
 
+class TextSamples(_EveryNSteps):
+    """Writes text samples from fixed noise during training, to files and TensorBoard.
+
+    For a language model (`keras_wgan.architectures.language`): every `every_n_steps`
+    generator steps it decodes `num_samples` samples (argmax per position, the padding
+    removed) of the same fixed z, writes them one a line to
+    `<folder>/samples_<step>.txt`, and, with `log_dir`, logs them as a TensorBoard text
+    summary ("samples", in `<log_dir>/train`) at the generator step.
+
+    Args:
+        folder: where the text files go (created if needed).
+        num_samples: samples per file.
+        every_n_steps: write every this many generator steps; or
+        every_n_epochs: write every this many epochs (default 1 when neither is given).
+        seed: seed of the fixed noise.
+        log_dir: the TensorBoard log folder, or None.
+
+    Example:
+    >>> cb = TextSamples("runs/text/samples", every_n_steps=500)  # gan.fit(ds, callbacks=[cb])
+    """
+
+    def __init__(self, folder, num_samples=32, every_n_steps=None, every_n_epochs=None,
+                 seed=0, log_dir=None):
+        super().__init__(every_n_steps, every_n_epochs)
+        self.folder = str(folder)
+        self.num_samples = int(num_samples)
+        self.seed = seed
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self.paths = []
+        self._writer = None
+
+    def write(self, step):
+        from keras_wgan import modalities
+
+        z = np.random.default_rng(self.seed).standard_normal((self.num_samples,
+                                                              self.model.latent_dim))
+        kind = modalities.for_model(self.model)
+        text = kind.scored(kind.decode(self.model, self.model.generate(z)))
+        os.makedirs(self.folder, exist_ok=True)
+        path = os.path.join(self.folder, f"samples_{step:07d}.txt")
+
+        def save(tmp):
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.writelines(f"{line}\n" for line in text)
+
+        write_atomically(path, save)
+        self.paths.append(path)
+        if self.log_dir:
+            import tensorflow as tf
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
+            with self._writer.as_default(step=step):
+                # Markdown: each sample on its own line, in code so spaces survive.
+                tf.summary.text("samples", "\n\n".join(f"`{line}`" for line in text))
+            self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
 class TensorBoardSamples(_EveryNSteps):
     """Logs sample images and the training metrics to TensorBoard, per generator step.
 
@@ -280,7 +344,8 @@ class Evaluation(_EveryNSteps):
     Every `every_n_steps` generator steps (and at the end of training) it draws
     `num_samples` samples from fixed noise and scores them with
     `keras_wgan.evaluation.evaluate_samples` (Inception Score, FID and KID for image
-    datasets; the offline digits score on "digits"; mode coverage on toy data). The latest
+    datasets; the offline digits score on "digits"; mode coverage on toy data; the n-gram
+    divergences js1..js4 and `words_in_corpus` on text). The latest
     scores join the epoch logs as `eval_<metric>`, so they appear in the progress bar
     and in `fit`'s History; every evaluation is also kept in `self.records` (with the
     generator step and the step's training metrics) and, with `log_dir`, written to
@@ -337,8 +402,12 @@ class Evaluation(_EveryNSteps):
         """Scores `num_samples` samples of the current generator; returns the scores."""
         from keras_wgan.evaluation import evaluate_samples
 
+        from keras_wgan import modalities
+
         samples = self.model.generate(self.num_samples, seed=self.seed,
                                       batch_size=self.batch_size, batch_stats=self.batch_stats)
+        kind = modalities.for_model(self.model)
+        samples = kind.scored(kind.decode(self.model, samples))  # text: the decoded strings
         return evaluate_samples(samples, self.dataset, **self.evaluate_kwargs)
 
     def write(self, step):

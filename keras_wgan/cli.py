@@ -33,12 +33,12 @@ def build_parser():
 
     train = sub.add_parser("train", help="train a model; rerun with the same --out to resume")
     train.add_argument("--dataset", required=True,
-                       help="8gaussians, 25gaussians, swissroll, digits, cifar10, lsun-bedroom "
-                            "or folder:PATH")
+                       help="8gaussians, 25gaussians, swissroll, digits, cifar10, lsun-bedroom, "
+                            "folder:PATH, or text (embedded), text:PATH, lm1b")
     train.add_argument("--arch", default=None,
                        help="image architecture (keras_wgan.architectures.ARCHITECTURES); "
-                            "default: dcgan for digits and folders, cifar10-resnet for cifar10, "
-                            "resnet-64 for lsun-bedroom")
+                            "default: mlp for digits, dcgan for folders, cifar10-resnet for "
+                            "cifar10, resnet-64 for lsun-bedroom (text: language, the only one)")
     train.add_argument("--conditional", action="store_true",
                        help="class-conditional AC-GAN form (datasets with labels)")
     train.add_argument("--conditioning", default=None, choices=("ac-gan-paper", "ac-gan"),
@@ -51,7 +51,8 @@ def build_parser():
                        help="weight of the generator's class loss (default: the recipe's, 0.1)")
     train.add_argument("--paper", action="store_true",
                        help="the paper's own set-up where this package's default differs "
-                            "(toy data: gan_toy.py's 512-wide networks, constant 1e-4)")
+                            "(toy data: gan_toy.py's 512-wide networks, constant 1e-4; text: "
+                            "gan_language.py's 512 channels, n_critic 10, constant 1e-4)")
     train.add_argument("--lr-decay", default=None, choices=("none", "linear"),
                        help="learning-rate schedule: constant, or linear to 0 over --steps; "
                             "default: the recipe's (keras_wgan.presets.RECIPES)")
@@ -83,7 +84,9 @@ def build_parser():
     sample.add_argument("--model", required=True,
                         help="an export folder (or its base folder), a .keras file or a run folder")
     sample.add_argument("--num", type=_positive_int, default=1000)
-    sample.add_argument("--out", required=True, help=".npy or .png file")
+    sample.add_argument("--out", required=True,
+                        help=".npy or .png file (points, images); .txt or .npy (text: one "
+                             "decoded sample a line, or the token ids)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--labels", type=int, nargs="+", default=None,
                         help="class labels for a conditional model, repeated to --num")
@@ -120,17 +123,20 @@ def _train_settings(args):
 
     The recipes are `keras_wgan.presets.RECIPES`, which the example scripts use too.
     """
-    from keras_wgan import datasets, presets, runs
+    from keras_wgan import modalities, presets, runs
 
-    datasets.check_name(args.dataset)
+    kind = modalities.for_dataset(args.dataset).kind
     losses_lib.get(args.loss)
-    toy = datasets.is_toy(args.dataset)
-    if toy and (args.arch or args.conditional or args.image_size or args.conditioning):
-        raise ValueError(
-            "--arch, --conditional, --conditioning and --image-size are for image datasets.")
-    if args.paper and not toy:
-        raise ValueError("--paper picks gan_toy.py's set-up for the toy data; the cifar10 and "
-                         "lsun-bedroom recipes are the paper's already (keras_wgan.presets).")
+    if kind != "images" and (args.conditional or args.image_size or args.conditioning):
+        raise ValueError("--conditional, --conditioning and --image-size are for image datasets.")
+    if kind == "points" and args.arch:
+        raise ValueError("--arch is for image and text datasets.")
+    if kind == "text" and args.arch not in (None, "language"):
+        raise ValueError(f"--arch {args.arch} is an image architecture; text has one, "
+                         "'language' (the default).")
+    if args.paper and kind == "images":
+        raise ValueError("--paper picks the paper's set-up for toy data and text; the cifar10 "
+                         "and lsun-bedroom recipes are the paper's already (keras_wgan.presets).")
     for flag in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
         if getattr(args, flag) is not None and not args.conditional:
             raise ValueError(f"--{flag.replace('_', '-')} is for class-conditional runs: "
@@ -144,7 +150,8 @@ def _train_settings(args):
         conditioning=args.conditioning, ac_weight_critic=args.ac_weight_critic,
         ac_weight_generator=args.ac_weight_generator,
     )
-    return runs.with_data(settings, args.dataset, image_size=args.image_size)
+    return runs.with_data(settings, args.dataset, image_size=args.image_size,
+                          data_dir=args.data_dir)
 
 
 def _new_model(args, settings):
@@ -214,82 +221,24 @@ def _check_run_folder(args, settings):
 def train(args):
     import keras
 
-    from keras_wgan import datasets, runs
+    from keras_wgan import datasets, modalities, runs
 
     settings = _train_settings(args)
     record_run = _check_run_folder(args, settings)
     keras.utils.set_random_seed(args.seed)
     gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
     record_run()
-    image_kwargs = {}
-    if not settings["toy"]:
-        image_kwargs = dict(image_size=gan.sample_shape[1], with_labels=bool(gan.num_classes),
-                            data_dir=args.data_dir, dequantize=settings["dequantize"])
+    kind = modalities.for_model(gan)
     dataset, _ = datasets.load(args.dataset, settings["batch_size"], gan.n_critic,
-                               seed=args.seed, start_step=done, **image_kwargs)
+                               seed=args.seed, start_step=done,
+                               **kind.load_kwargs(gan, settings, data_dir=args.data_dir))
     export_dir = runs.fit_run(
         gan, dataset, args.steps, args.out, steps_per_epoch=args.steps_per_epoch,
         sample_every=args.sample_every, seed=args.seed, export_dir=args.export_dir,
     )
     print(f"Exported the generator to {export_dir}")
-    report = _report_points if settings["toy"] else _report_images
-    report(args, gan)
-
-
-def _report_points(args, gan):
-    from keras_wgan import datasets, plotting
-
-    real = datasets.sample_toy(args.dataset, 1000, rng=args.seed)
-    fake = gan.generate(1000, seed=args.seed)
-    figure = os.path.join(args.out, "samples.png")
-    plotting.plot_points(
-        figure, real, fake,
-        critic=lambda p: gan.critic_outputs(p, training=False)[0],
-        title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps",
-    )
-    print(f"Wrote {figure}")
-    samples = gan.generate(10000, seed=args.seed + 1)
-    distance = datasets.nearest_real_distance(samples, args.dataset)
-    print(f"Mean distance to the nearest real point: {distance['fake_to_real']:.4f} "
-          f"(real points: {distance['real_to_real']:.4f}; ratio {distance['distance_ratio']:.2f})")
-    if args.dataset != "swissroll":
-        for n_std in (3, 6):
-            cover = datasets.mode_coverage(samples, args.dataset, n_std=n_std)
-            print(
-                f"Within {n_std} std of a mode: {cover['high_quality']:.1%} of samples; modes "
-                f"holding at least a fifth of their share: {cover['modes_covered']}/"
-                f"{cover['num_modes']}"
-            )
-
-
-def _report_images(args, gan):
-    from keras_wgan import plotting
-
-    figure = os.path.join(args.out, "samples.png")
-    rows = gan.num_classes or 8
-    labels = None
-    if gan.num_classes:
-        labels = [c for c in range(gan.num_classes) for _ in range(10)]
-    images = gan.generate(len(labels) if labels else 64, labels=labels, seed=args.seed)
-    plotting.save_image_grid(figure, images, rows, scale=max(1, 128 // gan.sample_shape[1]))
-    print(f"Wrote {figure}")
-    if args.dataset == "digits":
-        from keras_wgan.digits_score import digits_score
-        from keras_wgan.evaluation import as_digits
-
-        # Scored at 8x8 also when trained at another --image-size; a conditional model
-        # gets its classes in equal shares and is scored on following them.
-        labels = np.arange(5000) % gan.num_classes if gan.num_classes else None
-        score = digits_score(as_digits(gan.generate(5000, labels=labels, seed=args.seed + 1)),
-                             labels=labels)
-        print(
-            f"Digits quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
-            f"(+- {score['inception_score_std']:.2f}), Frechet distance "
-            f"{score['frechet_distance']:.3f}, classes {list(score['class_counts'])}"
-        )
-        if labels is not None:
-            print(f"Label accuracy: {score['label_accuracy']:.1%} of the samples are of the "
-                  "class asked for (by the digits classifier)")
+    kind.report(gan, args.dataset, args.out, args.seed,
+                title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps")
 
 
 def _serving_fn(path):
@@ -302,11 +251,14 @@ def _serving_fn(path):
 
 
 def sample(args):
+    from keras_wgan import modalities
+
     path = args.model
     labels = None if args.labels is None else np.resize(np.array(args.labels, "int32"), args.num)
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
         gan = _load_checkpoint(path)
-        samples = gan.generate(args.num, labels=labels, seed=args.seed)
+        kind = modalities.for_model(gan)
+        outputs = kind.decode(gan, gan.generate(args.num, labels=labels, seed=args.seed))
     else:
         from keras_wgan.export import latest_version_dir
 
@@ -319,36 +271,33 @@ def sample(args):
             inputs["labels"] = labels
         elif labels is not None:
             raise ValueError("--labels is only for class-conditional models.")
-        samples = fn(**inputs)["samples"].numpy()
-    if args.out.endswith(".npy"):
-        np.save(args.out, samples)
-    elif args.out.endswith(".png"):
-        from keras_wgan import plotting
-
-        if samples.ndim == 4:
-            plotting.save_image_grid(args.out, samples, rows=max(1, int(np.sqrt(len(samples)))))
-        else:
-            plotting.plot_points(args.out, samples)
-    else:
-        raise ValueError(f"Invalid value for --out: {args.out!r}. Expected a .npy or .png file.")
-    print(f"Wrote {len(samples)} samples to {args.out}")
+        outputs = {k: v.numpy() for k, v in fn(**inputs).items()}
+        kind = modalities.for_outputs(outputs)
+    kind.write(args.out, outputs)
+    print(f"Wrote {len(outputs['samples'])} samples to {args.out}")
 
 
 def _generate(path, num, seed, num_classes=None, batch_stats=False):
-    """(samples, labels or None): `num` samples of an export (through
-    `generate_from_seed`) or of a checkpoint, and the classes they were generated for.
+    """(outputs, labels or None): `num` samples of an export (through
+    `generate_from_seed`) or of a checkpoint, as the export's dict of NumPy arrays
+    ("samples", and "images_uint8" or "tokens" and "text"), and the classes they were
+    generated for.
 
     A conditional model gets its classes in equal shares, as the conditional Inception
     Scores are measured. `batch_stats` (a checkpoint only: an export is in inference mode)
     normalises each call of 100 samples with its own batch statistics, the paper's protocol.
     """
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
+        from keras_wgan import modalities
+
         gan = _load_checkpoint(path)
         labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
         if batch_stats:  # the paper's code drew its Inception-Score samples 100 at a time
-            return gan.generate(num, labels=labels, seed=seed, batch_size=100,
-                                batch_stats=True), labels
-        return gan.generate(num, labels=labels, seed=seed), labels
+            samples = gan.generate(num, labels=labels, seed=seed, batch_size=100,
+                                   batch_stats=True)
+        else:
+            samples = gan.generate(num, labels=labels, seed=seed)
+        return modalities.for_model(gan).decode(gan, samples), labels
     if batch_stats:
         raise ValueError(f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
                          "an export's generator is in inference mode (moving averages).")
@@ -370,22 +319,29 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
         inputs["labels"] = tf.constant(labels, tf.int32)
     elif num_classes:
         raise ValueError("--num-classes is for class-conditional exports; this one takes no labels.")
-    return fn(**inputs)["samples"].numpy(), labels
+    return {k: v.numpy() for k, v in fn(**inputs).items()}, labels
 
 
 def evaluate(args):
-    from keras_wgan import datasets
+    from keras_wgan import modalities
     from keras_wgan.evaluation import evaluate_samples
 
-    datasets.check_name(args.dataset)
-    samples, labels = _generate(args.model, args.num_samples, args.seed, args.num_classes,
+    kind = modalities.for_dataset(args.dataset)
+    outputs, labels = _generate(args.model, args.num_samples, args.seed, args.num_classes,
                                 batch_stats=args.batch_stats)
+    made = modalities.for_outputs(outputs)
+    if made is not kind:
+        raise ValueError(f"{args.model!r} generates {made.kind}; {args.dataset!r} holds "
+                         f"{kind.kind}: pass the dataset the model was trained on.")
+    samples = kind.scored(outputs)
     kwargs = {}
     if labels is not None and args.dataset == "digits":
         kwargs["labels"] = labels  # scores the share of samples of the class asked for
-    if not datasets.is_toy(args.dataset) and args.dataset != "digits":
+    if kind.kind == "text":
+        kwargs["data_dir"] = args.data_dir
+    elif kind.kind == "images" and args.dataset != "digits":
         kwargs = dict(kwargs, network=args.inception, reference_examples=args.reference_examples,
-                      data_dir=args.data_dir, image_size=samples.shape[1:3])
+                      data_dir=args.data_dir, image_size=np.shape(samples)[1:3])
     scores = evaluate_samples(samples, args.dataset, **kwargs)
     if not scores:
         raise ValueError(f"There is no quality score for {args.dataset!r}.")
@@ -396,7 +352,7 @@ def evaluate(args):
         print(f"{name}: {value:.4f}")
     record = {"model": args.model, "dataset": args.dataset, "num_samples": args.num_samples,
               "seed": args.seed, "batch_stats": bool(args.batch_stats), **scores}
-    if kwargs:  # the Inception scores: say which weights made them
+    if "network" in kwargs:  # the Inception scores: say which weights made them
         from keras_wgan import inception
 
         record["inception_network"] = inception.network_source(args.inception)

@@ -40,8 +40,10 @@ def export_generator(model, base_dir, version=None):
     Two signatures, both taking any batch size:
 
     - `serving_default`: input `z` (float32, [batch, latent_dim]) and, for a conditional
-      model, `labels` (int32, [batch]); outputs `samples` (float32: points, or NHWC
-      images in [-1, 1]) and, for images, `images_uint8` (uint8 NHWC, 0..255).
+      model, `labels` (int32, [batch]); outputs `samples` (float32: points, NHWC
+      images in [-1, 1], or text's softmax [batch, 32, V]) and, for images,
+      `images_uint8` (uint8 NHWC, 0..255); for text, `tokens` (int32 [batch, 32], the
+      argmax) and `text` (tf.string [batch], decoded, the padding removed).
     - `generate_from_seed`: inputs `seed` (int64 scalar) and `num_samples` (int32
       scalar), plus `labels` (int32, [num_samples]) for a conditional model; draws z with
       the stateless `tf.random.stateless_normal(seed=[seed, 0])`, so the same request
@@ -110,17 +112,14 @@ def seed_latent(seed, num_samples, latent_dim):
 
 def _endpoints(model):
     """{signature name: (function, input signature)} of the export."""
+    from keras_wgan import modalities
+
     generator = model.generator
-    images = len(model.sample_shape) == 4
     latent_dim = model.latent_dim
+    decode = modalities.for_model(model).export_outputs(model)
 
     def outputs(samples, **extra):
-        samples = tf.cast(samples, tf.float32)
-        result = {"samples": samples, **extra}
-        if images:
-            scaled = tf.round((tf.clip_by_value(samples, -1.0, 1.0) + 1.0) * 127.5)
-            result["images_uint8"] = tf.cast(scaled, tf.uint8)
-        return result
+        return {**decode(samples), **extra}
 
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     seed_spec = tf.TensorSpec([], tf.int64, name="seed")

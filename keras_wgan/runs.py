@@ -2,7 +2,7 @@
 
 A run folder holds `checkpoint.keras` (the whole model with both optimisers, replaced
 atomically at every epoch end), TensorBoard logs under `logs/`, sample grids under
-`samples/` for image models, and, by default, the TF Serving export under `export/`.
+`samples/` for image and text models, and, by default, the TF Serving export under `export/`.
 """
 
 import math
@@ -11,29 +11,30 @@ import os
 import keras
 
 from keras_wgan import callbacks as callbacks_lib
+from keras_wgan import modalities
 from keras_wgan.export import export_generator
 
 CHECKPOINT = "checkpoint.keras"
 
 
-def with_data(settings, dataset, image_size=None):
-    """Resolved settings plus what the data fixes: "image_shape" and "num_classes".
+def with_data(settings, dataset, image_size=None, data_dir=None):
+    """Resolved settings plus what the data fixes: "image_shape" and "num_classes" for
+    images, "sequence_length" and "vocabulary" for text.
 
     Args:
         settings: from `keras_wgan.presets.resolve`.
-        dataset: the dataset name ("cifar10", "folder:PATH", ...).
+        dataset: the dataset name ("cifar10", "folder:PATH", "text", ...).
         image_size: the images' side; None keeps the dataset's own.
+        data_dir: the tensorflow-datasets data folder (text from "lm1b").
     """
-    from keras_wgan import datasets
+    from keras_wgan import modalities
 
-    info = datasets.info(dataset, image_size=image_size)
-    settings = dict(settings, toy=info["kind"] == "points")
-    if info["kind"] == "images":
-        if settings["conditional"] and not info["num_classes"]:
-            raise ValueError(f"--conditional needs a dataset with labels; {dataset!r} has none.")
-        settings.update(image_shape=info["shape"],
-                        num_classes=info["num_classes"] if settings["conditional"] else None)
-    return settings
+    modality = modalities.for_dataset(dataset)
+    if settings["dataset_kind"] != modality.kind:
+        raise ValueError(f"The recipe {settings['recipe']!r} is for {settings['dataset_kind']}; "
+                         f"{dataset!r} holds {modality.kind}.")
+    info = modality.info(dataset, image_size=image_size, data_dir=data_dir)
+    return modality.with_data(settings, dataset, info)
 
 
 def build_gan(settings, seed=None):
@@ -42,25 +43,14 @@ def build_gan(settings, seed=None):
     What `keras-wgan train` and the example scripts build their runs with.
 
     Args:
-        settings: the resolved settings, with "image_shape" and "num_classes" added for
-            images (`keras_wgan.datasets.info`).
+        settings: the resolved settings, with what the data fixes added (`with_data`).
         seed: the model's noise seed.
     """
     import keras_wgan
-    from keras_wgan import architectures, models, presets
+    from keras_wgan import modalities, presets
 
-    if settings["dataset_kind"] == "points":
-        generator = models.toy_generator(settings["latent_dim"], width=settings["width"],
-                                         depth=settings.get("depth", 3))
-        critic = models.toy_critic(width=settings["width"], depth=settings.get("depth", 3))
-        num_classes = None
-    else:
-        num_classes = settings.get("num_classes")
-        generator, critic = architectures.build(
-            settings["arch"], tuple(settings["image_shape"]), latent_dim=settings["latent_dim"],
-            width=settings["width"], num_classes=num_classes,
-            loss=settings["model"]["loss"],  # the critic's normalisation follows the method
-        )
+    kind = {m.kind: m for m in modalities.MODALITIES}[settings["dataset_kind"]]
+    generator, critic, num_classes = kind.build_networks(settings)
     model_args = dict(settings["model"])
     if not num_classes:  # the class-loss arguments only mean something with labels
         for key in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
@@ -109,7 +99,7 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         steps: total generator steps of the run.
         out: the run folder.
         steps_per_epoch: generator steps between checkpoints and progress lines.
-        sample_every: generator steps between sample grids (image models).
+        sample_every: generator steps between sample grids (images) or sample files (text).
         seed: seed of the sample grids' fixed noise.
         export_dir: base folder of the export; default `out/export`.
         extra_callbacks: more Keras callbacks.
@@ -127,13 +117,8 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         checkpoint,
         keras.callbacks.TensorBoard(log_dir),
     ]
-    if len(gan.sample_shape) == 4:
-        callbacks += [
-            callbacks_lib.SampleGrid(os.path.join(out, "samples"), every_n_steps=sample_every,
-                                     seed=seed, scale=max(1, 128 // gan.sample_shape[1])),
-            callbacks_lib.TensorBoardSamples(log_dir, every_n_steps=min(100, sample_every),
-                                             seed=seed),
-        ]
+    callbacks += modalities.for_model(gan).training_callbacks(gan, out, log_dir, sample_every,
+                                                              seed)
     if done < steps:
         gan.fit(
             dataset,

@@ -22,7 +22,8 @@ def assert_export(out):
     assert os.path.isfile(os.path.join(out, "checkpoint.keras"))
 
 
-@pytest.mark.parametrize("conditional", [False, True])
+# The conditional run takes every path of the unconditional one and more.
+@pytest.mark.parametrize("conditional", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_cifar10_two_steps(tmp_path, conditional):
     cifar10 = load_example("cifar10")
     out = str(tmp_path / "run")

@@ -3,6 +3,7 @@
 Toy 2-D data: "8gaussians", "25gaussians", "swissroll" (`keras_wgan.datasets.toy`).
 Images: "digits" (embedded, offline), "cifar10", "lsun-bedroom", "folder:PATH"
 (`keras_wgan.datasets.images`).
+Text: "text" (embedded, offline), "text:PATH", "lm1b" (`keras_wgan.datasets.text`).
 """
 
 from keras_wgan.datasets.common import critic_batches, shuffled_positions
@@ -13,6 +14,7 @@ from keras_wgan.datasets.images import (
     is_image_dataset,
     training_dataset,
 )
+from keras_wgan.datasets.text import TEXT_DATASETS, is_text_dataset, text_dataset
 from keras_wgan.datasets.toy import (
     TOY_DATASETS,
     mode_coverage,
@@ -21,16 +23,15 @@ from keras_wgan.datasets.toy import (
     toy_dataset,
 )
 
-DATASETS = tuple(TOY_DATASETS) + tuple(IMAGE_DATASETS) + ("folder:PATH",)
+DATASETS = (tuple(TOY_DATASETS) + tuple(IMAGE_DATASETS) + ("folder:PATH",)
+            + tuple(TEXT_DATASETS) + ("text:PATH",))
 
 
 def check_name(name):
     """Raises a ValueError naming the datasets that exist."""
-    if name not in TOY_DATASETS and not is_image_dataset(name):
-        raise ValueError(
-            f"Invalid value for argument `dataset`. Received: dataset={name!r}. "
-            f"Expected one of {list(DATASETS)}."
-        )
+    from keras_wgan import modalities
+
+    modalities.for_dataset(name)
 
 
 def is_toy(name):
@@ -38,42 +39,47 @@ def is_toy(name):
     return name in TOY_DATASETS
 
 
-def info(name, image_size=None, channels=None):
-    """{"kind": "points" or "images", "shape": one example's shape, "num_classes"}."""
-    check_name(name)
-    if is_toy(name):
-        return {"kind": "points", "shape": (2,), "num_classes": None}
-    return dict(image_info(name, image_size=image_size, channels=channels), kind="images")
+def info(name, image_size=None, channels=None, **kwargs):
+    """{"kind": "points", "images" or "text", "shape": one example's shape, "num_classes"}
+    (and "vocabulary" for text; `kwargs` go to the text source: `data_dir`, `vocabulary`)."""
+    from keras_wgan import modalities
+
+    return modalities.for_dataset(name).info(name, image_size=image_size, channels=channels,
+                                             **kwargs)
 
 
-def load(name, batch_size, n_critic, seed=None, start_step=0, **image_kwargs):
+def load(name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
     """A training dataset by name: each element holds `n_critic * batch_size` examples.
 
     Args:
-        name: a toy or image dataset name (see the module docstring).
+        name: a toy, image or text dataset name (see the module docstring).
         batch_size: examples per critic update.
         n_critic: critic updates per train step.
-        seed: seeds the data (toy points) or the shuffle order (images).
+        seed: seeds the data (toy points) or the shuffle order (images, text).
         start_step: the train step the stream starts at, for resuming a run: toy data,
-            digits and folders then yield exactly what an uninterrupted run reads from
-            that step (see `images.training_dataset` for tfds sources).
-        **image_kwargs: for images, the arguments of `images.training_dataset`
-            (`image_size`, `with_labels`, `dequantize`, `data_dir`, `channels`).
+            digits, folders and text then yield exactly what an uninterrupted run reads
+            from that step (see `images.training_dataset` for tfds image sources).
+        **kwargs: for images, the arguments of `images.training_dataset`
+            (`image_size`, `with_labels`, `dequantize`, `data_dir`, `channels`); for
+            text, those of `text.text_dataset` (`vocabulary`, `one_hot`, `data_dir`).
 
     Returns:
         (dataset, info): the repeating `tf.data.Dataset` and `info(name)`.
     """
-    check_name(name)
-    if is_toy(name):
-        if image_kwargs:
-            raise ValueError(f"The toy dataset {name!r} takes no {sorted(image_kwargs)}.")
-        return toy_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step), info(name)
-    dataset = training_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step,
-                               **image_kwargs)
-    return dataset, info(name, image_kwargs.get("image_size"), image_kwargs.get("channels"))
+    from keras_wgan import modalities
+
+    modality = modalities.for_dataset(name)
+    dataset = modality.load(name, batch_size, n_critic, seed=seed, start_step=start_step,
+                            **kwargs)
+    if modality.kind == "text":
+        return dataset, modality.info(name, data_dir=kwargs.get("data_dir"),
+                                      vocabulary=kwargs.get("vocabulary"))
+    return dataset, modality.info(name, image_size=kwargs.get("image_size"),
+                                  channels=kwargs.get("channels"))
 
 
 __all__ = [
     "DATASETS", "critic_batches", "image_dataset", "image_info", "info", "is_toy", "load",
-    "mode_coverage", "sample_toy", "shuffled_positions", "toy_dataset", "training_dataset",
+    "is_text_dataset", "mode_coverage", "sample_toy", "shuffled_positions", "text_dataset",
+    "toy_dataset", "training_dataset",
 ]

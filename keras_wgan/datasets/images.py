@@ -193,7 +193,7 @@ def _has_tensorflow_io():
     return importlib.util.find_spec("tensorflow_io") is not None
 
 
-def _tfds_load(tfds_name, split, data_dir, shuffle_files, seed):
+def _tfds_load(tfds_name, split, data_dir, shuffle_files, seed, images=True):
     import tensorflow_datasets as tfds
 
     kwargs = dict(
@@ -202,7 +202,7 @@ def _tfds_load(tfds_name, split, data_dir, shuffle_files, seed):
         shuffle_files=shuffle_files,
         read_config=tfds.ReadConfig(shuffle_seed=seed),
         # Decoded later in a parallel map, so the shuffle buffer holds encoded bytes.
-        decoders={"image": tfds.decode.SkipDecoding()},
+        decoders={"image": tfds.decode.SkipDecoding()} if images else None,
     )
     try:
         return tfds.load(tfds_name, download=False, **kwargs)
