@@ -91,7 +91,8 @@ def main(argv=None):
     baseline = text_reference(config.dataset)["baseline"]
     os.makedirs(config.out, exist_ok=True)
     with open(os.path.join(config.out, "language_model.json"), "w") as f:
-        json.dump({"config": vars(config), "baseline": baseline,
+        settings = {k: v for k, v in vars(config).items() if k not in ("out", "figure", "verbose")}
+        json.dump({"config": settings, "baseline": baseline,
                    "records": {m: r for m, (r, _) in results.items()},
                    "samples": {m: s for m, (_, s) in results.items()}}, f, indent=1)
     figure = config.figure or os.path.join(config.out, "language_model.png")

@@ -238,7 +238,8 @@ def train(args):
     )
     print(f"Exported the generator to {export_dir}")
     kind.report(gan, args.dataset, args.out, args.seed,
-                title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps")
+                title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps",
+                data_dir=args.data_dir)
 
 
 def _serving_fn(path):
@@ -347,7 +348,8 @@ def evaluate(args):
         raise ValueError(f"There is no quality score for {args.dataset!r}.")
     mode = ("batch statistics of each 100 samples (the paper's protocol)" if args.batch_stats
             else "moving averages (inference mode)")
-    print(f"Batch norm: {mode}")
+    if kind.kind != "text":  # the language model has no batch norm
+        print(f"Batch norm: {mode}")
     for name, value in scores.items():
         print(f"{name}: {value:.4f}")
     record = {"model": args.model, "dataset": args.dataset, "num_samples": args.num_samples,

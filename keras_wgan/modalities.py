@@ -79,7 +79,7 @@ class Modality:
     def scores(self, samples, dataset, **kwargs):
         raise NotImplementedError
 
-    def report(self, gan, dataset, out, seed, title):
+    def report(self, gan, dataset, out, seed, title, data_dir=None):
         """What `keras-wgan train` prints (and draws) at the end of a run."""
 
 
@@ -136,7 +136,7 @@ class Points(Modality):
                           modes_covered=float(cover["modes_covered"]))
         return scores
 
-    def report(self, gan, dataset, out, seed, title):
+    def report(self, gan, dataset, out, seed, title, data_dir=None):
         from keras_wgan import datasets, plotting
 
         real = datasets.sample_toy(dataset, 1000, rng=seed)
@@ -259,7 +259,7 @@ class Images(Modality):
         scores = inception.image_scores(samples, reference, splits=splits, network=network)
         return {k: float(v) for k, v in scores.items()}
 
-    def report(self, gan, dataset, out, seed, title):
+    def report(self, gan, dataset, out, seed, title, data_dir=None):
         from keras_wgan import plotting
 
         figure = os.path.join(out, "samples.png")
@@ -407,7 +407,7 @@ class Text(Modality):
 
         return text_scores(samples, text_reference(dataset, data_dir=data_dir)["lines"])
 
-    def report(self, gan, dataset, out, seed, title):
+    def report(self, gan, dataset, out, seed, title, data_dir=None):
         from keras_wgan.datasets.text import text_reference
         from keras_wgan.metrics import text_scores
 
@@ -418,7 +418,7 @@ class Text(Modality):
         print(f"Wrote {path}; the first samples:")
         for line in text[:8]:
             print(f"  {line}")
-        reference = text_reference(dataset)
+        reference = text_reference(dataset, data_dir=data_dir)
         scores = text_scores(text, reference["lines"])
         baseline = reference["baseline"]
         print("Character n-gram Jensen-Shannon divergence to the corpus (bits, 640 samples): "

@@ -12,6 +12,21 @@ os.environ["KERAS_WGAN_CACHE"] = tempfile.mkdtemp(prefix="keras_wgan_cache_")
 
 import pytest  # noqa: E402
 
+# Cases of parametrized fixtures kept out of the default run (`-m slow` runs them): the
+# default run keeps one case of each.
+SLOW_CASES = (
+    # saved_model_cli reads every export the same way; the images export stays.
+    "test_saved_model_cli_show_and_run[points-bn]",
+    "test_saved_model_cli_show_and_run[conditional]",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.name in SLOW_CASES:
+            item.add_marker(pytest.mark.slow)
+
 
 def import_tfgan(module):
     """Imports a tensorflow-gan submodule without running the package's __init__.

@@ -235,6 +235,8 @@ print("ok")
 """
 
 
+# Slow (two subprocesses); the TensorFlow tests above pin the same behaviour.
+@pytest.mark.slow
 def test_batch_stats_on_jax():
     pytest.importorskip("jax")
     here = os.path.dirname(os.path.abspath(__file__))

@@ -93,7 +93,7 @@ def _run(script, *args, env=None, timeout=300):
                           text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("loss", ["wgan-gp", "wgan-clip"])
+@pytest.mark.parametrize("loss", ["wgan-gp", pytest.param("wgan-clip", marks=pytest.mark.slow)])
 def test_mirrored_strategy_matches_one_device(tmp_path, loss):
     import keras
 

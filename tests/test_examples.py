@@ -81,3 +81,15 @@ def test_conditional_digits_table_runs_the_command_line(tmp_path):
     (row,) = rows
     assert row["steps"] == 2 and 0 <= row["label_accuracy"] <= 1 and 1 <= row["score"] <= 10
     assert "--conditioning ac-gan --ac-weight-generator 1" in row["command"]
+
+
+def test_language_model_comparison_runs(tmp_path):
+    language = load_example("language_model")
+    out = str(tmp_path / "language")
+    results = language.main(["--out", out, "--steps", "2", "--every", "1", "--width", "4",
+                             "--methods", "wgan-gp", "--verbose", "0"])
+    assert set(results) == {"wgan-gp"}
+    records, samples = results["wgan-gp"]
+    assert [r["step"] for r in records] == [1, 2] and len(samples) == 8
+    assert all(0 <= records[-1][f"js{n}"] <= 1 for n in range(1, 5))
+    assert Image.open(os.path.join(out, "language_model.png")).size[0] > 100

@@ -114,3 +114,24 @@ def test_unknown_recipe_names_the_recipes():
         presets.recipe("cifar100")
     with pytest.raises(ValueError, match="lr_decay"):
         presets.resolve("cifar10", lr_decay="cosine")
+
+
+def test_text_defaults_and_the_papers_language_model_one_flag_away():
+    own = cli_settings("--dataset", "text", "--steps", "2000")
+    assert (own["arch"], own["width"], own["num_blocks"], own["lr_decay"]) == (
+        "language", 48, 5, "linear")
+    assert own["model"]["n_critic"] == 5 and own["sequence_length"] == 32
+    assert own["vocabulary"][:2] == ["", "\ufffd"]
+    paper = cli_settings("--dataset", "text", "--steps", "200000", "--paper")
+    # gan_language.py: DIM 512, batch 64, n_critic 10, lambda 10, Adam(1e-4, 0.5, 0.9).
+    assert (paper["width"], paper["batch_size"], paper["lr_decay"]) == (512, 64, None)
+    assert paper["model"] == {"loss": "wgan-gp", "n_critic": 10, "gp_weight": 10.0}
+    assert paper["optimizers"][0]["config"] == {"learning_rate": 1e-4, "beta_1": 0.5,
+                                                "beta_2": 0.9}
+    assert presets.recipe_name("lm1b") == "text-paper"
+    assert presets.recipe_name("text:corpus.txt") == "text"
+    for flags in (["--conditional"], ["--image-size", "16"], ["--arch", "dcgan"]):
+        with pytest.raises(ValueError, match="--"):
+            cli_settings("--dataset", "text", "--steps", "10", *flags)
+    built = runs.build_gan(dict(own, width=4, num_blocks=1), seed=0)
+    assert built.sample_shape == (None, 32, len(own["vocabulary"])) and built.n_critic == 5

@@ -297,3 +297,20 @@ def test_cli_trains_samples_evaluates_and_exports_text(corpus, tmp_path, capsys)
     assert all(f"js{n}:" in printed for n in range(1, 5)) and "words_in_corpus" in printed
     assert cli.main(["evaluate", "--model", export, "--dataset", "8gaussians"]) == 1
     assert "generates text" in capsys.readouterr().err
+
+
+def test_each_kind_of_data_is_one_modality():
+    assert modalities.for_dataset("8gaussians") is modalities.POINTS
+    assert modalities.for_dataset("folder:pictures") is modalities.IMAGES
+    assert modalities.for_dataset("digits") is modalities.IMAGES
+    for name in ("text", "lm1b", "text:corpus.txt"):
+        assert modalities.for_dataset(name) is modalities.TEXT
+    with pytest.raises(ValueError, match="text:PATH"):
+        modalities.for_dataset("novels")
+    # The trainers never ask which kind of data they train on.
+    import keras_wgan.trainers.jax as jax_trainer
+    import keras_wgan.trainers.tensorflow as tf_trainer
+
+    for module in (jax_trainer, tf_trainer):
+        with open(module.__file__) as f:
+            assert "modalities" not in f.read()
