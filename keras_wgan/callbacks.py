@@ -363,7 +363,9 @@ class Evaluation(_EveryNSteps):
         batch_size: samples per generator call (the chunks of `batch_stats`; the
             paper's code drew 100 at a time). Default 256.
         **evaluate_kwargs: passed to `evaluate_samples` (`network`,
-            `reference_examples`, `splits`, `image_size`, `data_dir`).
+            `reference_examples`, `splits`, `image_size`, `data_dir`; for toy data
+            `wasserstein=True` adds `wasserstein_distance`, the exact W1 distance between
+            the samples and fresh real points, beside the critic's estimate).
 
     Example:
     >>> evaluation = Evaluation("digits", every_n_steps=500, num_samples=2000)  # doctest: +SKIP

@@ -33,8 +33,9 @@ def build_parser():
 
     train = sub.add_parser("train", help="train a model; rerun with the same --out to resume")
     train.add_argument("--dataset", required=True,
-                       help="8gaussians, 25gaussians, swissroll, digits, cifar10, lsun-bedroom, "
-                            "folder:PATH, or text (embedded), text:PATH, lm1b")
+                       help="8gaussians, 25gaussians, swissroll, digits, mnist (embedded), "
+                            "mnist-full, cifar10, lsun-bedroom, folder:PATH, or text "
+                            "(embedded), text:PATH, lm1b")
     train.add_argument("--arch", default=None,
                        help="image architecture (keras_wgan.architectures.ARCHITECTURES); "
                             "default: mlp for digits, dcgan for folders, cifar10-resnet for "
@@ -336,11 +337,11 @@ def evaluate(args):
                          f"{kind.kind}: pass the dataset the model was trained on.")
     samples = kind.scored(outputs)
     kwargs = {}
-    if labels is not None and args.dataset == "digits":
+    if labels is not None and args.dataset in modalities.OFFLINE_SCORES:
         kwargs["labels"] = labels  # scores the share of samples of the class asked for
     if kind.kind == "text":
         kwargs["data_dir"] = args.data_dir
-    elif kind.kind == "images" and args.dataset != "digits":
+    elif kind.kind == "images" and args.dataset not in modalities.OFFLINE_SCORES:
         kwargs = dict(kwargs, network=args.inception, reference_examples=args.reference_examples,
                       data_dir=args.data_dir, image_size=np.shape(samples)[1:3])
     scores = evaluate_samples(samples, args.dataset, **kwargs)

@@ -7,6 +7,7 @@ its logits and penultimate features. The numbers are comparable between runs of 
 package only, not with published Inception-network scores.
 """
 
+import dataclasses
 import json
 import os
 import warnings
@@ -18,8 +19,6 @@ from keras_wgan.files import write_atomically
 
 # Bump when the architecture or training changes, so old caches are not reused.
 _VERSION = 1
-_MODEL_FILE = f"digits_classifier_v{_VERSION}.keras"
-_INFO_FILE = f"digits_classifier_v{_VERSION}.json"
 _SEED = 0
 _HOLDOUT = 0.25
 _EPOCHS = 20
@@ -29,6 +28,32 @@ _NUM_CLASSES = 10
 # path -> (mtime_ns, model, features of the real digits), so that scoring every epoch
 # does not reload the model from disk.
 _LOADED = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierSpec:
+    """What the cached classifier of one dataset is: its data, network and training.
+
+    `keras_wgan.mnist_score` gives the 28x28 MNIST digits their own; the functions of
+    this module take one (`spec=`) and default to the digits'.
+    """
+
+    name: str
+    shape: tuple
+    version: int
+    epochs: int
+    real: callable  # () -> (images float32 [N, *shape] in [-1, 1], labels int64 [N])
+    build: callable  # (seed) -> keras.Model with outputs {"logits", "features"}
+    holdout: float = _HOLDOUT
+    value_note: str = "the digits' 0..16 scaled by x / 8 - 1"
+
+    @property
+    def model_file(self):
+        return f"{self.name}_classifier_v{self.version}.keras"
+
+    @property
+    def info_file(self):
+        return f"{self.name}_classifier_v{self.version}.json"
 
 
 def _cache_dir(cache_dir):
@@ -68,16 +93,17 @@ def _build(seed):
     return keras.Model(inputs, {"logits": logits, "features": features}, name="digits_classifier")
 
 
-def _train(seed=_SEED):
-    """Trains the classifier on 75% of the real digits; returns (model, info)."""
+def _train(seed=_SEED, spec=None):
+    """Trains the classifier on 75% of the real images; returns (model, info)."""
     import keras
     from sklearn.model_selection import train_test_split
 
-    images, labels = _real_digits()
+    spec = spec or DIGITS
+    images, labels = spec.real()
     x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=_HOLDOUT, stratify=labels, random_state=seed
+        images, labels, test_size=spec.holdout, stratify=labels, random_state=seed
     )
-    model = _build(seed)
+    model = spec.build(seed)
     trainer = keras.Model(model.input, model.output["logits"])
     trainer.compile(
         optimizer=keras.optimizers.Adam(1e-3),
@@ -86,16 +112,16 @@ def _train(seed=_SEED):
     # One seeded permutation per epoch, fed in order, keeps training reproducible
     # without touching any global random state.
     rng = np.random.default_rng(seed)
-    order = np.concatenate([rng.permutation(len(x_train)) for _ in range(_EPOCHS)])
+    order = np.concatenate([rng.permutation(len(x_train)) for _ in range(spec.epochs)])
     trainer.fit(x_train[order], y_train[order], batch_size=_BATCH_SIZE, shuffle=False, verbose=0)
     predicted = _predict(model, x_test)["logits"].argmax(axis=1)
     info = {
-        "version": _VERSION,
+        "version": spec.version,
         "heldout_accuracy": float(np.mean(predicted == y_test)),
         "num_train": int(len(x_train)),
         "num_heldout": int(len(x_test)),
         "seed": seed,
-        "epochs": _EPOCHS,
+        "epochs": spec.epochs,
     }
     return model, info
 
@@ -105,7 +131,8 @@ def _predict(model, images):
     return {name: np.asarray(value, dtype=np.float64) for name, value in outputs.items()}
 
 
-def _save(folder, model, info):
+def _save(folder, model, info, spec=None):
+    spec = spec or DIGITS
     os.makedirs(folder, exist_ok=True)
 
     def write_info(path):
@@ -113,17 +140,18 @@ def _save(folder, model, info):
             json.dump(info, f, indent=2)
 
     # The info first: a model file present implies its info is too.
-    write_atomically(os.path.join(folder, _INFO_FILE), write_info)
-    write_atomically(os.path.join(folder, _MODEL_FILE), model.save)
+    write_atomically(os.path.join(folder, spec.info_file), write_info)
+    write_atomically(os.path.join(folder, spec.model_file), model.save)
 
 
-def _load_or_train(cache_dir):
+def _load_or_train(cache_dir, spec=None):
     """(model, reference features), trained and cached on first use."""
     import keras
 
+    spec = spec or DIGITS
     folder = _cache_dir(cache_dir)
-    path = os.path.join(folder, _MODEL_FILE)
-    if os.path.exists(path) and os.path.exists(os.path.join(folder, _INFO_FILE)):
+    path = os.path.join(folder, spec.model_file)
+    if os.path.exists(path) and os.path.exists(os.path.join(folder, spec.info_file)):
         mtime = os.stat(path).st_mtime_ns
         cached = _LOADED.get(path)
         if cached is not None and cached[0] == mtime:
@@ -131,14 +159,15 @@ def _load_or_train(cache_dir):
         try:
             model = keras.saving.load_model(path, compile=False)
         except Exception as error:  # an unreadable cache is rebuilt, not fatal
-            warnings.warn(f"Could not load the cached digits classifier {path} ({error}); retraining.")
+            warnings.warn(f"Could not load the cached {spec.name} classifier {path} ({error}); "
+                          "retraining.")
         else:
-            reference = _predict(model, _real_digits()[0])["features"]
+            reference = _predict(model, spec.real()[0])["features"]
             _LOADED[path] = (mtime, model, reference)
             return model, reference
-    model, info = _train()
-    _save(folder, model, info)
-    reference = _predict(model, _real_digits()[0])["features"]
+    model, info = _train(spec=spec)
+    _save(folder, model, info, spec)
+    reference = _predict(model, spec.real()[0])["features"]
     _LOADED[path] = (os.stat(path).st_mtime_ns, model, reference)
     return model, reference
 
@@ -169,6 +198,13 @@ def digits_classifier(cache_dir=None):
     return _load_or_train(cache_dir)[0]
 
 
+def classifier_info(spec, cache_dir=None):
+    """What the cache records about a dataset's classifier, training it if needed."""
+    _load_or_train(cache_dir, spec)
+    with open(os.path.join(_cache_dir(cache_dir), spec.info_file)) as f:
+        return json.load(f)
+
+
 def digits_classifier_info(cache_dir=None):
     """What the cache records about the digits classifier, training it if needed.
 
@@ -176,20 +212,20 @@ def digits_classifier_info(cache_dir=None):
         A dict with "heldout_accuracy" (on the 25% of the digits not trained on),
         "num_train", "num_heldout", "seed", "epochs" and "version".
     """
-    _load_or_train(cache_dir)
-    with open(os.path.join(_cache_dir(cache_dir), _INFO_FILE)) as f:
-        return json.load(f)
+    return classifier_info(DIGITS, cache_dir)
 
 
-def _check_images(images, splits):
+def _check_images(images, splits, spec=None):
+    spec = spec or DIGITS
     array = np.asarray(images, dtype=np.float32)
     if array.ndim == 3:
         array = array[..., None]
     received = f"array of shape {np.shape(images)}"
-    if array.ndim != 4 or array.shape[1:] != (8, 8, 1):
+    if array.ndim != 4 or array.shape[1:] != tuple(spec.shape):
+        side = spec.shape[0]
         raise ValueError(
             f"Invalid value for argument `images`. Received: images={received}. "
-            "Expected shape [num_images, 8, 8, 1] or [num_images, 8, 8]."
+            f"Expected shape [num_images, {side}, {side}, 1] or [num_images, {side}, {side}]."
         )
     if len(array) < max(2, splits):
         raise ValueError(
@@ -204,10 +240,40 @@ def _check_images(images, splits):
     if array.min() < -1.0 - 1e-5 or array.max() > 1.0 + 1e-5:
         raise ValueError(
             f"Invalid value for argument `images`. Received: images={received} with values "
-            f"in [{array.min()}, {array.max()}]. Expected values in [-1, 1] (the digits' "
-            "0..16 scaled by x / 8 - 1)."
+            f"in [{array.min()}, {array.max()}]. Expected values in [-1, 1] ({spec.value_note})."
         )
     return np.clip(array, -1.0, 1.0)
+
+
+def classifier_score(spec, images, cache_dir=None, splits=10, labels=None):
+    """`digits_score` with the classifier of `spec` (a `ClassifierSpec`)."""
+    metrics._check_int("splits", splits, 1)
+    images = _check_images(images, splits, spec)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer) or (
+                labels.min() < 0 or labels.max() >= _NUM_CLASSES):
+            raise ValueError(
+                f"Invalid value for argument `labels`. Received an array of shape "
+                f"{labels.shape} and dtype {labels.dtype}. Expected {len(images)} integers "
+                f"in [0, {_NUM_CLASSES}), one per image."
+            )
+    model, reference = _load_or_train(cache_dir, spec)
+    outputs = _predict(model, images)
+    logits = outputs["logits"]
+    is_mean, is_std = metrics.inception_score(logits, splits=splits)
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    result = {
+        "inception_score": is_mean,
+        "inception_score_std": is_std,
+        "frechet_distance": metrics.frechet_distance(outputs["features"], reference),
+        "class_counts": np.bincount(logits.argmax(axis=1), minlength=_NUM_CLASSES).tolist(),
+        "confidence": float(probabilities.max(axis=1).mean()),
+    }
+    if labels is not None:
+        result["label_accuracy"] = float(np.mean(logits.argmax(axis=1) == labels))
+    return result
 
 
 def digits_score(images, cache_dir=None, splits=10, labels=None):
@@ -244,33 +310,12 @@ def digits_score(images, cache_dir=None, splits=10, labels=None):
     >>> digits_score(real)["inception_score"] > 9  # doctest: +SKIP
     True
     """
-    metrics._check_int("splits", splits, 1)
-    images = _check_images(images, splits)
-    if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer) or (
-                labels.min() < 0 or labels.max() >= _NUM_CLASSES):
-            raise ValueError(
-                f"Invalid value for argument `labels`. Received an array of shape "
-                f"{labels.shape} and dtype {labels.dtype}. Expected {len(images)} integers "
-                f"in [0, {_NUM_CLASSES}), one per image."
-            )
-    model, reference = _load_or_train(cache_dir)
-    outputs = _predict(model, images)
-    logits = outputs["logits"]
-    is_mean, is_std = metrics.inception_score(logits, splits=splits)
-    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    result = {
-        "inception_score": is_mean,
-        "inception_score_std": is_std,
-        "frechet_distance": metrics.frechet_distance(outputs["features"], reference),
-        "class_counts": np.bincount(logits.argmax(axis=1), minlength=_NUM_CLASSES).tolist(),
-        "confidence": float(probabilities.max(axis=1).mean()),
-    }
-    if labels is not None:
-        result["label_accuracy"] = float(np.mean(logits.argmax(axis=1) == labels))
-    return result
+    return classifier_score(DIGITS, images, cache_dir, splits, labels)
 
 
-__all__ = ["digits_classifier", "digits_classifier_info", "digits_score"]
+DIGITS = ClassifierSpec("digits", (8, 8, 1), _VERSION, _EPOCHS, _real_digits, _build)
+_MODEL_FILE, _INFO_FILE = DIGITS.model_file, DIGITS.info_file
+
+
+__all__ = ["ClassifierSpec", "classifier_score", "digits_classifier", "digits_classifier_info",
+           "digits_score"]

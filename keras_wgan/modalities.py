@@ -125,11 +125,20 @@ class Points(Modality):
             return
         super().write(path, outputs)
 
-    def scores(self, samples, dataset, **kwargs):
+    def scores(self, samples, dataset, wasserstein=False, wasserstein_samples=2000, **kwargs):
+        """`distance_ratio`, and `high_quality`, `modes_covered` (the mixtures); with
+        `wasserstein=True` also the exact W1 distance (`metrics.wasserstein_distance`)
+        between `wasserstein_samples` of the samples and as many fresh real points."""
         from keras_wgan import datasets
 
         samples = np.asarray(samples)
         scores = {"distance_ratio": datasets.nearest_real_distance(samples, dataset)["distance_ratio"]}
+        if wasserstein:
+            from keras_wgan.metrics import wasserstein_distance
+
+            n = min(len(samples), wasserstein_samples)
+            real = datasets.sample_toy(dataset, n, rng=12345)
+            scores["wasserstein_distance"] = wasserstein_distance(samples[:n], real)
         if dataset != "swissroll":
             cover = datasets.mode_coverage(samples, dataset, n_std=3)
             scores.update(high_quality=float(cover["high_quality"]),
@@ -160,7 +169,8 @@ class Points(Modality):
 
 
 class Images(Modality):
-    """Images in [-1, 1], NHWC: "digits", "cifar10", "lsun-bedroom", "folder:PATH"."""
+    """Images in [-1, 1], NHWC: "digits", "mnist", "mnist-full", "cifar10", "lsun-bedroom",
+    "folder:PATH"."""
 
     kind = "images"
     suffixes = (".npy", ".png")
@@ -242,13 +252,12 @@ class Images(Modality):
     def scores(self, samples, dataset, network=None, reference_examples=50_000, splits=10,
                labels=None, **image_kwargs):
         samples = np.asarray(samples)
-        if dataset == "digits":
-            from keras_wgan.digits_score import digits_score
-
-            score = digits_score(as_digits(samples), splits=splits, labels=labels)
-            result = {"digits_score": float(score["inception_score"]),
-                      "digits_score_std": float(score["inception_score_std"]),
-                      "digits_frechet": float(score["frechet_distance"])}
+        if dataset in OFFLINE_SCORES:
+            prefix = OFFLINE_SCORES[dataset]
+            score = offline_score(dataset, samples, splits=splits, labels=labels)
+            result = {f"{prefix}_score": float(score["inception_score"]),
+                      f"{prefix}_score_std": float(score["inception_score_std"]),
+                      f"{prefix}_frechet": float(score["frechet_distance"])}
             if labels is not None:
                 result["label_accuracy"] = float(score["label_accuracy"])
             return result
@@ -270,20 +279,35 @@ class Images(Modality):
         images = gan.generate(len(labels) if labels else 64, labels=labels, seed=seed)
         plotting.save_image_grid(figure, images, rows, scale=max(1, 128 // gan.sample_shape[1]))
         print(f"Wrote {figure}")
-        if dataset == "digits":
-            from keras_wgan.digits_score import digits_score
-
-            # Scored at 8x8 also when trained at another --image-size; a conditional model
-            # gets its classes in equal shares and is scored on following them.
+        if dataset in OFFLINE_SCORES:
+            # Scored at the classifier's size (8x8 digits, 32x32 MNIST) also when trained
+            # at another --image-size; a conditional model gets its classes in equal
+            # shares and is scored on following them.
             labels = np.arange(5000) % gan.num_classes if gan.num_classes else None
-            score = digits_score(as_digits(gan.generate(5000, labels=labels, seed=seed + 1)),
-                                 labels=labels)
-            print(f"Digits quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
+            score = offline_score(dataset, gan.generate(5000, labels=labels, seed=seed + 1),
+                                  labels=labels)
+            what = "Digits" if dataset == "digits" else "MNIST"
+            print(f"{what} quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
                   f"(+- {score['inception_score_std']:.2f}), Frechet distance "
                   f"{score['frechet_distance']:.3f}, classes {list(score['class_counts'])}")
             if labels is not None:
                 print(f"Label accuracy: {score['label_accuracy']:.1%} of the samples are of "
-                      "the class asked for (by the digits classifier)")
+                      f"the class asked for (by the {dataset} classifier)")
+
+
+#: The image datasets with an offline classifier score, and the prefix of its metrics.
+OFFLINE_SCORES = {"digits": "digits", "mnist": "mnist", "mnist-full": "mnist"}
+
+
+def offline_score(dataset, images, splits=10, labels=None):
+    """The offline classifier score of images of "digits" (8x8) or MNIST (32x32)."""
+    if dataset == "digits":
+        from keras_wgan.digits_score import digits_score
+
+        return digits_score(as_digits(images), splits=splits, labels=labels)
+    from keras_wgan.mnist_score import mnist_score
+
+    return mnist_score(images, splits=splits, labels=labels)
 
 
 def as_digits(images):

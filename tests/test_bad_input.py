@@ -28,7 +28,7 @@ def _one_line_error(argv, capsys):
 @pytest.mark.parametrize(
     "flags, names",
     [
-        (["--dataset", "mnist"], ["25gaussians", "digits", "cifar10"]),
+        (["--dataset", "fashion-mnist"], ["25gaussians", "digits", "cifar10"]),
         (["--dataset", "digits", "--arch", "vgg"], ["dcgan", "cifar10-resnet", "resnet-101"]),
         (["--dataset", "8gaussians", "--loss", "hinge"], ["wgan-gp", "wgan-clip", "lsgan"]),
     ],

@@ -88,7 +88,7 @@ def test_export_command_never_overwrites(run_dir, tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--dataset", "mnist", "--steps", "1", "--out", "x"], "25gaussians"),
+        (["train", "--dataset", "fashion-mnist", "--steps", "1", "--out", "x"], "25gaussians"),
         (["train", "--dataset", "8gaussians", "--loss", "wgan", "--steps", "1", "--out", "x"], "wgan-gp"),
         (["sample", "--model", "nowhere", "--out", "x.npy"], "No SavedModel"),
     ],

@@ -106,7 +106,7 @@ def test_evaluate_samples_picks_the_score_of_the_data(tmp_path, monkeypatch):
     assert 1.0 <= scores["inception_score"] <= 12 and scores["fid"] >= 0
     assert os.listdir(tmp_path / "cache")  # the reference statistics, cached
     with pytest.raises(ValueError, match="Expected one of"):
-        evaluate_samples(points, "mnist")
+        evaluate_samples(points, "fashion-mnist")
 
 
 def _digits_gan():

@@ -210,7 +210,7 @@ def test_folder_errors_name_the_folder(tmp_path):
 # --- arguments -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["mnist", "folder:", "lsun", None])
+@pytest.mark.parametrize("name", ["fashion-mnist", "folder:", "lsun", None])
 def test_unknown_names_list_the_datasets(name):
     for call in (lambda: image_dataset(name), lambda: image_info(name)):
         with pytest.raises(ValueError, match="digits.*cifar10.*lsun-bedroom.*folder:PATH"):

