@@ -282,7 +282,8 @@ def sample(args):
 def _generate(path, num, seed, num_classes=None, batch_stats=False):
     """(outputs, labels or None): `num` samples of an export (through
     `generate_from_seed`) or of a checkpoint, as the export's dict of NumPy arrays
-    ("samples", and "images_uint8" or "tokens" and "text"), and the classes they were
+    (from an export "samples", and "images_uint8" or "tokens" and "text"; from a checkpoint
+    what `modalities.Modality.decode` gives), and the classes they were
     generated for.
 
     A conditional model gets its classes in equal shares, as the conditional Inception

@@ -52,7 +52,8 @@ class Modality:
 
     # --- samples ----------------------------------------------------------------------
     def decode(self, gan, samples):
-        """{name: NumPy array} as the export's `serving_default` returns them."""
+        """{name: NumPy array}: the generator's `samples` plus what scoring and writing
+        them need (text: the export's `tokens` and `text`)."""
         return {"samples": samples}
 
     def export_outputs(self, gan):
@@ -225,11 +226,6 @@ class Images(Modality):
                                          seed=seed),
         ]
 
-    def decode(self, gan, samples):
-        from keras_wgan import plotting
-
-        return {"samples": samples, "images_uint8": plotting.to_uint8(samples)}
-
     def export_outputs(self, gan):
         import tensorflow as tf
 
@@ -345,10 +341,11 @@ class Text(Modality):
 
         return vocabulary_of(gan.generator) is not None
 
-    def info(self, name, data_dir=None, vocabulary=None, **kwargs):
-        from keras_wgan.datasets.text import text_info
+    def info(self, name, data_dir=None, vocabulary=None, max_lines=None, **kwargs):
+        from keras_wgan.datasets.text import LM1B_LINES, text_info
 
-        return dict(text_info(name, data_dir=data_dir, vocabulary=vocabulary), kind="text")
+        return dict(text_info(name, data_dir=data_dir, vocabulary=vocabulary,
+                              max_lines=max_lines or LM1B_LINES), kind="text")
 
     def load(self, name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
         from keras_wgan.datasets.text import text_dataset

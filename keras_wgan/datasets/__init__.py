@@ -71,11 +71,7 @@ def load(name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
     modality = modalities.for_dataset(name)
     dataset = modality.load(name, batch_size, n_critic, seed=seed, start_step=start_step,
                             **kwargs)
-    if modality.kind == "text":
-        return dataset, modality.info(name, data_dir=kwargs.get("data_dir"),
-                                      vocabulary=kwargs.get("vocabulary"))
-    return dataset, modality.info(name, image_size=kwargs.get("image_size"),
-                                  channels=kwargs.get("channels"))
+    return dataset, modality.info(name, **kwargs)  # each kind takes what describes it
 
 
 __all__ = [
