@@ -1,15 +1,16 @@
 """Figures 3 and 4 of Gulrajani et al. 2017: the critic's loss tracks sample quality.
 
-Trains the same generator and critic on the embedded digits with WGAN-GP, WGAN with weight
-clipping and the DCGAN loss, each with its preset hyperparameters (`keras_wgan.presets`),
-and every `--every` generator steps records the training loss and the sample quality (the
-offline digits score, `keras_wgan.digits_score`). The figure plots, for each method, the
-negative critic loss (WGAN-GP, clipping) or the discriminator loss (DCGAN) against the
-generator step, beside the quality score: the Wasserstein estimates fall as quality rises,
-while the DCGAN loss does not follow quality. The paper's figures come from LSUN bedrooms
-(Figure 3) and its Figure 4 from DCGAN on LSUN; this is the same study at CPU scale.
+Trains the same generator and critic with WGAN-GP, WGAN with weight clipping and the DCGAN
+loss, each with its preset hyperparameters (`keras_wgan.presets`), on the embedded `mnist`
+(32x32, the DCGAN pair by default) or `digits` (8x8), and every `--every` generator steps
+records the training loss and the sample quality (the offline score,
+`keras_wgan.mnist_score` or `keras_wgan.digits_score`). The figure plots, for each method,
+the negative critic loss (WGAN-GP, clipping) or the discriminator loss (DCGAN) against the
+generator step, beside the quality score. The paper's Figure 3 comes from LSUN bedrooms and
+its Figure 4 from DCGAN on LSUN; this is the same study at CPU scale.
 
     python examples/critic_loss_vs_quality.py --out runs/curves --figure docs/figures/critic_loss_vs_quality.png
+    python examples/critic_loss_vs_quality.py --dataset digits --arch mlp --width 256 --steps 3000
 """
 
 import argparse
@@ -20,7 +21,7 @@ import keras
 import numpy as np
 
 import keras_wgan
-from keras_wgan import architectures, callbacks, datasets, presets
+from keras_wgan import architectures, callbacks, datasets, modalities, presets
 
 METHODS = ("wgan-gp", "wgan-clip", "dcgan")
 LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "DCGAN"}
@@ -29,12 +30,16 @@ LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "
 def train(method, config):
     """Trains one method; returns its evaluation records (one per `config.every` steps)."""
     keras.utils.set_random_seed(config.seed)
-    generator, critic = architectures.build("mlp", (8, 8, 1), latent_dim=config.latent_dim,
-                                            width=config.width)
-    gan = keras_wgan.WGAN(generator, critic, seed=config.seed, **presets.get(method)["model"])
+    model_args = presets.get(method)["model"]
+    # The critic's normalisation follows the method (layer norm for WGAN-GP, batch norm
+    # for the others), as in examples/robustness.py.
+    generator, critic = architectures.build(
+        config.arch, datasets.info(config.dataset)["shape"], latent_dim=config.latent_dim,
+        width=config.width, loss=model_args["loss"])
+    gan = keras_wgan.WGAN(generator, critic, seed=config.seed, **model_args)
     gan.compile(*presets.optimizers(method))
-    data, _ = datasets.load("digits", config.batch_size, gan.n_critic, seed=config.seed)
-    evaluation = callbacks.Evaluation("digits", every_n_steps=config.every,
+    data, _ = datasets.load(config.dataset, config.batch_size, gan.n_critic, seed=config.seed)
+    evaluation = callbacks.Evaluation(config.dataset, every_n_steps=config.every,
                                       num_samples=config.num_samples, seed=config.seed)
     # One epoch per evaluation, so each record's losses average exactly its own window.
     gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
@@ -42,7 +47,11 @@ def train(method, config):
     return evaluation.records
 
 
-def plot(path, results):
+def score_key(dataset):
+    return f"{modalities.OFFLINE_SCORES[dataset]}_score"
+
+
+def plot(path, results, dataset):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,8 +68,8 @@ def plot(path, results):
             loss_axis.plot(steps, [-r["critic_loss"] for r in records], color="tab:blue")
             loss_axis.set_ylabel("negative critic loss")
         loss_axis.set_title(LABELS[method])
-        score_axis.plot(steps, [r["digits_score"] for r in records], color="tab:green")
-        score_axis.set_ylabel("digits score (of 10)")
+        score_axis.plot(steps, [r[score_key(dataset)] for r in records], color="tab:green")
+        score_axis.set_ylabel(f"{dataset} score (of 10)")
         score_axis.set_ylim(1, 10)
         score_axis.set_xlabel("generator step")
     fig.tight_layout()
@@ -74,10 +83,12 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="runs/curves", help="folder of the recorded numbers")
     parser.add_argument("--figure", default=None, help="default: OUT/critic_loss_vs_quality.png")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--dataset", default="mnist", choices=sorted(modalities.OFFLINE_SCORES))
+    parser.add_argument("--arch", default="dcgan", help="an architecture of keras_wgan.architectures")
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--every", type=int, default=200)
     parser.add_argument("--num-samples", type=int, default=2000)
-    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
@@ -94,14 +105,14 @@ def main(argv=None):
     with open(os.path.join(config.out, "critic_loss_vs_quality.json"), "w") as f:
         json.dump({"config": vars(config), "records": results}, f, indent=1)
     figure = config.figure or os.path.join(config.out, "critic_loss_vs_quality.png")
-    plot(figure, results)
+    plot(figure, results, config.dataset)
     for method, records in results.items():
         # The plotted quantity: the negative critic loss, or DCGAN's discriminator loss.
         sign, name = (1, "discriminator loss") if method == "dcgan" else (-1, "negative critic loss")
         curve = np.array([sign * r["critic_loss"] for r in records])
-        scores = np.array([r["digits_score"] for r in records])
+        scores = np.array([r[score_key(config.dataset)] for r in records])
         corr = float(np.corrcoef(curve, scores)[0, 1]) if len(records) > 2 else float("nan")
-        print(f"{method}: digits score {scores[0]:.2f} -> {scores[-1]:.2f}; correlation of "
+        print(f"{method}: {config.dataset} score {scores[0]:.2f} -> {scores[-1]:.2f}; correlation of "
               f"the {name} with the score over training: {corr:+.2f}")
     print(f"Wrote {figure}")
     return results

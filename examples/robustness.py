@@ -5,20 +5,23 @@ generator; no normalisation anywhere; gated multiplicative nonlinearities; tanh
 nonlinearities; 101-layer ResNets) are each trained by four methods (DCGAN, LSGAN, WGAN with
 weight clipping, WGAN-GP), every method with its one default set of hyperparameters
 (`keras_wgan.presets`). It writes one sample grid per cell and a combined figure; on the
-embedded `digits` data each cell also gets its quality score (an Inception-Score analogue
-out of 10, from `keras_wgan.digits_score`). The paper ran this on LSUN bedrooms at 64x64.
+embedded `mnist` (32x32) and `digits` (8x8) data each cell also gets its offline quality
+score (an Inception-Score analogue out of 10, `keras_wgan.mnist_score` or
+`keras_wgan.digits_score`) and the digits its samples are classified as. The paper ran this
+on LSUN bedrooms at 64x64.
 
-    python examples/robustness.py --out runs/robustness [--dataset digits] [--steps 2000]
+    python examples/robustness.py --out runs/robustness [--dataset mnist] [--steps 1000]
 """
 
 import argparse
 import json
 import os
+import time
 
 import keras
 
 import keras_wgan
-from keras_wgan import architectures, datasets, plotting, presets, runs
+from keras_wgan import architectures, datasets, modalities, plotting, presets, runs
 
 ARCHITECTURES = ("dcgan", "dcgan-no-bn-const", "mlp-generator", "no-norm", "gated", "tanh",
                  "resnet-101")
@@ -42,17 +45,19 @@ def build(arch, method, shape, width, seed):
 
 
 def quality(gan, dataset):
-    """The digits quality score of a cell, or None for other data."""
-    if dataset != "digits":
+    """A cell's offline score and the class counts of 2,000 samples, or None for other data."""
+    if dataset not in modalities.OFFLINE_SCORES:
         return None
-    from keras_wgan.digits_score import digits_score
-
-    return digits_score(gan.generate(2000, seed=1))["inception_score"]
+    score = modalities.offline_score(dataset, gan.generate(2000, seed=1))
+    return {"score": float(score["inception_score"]),
+            "frechet": float(score["frechet_distance"]),
+            "class_counts": score["class_counts"]}
 
 
 def run_cell(config, arch, method):
-    """Trains one cell in its own run folder (resumable) and returns (images, score)."""
+    """Trains one cell in its own run folder (resumable); returns (images, quality, seconds)."""
     out = os.path.join(config.out, f"{arch}__{method}")
+    start = time.perf_counter()
     shape = datasets.info(config.dataset)["shape"]
     gan, done = runs.resume_or_create(
         out, lambda: build(arch, method, shape, config.width, config.seed))
@@ -63,7 +68,7 @@ def run_cell(config, arch, method):
     images = gan.generate(config.grid_size**2, seed=0)
     plotting.save_image_grid(os.path.join(out, "samples.png"), images, config.grid_size,
                              scale=max(1, 64 // shape[0]))
-    return images, quality(gan, config.dataset)
+    return images, quality(gan, config.dataset), time.perf_counter() - start
 
 
 def combined_figure(path, cells, grid_size):
@@ -77,14 +82,14 @@ def combined_figure(path, cells, grid_size):
     methods = sorted({m for _, m in cells}, key=METHODS.index)
     fig, axes = plt.subplots(len(archs), len(methods), squeeze=False,
                              figsize=(2.2 * len(methods), 2.3 * len(archs)))
-    for (arch, method), (images, score) in cells.items():
+    for (arch, method), (images, score, _) in cells.items():
         ax = axes[archs.index(arch), methods.index(method)]
         grid = plotting.image_grid(images, grid_size)
         ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray")
         ax.set_xticks([])
         ax.set_yticks([])
         if score is not None:
-            ax.set_xlabel(f"score {score:.2f}", fontsize=8)
+            ax.set_xlabel(f"score {score['score']:.2f}", fontsize=8)
     for row, arch in enumerate(archs):
         axes[row, 0].set_ylabel(arch, fontsize=8)
     for col, method in enumerate(methods):
@@ -97,8 +102,8 @@ def combined_figure(path, cells, grid_size):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/robustness")
-    parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--steps", type=int, default=2000, help="generator iterations per cell")
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--steps", type=int, default=1000, help="generator iterations per cell")
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps-per-epoch", type=int, default=500)
@@ -114,11 +119,14 @@ def main(argv=None):
     cells = {(a, m): run_cell(config, a, m) for a in config.archs for m in config.methods}
     path = os.path.join(config.out, "robustness.png")
     combined_figure(path, cells, config.grid_size)
-    scores = {f"{a}/{m}": score for (a, m), (_, score) in cells.items()}
+    scores = {f"{a}/{m}": score for (a, m), (_, score, _) in cells.items()}
+    seconds = {f"{a}/{m}": round(t, 1) for (a, m), (_, _, t) in cells.items()}
     with open(os.path.join(config.out, "robustness.json"), "w") as f:
-        json.dump({"config": vars(config), "scores": scores}, f, indent=1)
+        json.dump({"config": vars(config), "scores": scores, "seconds": seconds}, f, indent=1)
     for name, score in scores.items():
-        print(f"{name}: {'-' if score is None else f'{score:.2f}'}")
+        text = "-" if score is None else (f"{score['score']:.2f}, frechet {score['frechet']:.2f}, "
+                                          f"classes {score['class_counts']}")
+        print(f"{name}: {text} ({seconds[name]:.0f} s)")
     print(f"Wrote {path}")
     return cells
 

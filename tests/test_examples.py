@@ -51,13 +51,14 @@ def test_lsun_bedroom_two_steps(tmp_path):
 def test_robustness_grid_on_digits(tmp_path):
     robustness = load_example("robustness")
     out = str(tmp_path / "grid")
-    cells = robustness.main(["--out", out, "--steps", "2", "--width", "8", "--batch-size", "4",
-                             "--steps-per-epoch", "1", "--grid-size", "2",
+    cells = robustness.main(["--out", out, "--dataset", "digits", "--steps", "2", "--width", "8",
+                             "--batch-size", "4", "--steps-per-epoch", "1", "--grid-size", "2",
                              "--archs", "dcgan", "gated", "--methods", "dcgan", "wgan-gp"])
     assert len(cells) == 4
-    for (arch, method), (images, score) in cells.items():
+    for (arch, method), (images, quality, seconds) in cells.items():
         assert images.shape == (4, 8, 8, 1)
-        assert 1.0 <= score <= 10.0
+        assert 1.0 <= quality["score"] <= 10.0
+        assert sum(quality["class_counts"]) == 2000 and seconds > 0
         assert os.path.isfile(os.path.join(out, f"{arch}__{method}", "samples.png"))
     assert Image.open(os.path.join(out, "robustness.png")).size[0] > 100
 

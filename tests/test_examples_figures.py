@@ -23,9 +23,9 @@ def check_png(path):
 
 def test_critic_loss_vs_quality_records_losses_and_scores(tmp_path):
     script = load("critic_loss_vs_quality")
-    results = script.main(["--out", str(tmp_path), "--steps", "4", "--every", "2", "--width", "8",
-                           "--latent-dim", "4", "--batch-size", "8", "--num-samples", "40",
-                           "--verbose", "0"])
+    results = script.main(["--out", str(tmp_path), "--dataset", "digits", "--arch", "mlp",
+                           "--steps", "4", "--every", "2", "--width", "8", "--latent-dim", "4",
+                           "--batch-size", "8", "--num-samples", "40", "--verbose", "0"])
     assert list(results) == ["wgan-gp", "wgan-clip", "dcgan"]
     for records in results.values():
         assert [r["step"] for r in records] == [2, 4]
