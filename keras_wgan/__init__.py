@@ -7,6 +7,7 @@ imported on first use, so the JAX trainer runs where TensorFlow is not installed
 
 import importlib
 
+from keras_wgan import _quiet  # noqa: F401  (first: quiets TensorFlow's start-up for the CLI)
 from keras_wgan import callbacks, losses, models, presets
 from keras_wgan import optimizers  # registers keras_wgan>TF1RMSprop for loading
 from keras_wgan.wgan import WGAN

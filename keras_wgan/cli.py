@@ -25,13 +25,28 @@ def _positive_int(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line (with where to find the usage)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="keras-wgan", description="Train, sample and export WGAN-GP models."
     )
+    common = _Parser(add_help=False)
+    common.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs, hidden by default (as does "
+                             "KERAS_WGAN_VERBOSE=1)")
+    parser.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train a model; rerun with the same --out to resume")
+    def add_parser(name, **kwargs):
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    train = add_parser("train", help="train a model; rerun with the same --out to resume")
     train.add_argument("--dataset", required=True,
                        help="8gaussians, 25gaussians, swissroll, digits, mnist (embedded), "
                             "mnist-full, cifar10, lsun-bedroom, folder:PATH, or text "
@@ -78,10 +93,12 @@ def build_parser():
                        help="learning rate of both optimisers (default: the recipe's)")
     train.add_argument("--export-dir", default=None,
                        help="base folder of the TF Serving export (default: OUT/export)")
+    train.add_argument("--max-samples", type=_positive_int, default=None,
+                       help="the export's limit on samples per request (default 1024)")
     train.add_argument("--steps-per-epoch", type=_positive_int, default=100,
                        help="steps between checkpoints and progress lines")
 
-    sample = sub.add_parser("sample", help="draw samples from an export or a checkpoint")
+    sample = add_parser("sample", help="draw samples from an export or a checkpoint")
     sample.add_argument("--model", required=True,
                         help="an export folder (or its base folder), a .keras file or a run folder")
     sample.add_argument("--num", type=_positive_int, default=1000)
@@ -92,11 +109,14 @@ def build_parser():
     sample.add_argument("--labels", type=int, nargs="+", default=None,
                         help="class labels for a conditional model, repeated to --num")
 
-    export = sub.add_parser("export", help="export a checkpoint's generator for TF Serving")
+    export = add_parser("export", help="export a checkpoint's generator for TF Serving")
     export.add_argument("--checkpoint", required=True, help="a .keras file or a run folder")
     export.add_argument("--out", required=True, help="base folder; writes <out>/<version>/")
     export.add_argument("--version", type=_positive_int, default=None)
-    evaluate = sub.add_parser("evaluate", help="score an export's samples against a dataset")
+    export.add_argument("--max-samples", type=_positive_int, default=None,
+                        help="the most samples one request may ask for (default 1024); "
+                             "larger requests are refused with INVALID_ARGUMENT")
+    evaluate = add_parser("evaluate", help="score an export's samples against a dataset")
     evaluate.add_argument("--model", required=True,
                           help="an export folder (or its base folder), a .keras file or a run folder")
     evaluate.add_argument("--dataset", required=True, help="the dataset the model was trained on")
@@ -236,6 +256,7 @@ def train(args):
     export_dir = runs.fit_run(
         gan, dataset, args.steps, args.out, steps_per_epoch=args.steps_per_epoch,
         sample_every=args.sample_every, seed=args.seed, export_dir=args.export_dir,
+        max_samples=args.max_samples,
     )
     print(f"Exported the generator to {export_dir}")
     kind.report(gan, args.dataset, args.out, args.seed,
@@ -244,12 +265,42 @@ def train(args):
 
 
 def _serving_fn(path):
+    """(loaded SavedModel, its serving_default, latent_dim, max_samples or None)."""
     import tensorflow as tf
+
+    from keras_wgan.export import metadata
 
     loaded = tf.saved_model.load(path)
     fn = loaded.signatures["serving_default"]
     latent_dim = fn.structured_input_signature[1]["z"].shape[1]
-    return loaded, fn, latent_dim
+    return loaded, fn, latent_dim, metadata(path).get("max_samples")
+
+
+def _request(fn, z, labels, max_samples):
+    """`fn(z=..., labels=...)` in requests of at most `max_samples` rows (the export's
+    limit), joined into one dict of NumPy arrays."""
+    import tensorflow as tf
+
+    step = max_samples or len(z)
+    parts = []
+    for start in range(0, len(z), step):
+        inputs = {"z": tf.constant(z[start:start + step], tf.float32)}
+        if labels is not None:
+            inputs["labels"] = tf.constant(labels[start:start + step], tf.int32)
+        parts.append({k: v.numpy() for k, v in fn(**inputs).items()})
+    return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+
+
+def _check_labels(fn, labels, num_classes=None):
+    """Refuses labels a conditional export lacks, or labels outside its classes."""
+    if "labels" in fn.structured_input_signature[1]:
+        if labels is None:
+            raise ValueError("This export is class-conditional: pass --labels.")
+        if num_classes and (np.min(labels) < 0 or np.max(labels) >= num_classes):
+            raise ValueError(f"--labels must be class indices in [0, {num_classes}) for this "
+                             f"export; got {sorted(set(np.asarray(labels).tolist()))}.")
+    elif labels is not None:
+        raise ValueError("--labels is only for class-conditional models.")
 
 
 def sample(args):
@@ -262,26 +313,21 @@ def sample(args):
         kind = modalities.for_model(gan)
         outputs = kind.decode(gan, gan.generate(args.num, labels=labels, seed=args.seed))
     else:
-        from keras_wgan.export import latest_version_dir
+        from keras_wgan.export import latest_version_dir, metadata
 
-        _, fn, latent_dim = _serving_fn(latest_version_dir(path))
-        inputs = {"z": np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))}
-        inputs["z"] = inputs["z"].astype("float32")
-        if "labels" in fn.structured_input_signature[1]:
-            if labels is None:
-                raise ValueError("This export is class-conditional: pass --labels.")
-            inputs["labels"] = labels
-        elif labels is not None:
-            raise ValueError("--labels is only for class-conditional models.")
-        outputs = {k: v.numpy() for k, v in fn(**inputs).items()}
+        version = latest_version_dir(path)
+        _, fn, latent_dim, max_samples = _serving_fn(version)
+        _check_labels(fn, labels, metadata(version).get("num_classes"))
+        z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
+        outputs = _request(fn, z.astype("float32"), labels, max_samples)
         kind = modalities.for_outputs(outputs)
     kind.write(args.out, outputs)
     print(f"Wrote {len(outputs['samples'])} samples to {args.out}")
 
 
 def _generate(path, num, seed, num_classes=None, batch_stats=False):
-    """(outputs, labels or None): `num` samples of an export (through
-    `generate_from_seed`) or of a checkpoint, as the export's dict of NumPy arrays
+    """(outputs, labels or None): `num` samples of an export (the z of `generate_from_seed`,
+    sent in requests within its max_samples) or of a checkpoint, as the export's dict of NumPy arrays
     (from an export "samples", and "images_uint8" or "tokens" and "text"; from a checkpoint
     what `modalities.Modality.decode` gives), and the classes they were
     generated for.
@@ -304,25 +350,24 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
     if batch_stats:
         raise ValueError(f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
                          "an export's generator is in inference mode (moving averages).")
-    import tensorflow as tf
+    from keras_wgan.export import SEED_SIGNATURE, latest_version_dir, seed_latent
 
-    from keras_wgan.export import SEED_SIGNATURE, latest_version_dir
-
-    loaded = tf.saved_model.load(latest_version_dir(path))
+    version = latest_version_dir(path)
+    loaded, fn, latent_dim, max_samples = _serving_fn(version)
     if SEED_SIGNATURE not in loaded.signatures:
         raise ValueError(f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
                          "re-export it with this version of keras-wgan.")
-    fn = loaded.signatures[SEED_SIGNATURE]
-    inputs = {"seed": tf.constant(seed, tf.int64), "num_samples": tf.constant(num, tf.int32)}
     labels = None
     if "labels" in fn.structured_input_signature[1]:
         if not num_classes:
             raise ValueError("This export is class-conditional: pass --num-classes.")
         labels = np.arange(num) % num_classes
-        inputs["labels"] = tf.constant(labels, tf.int32)
     elif num_classes:
         raise ValueError("--num-classes is for class-conditional exports; this one takes no labels.")
-    return {k: v.numpy() for k, v in fn(**inputs).items()}, labels
+    # generate_from_seed's z, sent to serving_default in requests within the export's
+    # max_samples: the samples one generate_from_seed request of `num` would give.
+    z = seed_latent(seed, num, latent_dim).numpy()
+    return {**_request(fn, z, labels, max_samples), "z": z}, labels
 
 
 def evaluate(args):
@@ -370,7 +415,8 @@ def export(args):
     from keras_wgan.export import export_generator
 
     gan = _load_checkpoint(args.checkpoint)
-    print(f"Exported the generator to {export_generator(gan, args.out, args.version)}")
+    limit = {} if args.max_samples is None else {"max_samples": args.max_samples}
+    print(f"Exported the generator to {export_generator(gan, args.out, args.version, **limit)}")
 
 
 def main(argv=None):
@@ -378,9 +424,22 @@ def main(argv=None):
     command = {"train": train, "sample": sample, "export": export, "evaluate": evaluate}[args.command]
     try:
         command(args)
-    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as e:
-        if os.environ.get("KERAS_WGAN_DEBUG"):
+    except Exception as e:
+        message = _error_line(e)
+        if message is None or os.environ.get("KERAS_WGAN_DEBUG"):
             raise
-        print(f"keras-wgan: error: {e}", file=sys.stderr)
+        print(f"keras-wgan: error: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _error_line(error):
+    """The one line the CLI prints for an expected error, or None for a bug (re-raised)."""
+    if isinstance(error, (ValueError, FileNotFoundError, FloatingPointError, RuntimeError)):
+        return str(error)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(error, tf.errors.InvalidArgumentError):
+        # A refused request of an export: its assertion's message, without the graph dump.
+        lines = [line for line in error.message.splitlines() if "assertion failed" in line]
+        return (lines[0].strip() if lines else error.message.splitlines()[0]).strip()
+    return None

@@ -1,5 +1,6 @@
 """Export the generator as a SavedModel that TF Serving loads, written atomically."""
 
+import json
 import os
 import re
 import shutil
@@ -32,9 +33,21 @@ def latest_version_dir(path):
 
 
 SEED_SIGNATURE = "generate_from_seed"
+DEFAULT_MAX_SAMPLES = 1024
+METADATA = "keras_wgan.json"
 
 
-def export_generator(model, base_dir, version=None):
+def metadata(path):
+    """The export's own description (`METADATA` in its version folder): `latent_dim`,
+    `num_classes`, `max_samples`, `sample_shape`, `kind`; {} for an export without one."""
+    try:
+        with open(os.path.join(latest_version_dir(path), METADATA)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
     """Exports `model.generator` for TF Serving as `base_dir/<version>/`.
 
     Two signatures, both taking any batch size:
@@ -49,9 +62,18 @@ def export_generator(model, base_dir, version=None):
       the stateless `tf.random.stateless_normal(seed=[seed, 0])`, so the same request
       always returns the same samples. Outputs as above, plus the `z` it drew.
 
+    Both check their inputs in the graph before computing anything, with standard
+    TensorFlow assertions, so a bad request fails with INVALID_ARGUMENT (TF Serving
+    passes it to the client) and a message naming the input: `z` must have `latent_dim`
+    columns, be finite and hold 1 to `max_samples` rows; `num_samples` must lie in
+    [1, max_samples] (checked before the random op, so an absurd count costs nothing);
+    `labels` must hold one label in [0, num_classes) per sample.
+
     The generator runs in inference mode (batch norm uses its moving statistics), and
     the graph holds standard TensorFlow ops only: loading it needs TensorFlow (or
-    `tensorflow_model_server`) and no Python package of ours.
+    `tensorflow_model_server`) and no Python package of ours. Beside the SavedModel,
+    `keras_wgan.json` records `latent_dim`, `num_classes`, `max_samples`, the sample
+    shape and kind (`metadata` reads it; TF Serving ignores it).
 
     The version is written into a temporary folder beside it and renamed into place, so
     TF Serving, which polls `base_dir`, never sees a half-written version, and a failed
@@ -61,12 +83,15 @@ def export_generator(model, base_dir, version=None):
         model: a `keras_wgan.WGAN`.
         base_dir: the model's base folder.
         version: a positive integer; default one more than the highest present, or 1.
+        max_samples: the most samples one request may ask for (rows of `z`,
+            `num_samples`); bounds the memory one request can take. Default 1024.
 
     Returns:
         The path of the written version folder.
 
     Raises:
-        ValueError: if `version` is not a positive integer or already exists.
+        ValueError: if `version` or `max_samples` is not a positive integer, or the
+            version already exists.
 
     Example:
     >>> path = export_generator(gan, "saved_models/digits")  # doctest: +SKIP
@@ -82,6 +107,11 @@ def export_generator(model, base_dir, version=None):
             f"Invalid value for argument `version`. Received: version={version!r}. "
             "Expected an integer >= 1."
         )
+    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
+        raise ValueError(
+            f"Invalid value for argument `max_samples`. Received: max_samples={max_samples!r}. "
+            "Expected an integer >= 1."
+        )
     final = os.path.join(base_dir, str(version))
     if os.path.exists(final):
         raise ValueError(
@@ -91,12 +121,19 @@ def export_generator(model, base_dir, version=None):
     os.makedirs(base_dir, exist_ok=True)
     archive = keras.export.ExportArchive()
     archive.track(model.generator)
-    for name, (fn, signature) in _endpoints(model).items():
+    for name, (fn, signature) in _endpoints(model, max_samples).items():
         archive.add_endpoint(name=name, fn=fn, input_signature=signature)
+    from keras_wgan import modalities
+
+    record = {"latent_dim": int(model.latent_dim), "num_classes": model.num_classes or None,
+              "max_samples": max_samples, "sample_shape": list(model.sample_shape)[1:],
+              "kind": modalities.for_model(model).kind}
     # A dot-prefixed, non-integer name: TF Serving ignores it while it is being written.
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir)
     try:
         archive.write_out(tmp, verbose=False)
+        with open(os.path.join(tmp, METADATA), "w") as f:
+            json.dump(record, f, indent=1)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -110,41 +147,84 @@ def seed_latent(seed, num_samples, latent_dim):
     return tf.random.stateless_normal(tf.stack([num_samples, latent_dim]), seed=seed)
 
 
-def _endpoints(model):
-    """{signature name: (function, input signature)} of the export."""
+def _count_check(name, count, max_samples):
+    message = f"{name} must be in [1, {max_samples}] (max_samples of this export)"
+    return [tf.debugging.assert_greater_equal(count, 1, message=message),
+            tf.debugging.assert_less_equal(count, max_samples, message=message)]
+
+
+def _label_checks(labels, count, num_classes):
+    in_range = f"`labels` must be class indices in [0, {num_classes})"
+    return [
+        tf.debugging.assert_equal(tf.shape(labels)[0], count,
+                                  message="`labels` must hold one class label per sample"),
+        tf.debugging.assert_greater_equal(labels, 0, message=in_range),
+        tf.debugging.assert_less(labels, num_classes, message=in_range),
+    ]
+
+
+def _z_checks(z, latent_dim, max_samples):
+    return [
+        tf.debugging.assert_equal(tf.shape(z)[1], latent_dim,
+                                  message=f"`z` must have latent_dim = {latent_dim} columns"),
+        *_count_check("the row count of `z`", tf.shape(z)[0], max_samples),
+        tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(z)),
+                            ["`z` must be finite (no NaN or infinity)"]),
+    ]
+
+
+def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
+    """{signature name: (function, input signature)} of the export.
+
+    Every function runs its input checks first: the generator (and, for
+    `generate_from_seed`, the random op) depends on them, so a refused request computes
+    nothing.
+    """
     from keras_wgan import modalities
 
     generator = model.generator
     latent_dim = model.latent_dim
+    num_classes = model.num_classes
     decode = modalities.for_model(model).export_outputs(model)
 
     def outputs(samples, **extra):
         return {**decode(samples), **extra}
 
+    def checked(checks, *tensors):
+        with tf.control_dependencies(checks):
+            return [tf.identity(t) for t in tensors]
+
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     seed_spec = tf.TensorSpec([], tf.int64, name="seed")
     count_spec = tf.TensorSpec([], tf.int32, name="num_samples")
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
-    if model.num_classes:
+    if num_classes:
+        def from_z(z, labels):
+            z, labels = checked(_z_checks(z, latent_dim, max_samples)
+                                + _label_checks(labels, tf.shape(z)[0], num_classes), z, labels)
+            return outputs(generator([z, labels], training=False))
+
         def from_seed(seed, num_samples, labels):
-            checks = [tf.debugging.assert_equal(
-                tf.shape(labels)[0], num_samples,
-                message="`labels` must hold `num_samples` class labels")]
-            with tf.control_dependencies(checks):
-                z = seed_latent(seed, num_samples, latent_dim)
+            seed, labels = checked(_count_check("`num_samples`", num_samples, max_samples)
+                                   + _label_checks(labels, num_samples, num_classes), seed, labels)
+            z = seed_latent(seed, num_samples, latent_dim)
             return outputs(generator([z, labels], training=False), z=z)
 
         return {
-            "serving_default": (lambda z, labels: outputs(generator([z, labels], training=False)),
-                                [z_spec, labels_spec]),
+            "serving_default": (from_z, [z_spec, labels_spec]),
             SEED_SIGNATURE: (from_seed, [seed_spec, count_spec, labels_spec]),
         }
 
+    def from_z(z):
+        (z,) = checked(_z_checks(z, latent_dim, max_samples), z)
+        return outputs(generator(z, training=False))
+
     def from_seed(seed, num_samples):
+        (seed,) = checked(_count_check("`num_samples`", num_samples, max_samples), seed)
         z = seed_latent(seed, num_samples, latent_dim)
         return outputs(generator(z, training=False), z=z)
 
     return {
-        "serving_default": (lambda z: outputs(generator(z, training=False)), [z_spec]),
+        "serving_default": (from_z, [z_spec]),
         SEED_SIGNATURE: (from_seed, [seed_spec, count_spec]),
     }

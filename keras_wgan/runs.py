@@ -86,7 +86,7 @@ def resume_or_create(out, make_model):
 
 
 def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, seed=0,
-            export_dir=None, extra_callbacks=()):
+            export_dir=None, extra_callbacks=(), max_samples=None):
     """Trains `gan` until it has made `steps` generator steps, then exports it.
 
     Resumes from where the model's step counter stands (see `resume_or_create`); the
@@ -103,6 +103,8 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         seed: seed of the sample grids' fixed noise.
         export_dir: base folder of the export; default `out/export`.
         extra_callbacks: more Keras callbacks.
+        max_samples: the export's limit on samples per request (`export_generator`);
+            default `export.DEFAULT_MAX_SAMPLES`.
 
     Returns:
         The path of the exported version folder.
@@ -131,4 +133,5 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         )
         checkpoint.set_model(gan)
         checkpoint.save()
-    return export_generator(gan, export_dir or os.path.join(out, "export"))
+    limit = {} if max_samples is None else {"max_samples": max_samples}
+    return export_generator(gan, export_dir or os.path.join(out, "export"), **limit)

@@ -115,3 +115,56 @@ def test_digits_defaults_go_with_their_architecture():
         parse(["train", "--dataset", "digits", "--arch", "dcgan", "--steps", "1", "--out", "x"]))
     assert other["width"] is None  # the architecture's own default
     assert other["optimizers"][0]["config"]["learning_rate"] == 1e-4  # the wgan-gp preset
+
+
+def _command():
+    """The installed `keras-wgan` script beside this interpreter."""
+    import sysconfig
+
+    path = os.path.join(sysconfig.get_path("scripts"), "keras-wgan")
+    if not os.path.isfile(path):
+        pytest.skip("the keras-wgan script is not installed beside this interpreter")
+    return path
+
+
+def test_the_command_prints_one_line_for_bad_input_and_no_tensorflow_logs(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_WGAN_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    for argv in (["train", "--dataset", "nope", "--steps", "1", "--out", str(tmp_path / "x")],
+                 ["train", "--dataset", "digits", "--out", str(tmp_path / "x")]):  # no --steps
+        run = subprocess.run([_command()] + argv, capture_output=True, text=True, env=env,
+                             cwd=tmp_path, timeout=300)
+        lines = (run.stdout + run.stderr).strip().splitlines()
+        assert run.returncode != 0 and len(lines) == 1, lines
+        assert "error:" in lines[0]
+    assert not os.path.exists(tmp_path / "x")
+    # --verbose brings TensorFlow's own start-up lines back.
+    run = subprocess.run([_command(), "sample", "--verbose", "--model", str(tmp_path / "nowhere"),
+                          "--out", "x.npy"], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=300)
+    assert len(run.stderr.strip().splitlines()) > 1
+
+
+def test_an_export_is_sampled_within_its_max_samples_and_refuses_bad_labels(tmp_path, capsys):
+    from keras_wgan.export import export_generator
+    from test_callbacks import tiny_image_gan
+
+    gan = tiny_image_gan(3)
+    base = str(tmp_path / "serving")
+    path = export_generator(gan, base, max_samples=4)
+    out = str(tmp_path / "s.npy")
+    assert cli.main(["sample", "--model", base, "--num", "10", "--labels", "0", "2",
+                     "--out", out]) == 0
+    assert np.load(out).shape == (10, 4, 4, 1)  # three requests of at most 4
+    assert cli.main(["sample", "--model", path, "--num", "2", "--labels", "3", "--out", out]) == 1
+    assert "[0, 3)" in capsys.readouterr().err
+    # evaluate's samples are generate_from_seed's, whatever the request size.
+    import tensorflow as tf
+
+    from keras_wgan.export import SEED_SIGNATURE
+
+    outputs, labels = cli._generate(base, 9, seed=5, num_classes=3)
+    whole = export_generator(gan, str(tmp_path / "big"), max_samples=16)
+    expected = tf.saved_model.load(whole).signatures[SEED_SIGNATURE](
+        seed=tf.constant(5, tf.int64), num_samples=tf.constant(9),
+        labels=tf.constant(labels, tf.int32))
+    np.testing.assert_allclose(outputs["samples"], expected["samples"].numpy(), atol=1e-6)

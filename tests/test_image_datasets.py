@@ -264,3 +264,16 @@ def test_training_dataset_from_mock_cifar10_with_labels():
         images_, labels = next(iter(dataset))
     assert images_.shape == (20, 32, 32, 3) and labels.shape == (20,)
     assert ((0 <= labels.numpy()) & (labels.numpy() < 10)).all()
+
+
+def test_a_folder_of_only_unreadable_files_is_refused_naming_them_all(tmp_path):
+    for name in ("a.png", "b.jpg"):
+        (tmp_path / name).write_bytes(b"\x00broken\xff" * 4)
+    with pytest.raises(ValueError, match="nothing to train on") as error:
+        image_dataset(f"folder:{tmp_path}")
+    assert "a.png" in str(error.value) and "b.jpg" in str(error.value)
+    assert "2 image file(s)" in str(error.value)
+    for i in range(12):
+        (tmp_path / f"c{i:02d}.png").write_bytes(b"\x00broken\xff")
+    with pytest.raises(ValueError, match="and 4 more"):  # 14 unreadable: ten named
+        image_dataset(f"folder:{tmp_path}")

@@ -329,17 +329,22 @@ def list_images(folder):
     good = [p for p, ok in zip(paths, readable) if ok]
     if not good:
         raise ValueError(
-            f"Image folder {folder!r} holds {len(paths)} image file(s), none of which PIL "
-            f"can read, e.g. {paths[0]!r}."
+            f"Image folder {folder!r} holds {len(paths)} image file(s) and PIL can read none "
+            f"of them, so there is nothing to train on: {_named(bad)}."
         )
     if bad:
-        more = f" and {len(bad) - _MAX_NAMED} more" if len(bad) > _MAX_NAMED else ""
         warnings.warn(
-            f"Skipping {len(bad)} unreadable image file(s) in {folder!r}: "
-            f"{', '.join(bad[:_MAX_NAMED])}{more}.",
+            f"Skipping {len(bad)} unreadable image file(s) of {len(paths)} in {folder!r}: "
+            f"{_named(bad)}.",
             stacklevel=2,
         )
     return good
+
+
+def _named(paths):
+    """The first `_MAX_NAMED` paths, and how many more."""
+    more = f" and {len(paths) - _MAX_NAMED} more" if len(paths) > _MAX_NAMED else ""
+    return ", ".join(repr(p) for p in paths[:_MAX_NAMED]) + more
 
 
 def _folder_source(folder, split, size, channels):
