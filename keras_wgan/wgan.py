@@ -207,9 +207,17 @@ class WGAN(Trainer, keras.Model):
             self.generator.build(
                 [(None, self.latent_dim), (None,)] if self.num_classes else (None, self.latent_dim)
             )
-        self.sample_shape = tuple(
-            self.generator.compute_output_spec(self._generator_input_spec()).shape
-        )
+        try:
+            spec = self.generator.compute_output_spec(self._generator_input_spec())
+        except ValueError as error:
+            takes = ("[z, labels] (latent codes and int class labels)" if self.num_classes
+                     else f"z of shape (batch, {self.latent_dim})")
+            raise ValueError(
+                f"The generator cannot take {takes}"
+                + (f", as num_classes={self.num_classes} needs" if self.num_classes else "")
+                + f": {error}"
+            ) from None
+        self.sample_shape = tuple(spec.shape)
         if not self.critic.built:
             self.critic.build(self.sample_shape)
 

@@ -100,3 +100,26 @@ def test_max_samples_must_be_a_positive_integer(tmp_path):
         with pytest.raises(ValueError, match="max_samples"):
             export_generator(gan, str(tmp_path / "model"), max_samples=bad)
     assert not os.path.exists(tmp_path / "model") or not os.listdir(tmp_path / "model")
+
+
+def test_the_load_test_serves_both_signatures_from_threads(tmp_path):
+    import importlib.util
+
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "load_test.py")
+    spec = importlib.util.spec_from_file_location("load_test", script)
+    load_test = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(load_test)
+    with open(script) as f:
+        code = f.read().split('"""', 2)[2]
+    assert "import keras" not in code and "from keras" not in code  # TensorFlow alone
+    base = str(tmp_path / "model")
+    export_generator(tiny_image_gan(3), base, max_samples=MAX_SAMPLES)
+    report = load_test.main(["--model", base, "--requests", "30", "--threads", "3",
+                             "--batch-sizes", "1", "8", "--json", str(tmp_path / "load.json")])
+    cells = {(c["signature"], c["batch"]): c for c in report["cells"]}
+    assert sorted(cells) == [("generate_from_seed", 1), ("generate_from_seed", 8),
+                             ("serving_default", 1), ("serving_default", 8)]
+    for cell in cells.values():
+        assert cell["requests"] == 30 and not cell["stopped_early"]
+        assert 0 < cell["p50_ms"] <= cell["p99_ms"] and cell["samples_per_s"] > 0
+    assert json.load(open(tmp_path / "load.json"))["peak_rss_mb"] >= report["rss_mb_loaded"] > 0
