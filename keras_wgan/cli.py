@@ -91,6 +91,27 @@ def build_parser():
                             "the paper's toy networks use 512)")
     train.add_argument("--lr", type=float, default=None,
                        help="learning rate of both optimisers (default: the recipe's)")
+    improved = train.add_argument_group(
+        "the improved-GAN techniques of Salimans et al. 2016, for the GAN baselines")
+    improved.add_argument("--feature-matching", nargs="?", const=True, default=None,
+                          metavar="LAYER",
+                          help="the generator matches the mean of the critic's features: its "
+                               "last hidden features, or those of the hidden layer LAYER")
+    improved.add_argument("--minibatch-discrimination", nargs="*", type=_positive_int,
+                          default=None, metavar="N",
+                          help="a minibatch-discrimination layer before the critic's score: "
+                               "B kernels of C dimensions (default 100 5); refused under a "
+                               "gradient penalty")
+    improved.add_argument("--historical-averaging", type=float, default=None, metavar="W",
+                          help="weight of ||theta - mean of past theta||^2 in both losses")
+    improved.add_argument("--label-smoothing", nargs="+", type=float, default=None,
+                          metavar="ALPHA",
+                          help="real target alpha (one-sided, e.g. 0.9), or ALPHA BETA for a "
+                               "fake target too; dcgan and minimax losses")
+    improved.add_argument("--virtual-batch-norm", nargs="?", type=_positive_int, const=64,
+                          default=None, metavar="R",
+                          help="virtual batch norm in the generator, with a fixed reference "
+                               "batch of R latent vectors (default 64)")
     train.add_argument("--export-dir", default=None,
                        help="base folder of the TF Serving export (default: OUT/export)")
     train.add_argument("--max-samples", type=_positive_int, default=None,
@@ -162,6 +183,18 @@ def _train_settings(args):
         if getattr(args, flag) is not None and not args.conditional:
             raise ValueError(f"--{flag.replace('_', '-')} is for class-conditional runs: "
                              "add --conditional.")
+    minibatch = args.minibatch_discrimination
+    if minibatch is not None:
+        if len(minibatch) not in (0, 2):
+            raise ValueError("--minibatch-discrimination takes no value (100 kernels of 5) or "
+                             f"two, B and C; got {len(minibatch)}.")
+        minibatch = minibatch or [100, 5]
+    smoothing = args.label_smoothing
+    if smoothing is not None:
+        smoothing = smoothing[0] if len(smoothing) == 1 else smoothing
+    if kind == "text" and (minibatch or args.virtual_batch_norm):
+        raise ValueError("--minibatch-discrimination and --virtual-batch-norm are for image "
+                         "and toy networks.")
     name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
@@ -170,6 +203,9 @@ def _train_settings(args):
         n_critic=args.n_critic, gp_weight=args.gp_weight, clip_value=args.clip_value,
         conditioning=args.conditioning, ac_weight_critic=args.ac_weight_critic,
         ac_weight_generator=args.ac_weight_generator,
+        minibatch_discrimination=minibatch, virtual_batch_norm=args.virtual_batch_norm,
+        feature_matching=args.feature_matching, historical_averaging=args.historical_averaging,
+        label_smoothing=smoothing,
     )
     return runs.with_data(settings, args.dataset, image_size=args.image_size,
                           data_dir=args.data_dir)

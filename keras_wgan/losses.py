@@ -81,6 +81,72 @@ def lsgan_generator_loss(fake_logits):
     return 0.5 * _mean(ops.square(ops.cast(fake_logits, "float32") - 1.0))
 
 
+def sigmoid_cross_entropy(logits, target):
+    """Mean cross-entropy of sigmoid(logits) against a target probability, on logits:
+    -t log sigmoid(l) - (1 - t) log(1 - sigmoid(l)) = t softplus(-l) + (1 - t) softplus(l)."""
+    logits = ops.cast(logits, "float32")
+    return _mean(target * ops.softplus(-logits) + (1.0 - target) * ops.softplus(logits))
+
+
+def smoothed_minimax_critic_loss(real_logits, fake_logits, real_target=0.9, fake_target=0.0):
+    """The minimax (and DCGAN) discriminator loss with smoothed targets.
+
+    Salimans et al. 2016, section 3.4: one-sided label smoothing replaces the real target 1
+    by alpha (0.9) and keeps the fake target at 0; `fake_target` > 0 gives the two-sided
+    form (beta), which the paper advises against. With targets 1 and 0 it is
+    `minimax_critic_loss`.
+
+    Example:
+    >>> round(float(smoothed_minimax_critic_loss([0.0], [0.0])), 4)  # 2 log 2
+    1.3863
+    """
+    return (sigmoid_cross_entropy(real_logits, real_target)
+            + sigmoid_cross_entropy(fake_logits, fake_target))
+
+
+def label_smoothing_targets(label_smoothing):
+    """(real target alpha, fake target beta) of a `label_smoothing` argument: alpha, or
+    (alpha, beta); both in [0, 1] with beta < alpha."""
+    values = label_smoothing if isinstance(label_smoothing, (list, tuple)) else (label_smoothing,)
+    ok = len(values) in (1, 2) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0
+        for v in values)
+    alpha, beta = (tuple(float(v) for v in values) + (0.0,))[:2] if ok else (None, None)
+    if not ok or not beta < alpha:
+        raise ValueError(
+            f"Invalid value for argument `label_smoothing`. Received: "
+            f"label_smoothing={label_smoothing!r}. Expected the real target alpha (e.g. 0.9), "
+            "or (alpha, beta) with 0 <= beta < alpha <= 1.")
+    return alpha, beta
+
+
+def feature_matching_loss(real_features, fake_features):
+    """||E_x f(x) - E_z f(G(z))||_2^2: feature matching (Salimans et al. 2016, section 3.1).
+
+    The generator matches the mean of an intermediate layer f of the discriminator on
+    real data (a constant for the generator) with its mean on generated data.
+
+    Example:
+    >>> float(feature_matching_loss([[1.0, 2.0], [3.0, 2.0]], [[0.0, 0.0], [0.0, 1.0]]))
+    6.25
+    """
+    real = ops.cast(real_features, "float32")
+    fake = ops.cast(fake_features, "float32")
+    real = ops.reshape(real, (ops.shape(real)[0], -1))
+    fake = ops.reshape(fake, (ops.shape(fake)[0], -1))
+    return ops.sum(ops.square(ops.mean(real, axis=0) - ops.mean(fake, axis=0)))
+
+
+def historical_average_term(variables, averages):
+    """sum ||theta - theta_avg||^2 over a player's parameters and their running averages
+    (historical averaging, Salimans et al. 2016, section 3.3); the averages are constants."""
+    total = 0.0
+    for variable, average in zip(variables, averages):
+        diff = ops.cast(variable, "float32") - ops.stop_gradient(ops.cast(average, "float32"))
+        total = total + ops.sum(ops.square(diff))
+    return total
+
+
 def interpolate(real, fake, alpha):
     """x-hat = alpha * x + (1 - alpha) * G(z), the points where the penalty is taken.
 

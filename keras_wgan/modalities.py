@@ -151,10 +151,15 @@ class Points(Modality):
 
         real = datasets.sample_toy(dataset, 1000, rng=seed)
         fake = gan.generate(1000, seed=seed)
+        from keras_wgan.architectures.improved import MinibatchDiscrimination
+
         figure = os.path.join(out, "samples.png")
-        plotting.plot_points(figure, real, fake,
-                             critic=lambda p: gan.critic_outputs(p, training=False)[0],
-                             title=title)
+        # A minibatch-discrimination critic scores a point against the rest of its batch,
+        # in inference too: it has no value surface to draw.
+        coupled = any(isinstance(layer, MinibatchDiscrimination)
+                      for layer in gan.critic._flatten_layers(include_self=False, recursive=True))
+        plotting.plot_points(figure, real, fake, title=title, critic=None if coupled else
+                             lambda p: gan.critic_outputs(p, training=False)[0])
         print(f"Wrote {figure}")
         samples = gan.generate(10000, seed=seed + 1)
         distance = datasets.nearest_real_distance(samples, dataset)

@@ -235,7 +235,8 @@ def recipe_name(dataset, conditional=False, paper=False):
 
 
 def resolve(name, loss=None, arch=None, width=None, batch_size=None, latent_dim=None,
-            lr=None, lr_decay="recipe", steps=None, **model_overrides):
+            lr=None, lr_decay="recipe", steps=None, minibatch_discrimination=None,
+            virtual_batch_norm=None, **model_overrides):
     """The settings of a run: a recipe, then the caller's overrides.
 
     The recipe's width and optimiser go with its own architecture and a penalty loss:
@@ -248,7 +249,13 @@ def resolve(name, loss=None, arch=None, width=None, batch_size=None, latent_dim=
         lr: the learning rate of both optimisers; None keeps the recipe's.
         lr_decay: None (constant) or "linear" (to 0 over `steps`); "recipe" keeps its.
         steps: generator iterations (the decay's length); None keeps the recipe's.
-        **model_overrides: `WGAN` arguments (`n_critic`, `gp_weight`, ...); None keeps.
+        minibatch_discrimination: [B, C] to give the critic a minibatch-discrimination
+            layer (`architectures.improved.with_minibatch_discrimination`), or None.
+        virtual_batch_norm: the reference batch size R to replace the generator's batch
+            norm by virtual batch norm (`architectures.improved.with_virtual_batch_norm`),
+            or None.
+        **model_overrides: `WGAN` arguments (`n_critic`, `gp_weight`, `feature_matching`,
+            `historical_averaging`, `label_smoothing`, ...); None keeps.
 
     Returns:
         A JSON-able dict: "recipe", "dataset_kind", "arch", "width", "latent_dim",
@@ -302,6 +309,12 @@ def resolve(name, loss=None, arch=None, width=None, batch_size=None, latent_dim=
         raise ValueError(f"Invalid value for argument `lr_decay`. Received: lr_decay={decay!r}. "
                          f"Expected one of {list(LR_DECAYS)}.")
     settings.update(model=model, optimizers=optimizers, lr_decay=decay)
+    # Salimans et al. 2016's layers, recorded only when asked for (older run.json files
+    # stay valid).
+    if minibatch_discrimination is not None:
+        settings["minibatch_discrimination"] = [int(v) for v in minibatch_discrimination]
+    if virtual_batch_norm is not None:
+        settings["virtual_batch_norm"] = int(virtual_batch_norm)
     return settings
 
 

@@ -51,6 +51,15 @@ def build_gan(settings, seed=None):
 
     kind = {m.kind: m for m in modalities.MODALITIES}[settings["dataset_kind"]]
     generator, critic, num_classes = kind.build_networks(settings)
+    if settings.get("minibatch_discrimination"):
+        from keras_wgan.architectures import improved
+
+        critic = improved.with_minibatch_discrimination(critic, *settings["minibatch_discrimination"])
+    if settings.get("virtual_batch_norm"):
+        from keras_wgan.architectures import improved
+
+        generator = improved.with_virtual_batch_norm(generator, settings["virtual_batch_norm"],
+                                                     seed=seed or 0)
     model_args = dict(settings["model"])
     if not num_classes:  # the class-loss arguments only mean something with labels
         for key in ("conditioning", "ac_weight_critic", "ac_weight_generator"):

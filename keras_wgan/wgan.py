@@ -1,11 +1,16 @@
 """The WGAN model: a generator and a critic trained with `fit`."""
 
+import dataclasses
+import functools
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_wgan import losses as losses_lib
 from keras_wgan import presets
+from keras_wgan.architectures import improved
+from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.trainers import Trainer, check_backend
 
 
@@ -32,15 +37,6 @@ def _check_float(name, value, positive=False):
 
 #: What the critic's class loss of a conditional model classifies (see `WGAN`).
 CONDITIONING = ("ac-gan-paper", "ac-gan")
-
-
-def _batch_norm_layers(model):
-    """Names of the BatchNormalization layers anywhere inside `model`."""
-    found = []
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            found.append(layer.name)
-    return found
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
@@ -82,6 +78,17 @@ class WGAN(Trainer, keras.Model):
             with the classes they were generated for, as in Odena et al. 2017 (AC-GAN,
             section 3): on small datasets the real-only head memorises the training set
             and the generator learns to fool it instead of following its labels.
+        feature_matching: the generator's loss becomes ||E f(x) - E f(G(z))||^2 over the
+            critic's features f (Salimans et al. 2016, section 3.1): True for the critic's
+            last hidden features (the input of its last layer), or the name of one of its
+            hidden layers. The real batch is the step's last critic batch. Default None.
+        historical_averaging: weight w of the term w * ||theta - mean_i theta_i||^2 added
+            to each player's loss, theta_i the player's parameters at the start of each of
+            its updates so far, the current one included (section 3.3); the averages are
+            non-trainable state, saved and resumed. Default 0 (off).
+        label_smoothing: the discriminator's real target alpha (one-sided smoothing,
+            section 3.4; 0.9 is usual), or (alpha, beta) for a fake target beta too; for
+            the "dcgan" and "minimax" losses only. Default None (targets 1 and 0).
 
     Raises:
         ValueError: on an argument out of range, a `latent_dim` that does not match the
@@ -112,6 +119,9 @@ class WGAN(Trainer, keras.Model):
         ac_weight_critic=1.0,
         ac_weight_generator=0.1,
         conditioning="ac-gan-paper",
+        feature_matching=None,
+        historical_averaging=0.0,
+        label_smoothing=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -148,24 +158,27 @@ class WGAN(Trainer, keras.Model):
         self.latent_dim = self._resolve_latent_dim(latent_dim)
         self.seed = seed
         if self.loss_spec.penalty:
-            bn = _batch_norm_layers(critic)
-            if bn:
+            coupled = coupling_layers(critic)
+            if coupled:
                 raise ValueError(
-                    f"The critic contains BatchNormalization ({', '.join(bn)}), which the "
-                    f"gradient penalty of loss={loss!r} cannot be used with: batch norm "
-                    "makes each example's score depend on the rest of the batch, while "
-                    "the penalty constrains the gradient of each example on its own. "
-                    "Use LayerNormalization or no normalisation in the critic."
+                    f"The critic contains {', '.join(coupled)} (batch normalisation or "
+                    "minibatch discrimination), which the gradient penalty of "
+                    f"loss={loss!r} cannot be used with: such a layer makes each example's "
+                    "score depend on the rest of the batch, while the penalty constrains "
+                    "the gradient of each example on its own. Use LayerNormalization or no "
+                    "normalisation in the critic, and no minibatch discrimination."
                 )
 
         # One critic call on real and fake data concatenated, in place of two: exact when
         # no layer couples the examples of a batch (batch norm would see other statistics).
-        self.joint_critic_call = not _batch_norm_layers(critic)
+        self.joint_critic_call = not coupling_layers(critic)
+        self._init_improved_techniques(feature_matching, historical_averaging, label_smoothing)
 
         # === State ===
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._build_networks()
         self._check_conditional_networks()
+        self._build_improved_techniques()
         self.tracked = {
             name: keras.metrics.Mean(name=name) for name in self._metric_names()
         }
@@ -235,6 +248,72 @@ class WGAN(Trainer, keras.Model):
                 "The critic returns several outputs; pass `num_classes=` for a conditional "
                 "(AC-GAN) model, or give the critic a single score output."
             )
+
+    def _init_improved_techniques(self, feature_matching, historical_averaging, label_smoothing):
+        """Checks the options of Salimans et al. 2016 (feature matching, historical
+        averaging, label smoothing)."""
+        self.feature_matching = None if feature_matching in (None, False) else feature_matching
+        if self.feature_matching is not None and not (
+                self.feature_matching is True or isinstance(self.feature_matching, str)):
+            raise ValueError(
+                f"Invalid value for argument `feature_matching`. Received: "
+                f"feature_matching={feature_matching!r}. Expected None, True (the critic's "
+                "last hidden features) or the name of a hidden layer of the critic.")
+        self.historical_averaging = _check_float("historical_averaging", historical_averaging)
+        self.label_smoothing = label_smoothing
+        if label_smoothing is not None:
+            if self.loss_name not in ("dcgan", "minimax"):
+                raise ValueError(
+                    f"label_smoothing is for the sigmoid losses 'dcgan' and 'minimax'; "
+                    f"loss={self.loss_name!r} has no targets to smooth.")
+            alpha, beta = losses_lib.label_smoothing_targets(label_smoothing)
+            self.label_smoothing = alpha if beta == 0.0 else [alpha, beta]
+            self.loss_spec = dataclasses.replace(
+                self.loss_spec, critic_loss=functools.partial(
+                    losses_lib.smoothed_minimax_critic_loss, real_target=alpha, fake_target=beta))
+        uses_trainer = self.feature_matching is not None or self.historical_averaging > 0
+        if uses_trainer and keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "feature_matching and historical_averaging are implemented in the "
+                f"TensorFlow trainer; Keras runs on {keras.backend.backend()!r}. Set "
+                "KERAS_BACKEND=tensorflow.")
+        if self.feature_matching is not None and self.num_classes:
+            raise ValueError("feature_matching is for unconditional models (num_classes=None).")
+
+    def _build_improved_techniques(self):
+        self.feature_model = None
+        if self.feature_matching is not None:
+            layer = None if self.feature_matching is True else self.feature_matching
+            self.feature_model = improved.feature_model(self.critic, layer)
+        self.historical_averages = {}
+        if self.historical_averaging > 0:
+            # A running mean per parameter and a count per player: the model's own
+            # non-trainable variables, saved and loaded with it.
+            for player, network in (("critic", self.critic), ("generator", self.generator)):
+                averages = [
+                    self.add_weight(shape=v.shape, initializer="zeros", trainable=False,
+                                    name=f"{player}_average_{i}", dtype="float32")
+                    for i, v in enumerate(network.trainable_variables)
+                ]
+                count = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                        name=f"{player}_average_count", dtype="float32")
+                self.historical_averages[player] = (averages, count)
+
+    def historical_average_loss(self, player):
+        """Folds the player's current parameters into their running average, then
+        returns historical_averaging * ||theta - average||^2 (0 when off).
+
+        Called inside the update's tape, before its loss; the average is a constant there.
+        """
+        if player not in self.historical_averages:
+            return 0.0
+        averages, count = self.historical_averages[player]
+        variables = (self.critic if player == "critic" else self.generator).trainable_variables
+        weight = 1.0 / (count + 1.0)
+        for variable, average in zip(variables, averages):
+            average.assign(average + (ops.cast(variable, "float32") - average) * weight)
+        count.assign(count + 1.0)
+        return self.historical_averaging * losses_lib.historical_average_term(variables, averages)
 
     def _metric_names(self):
         names = ["critic_loss", "generator_loss", "wasserstein_estimate"]
@@ -324,6 +403,9 @@ class WGAN(Trainer, keras.Model):
                 "ac_weight_critic": self.ac_weight_critic,
                 "ac_weight_generator": self.ac_weight_generator,
                 "conditioning": self.conditioning,
+                "feature_matching": self.feature_matching,
+                "historical_averaging": self.historical_averaging,
+                "label_smoothing": self.label_smoothing,
             }
         )
         return config

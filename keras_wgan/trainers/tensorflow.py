@@ -118,6 +118,8 @@ class TensorFlowTrainer(Draws):
             real_scores, real_logits, fake_scores, fake_logits = self._real_and_fake_scores(
                 real, fake)
             loss = spec.critic_loss(real_scores, fake_scores)
+            if self.historical_averages:
+                loss = loss + self.historical_average_loss("critic")
             logs = {"wasserstein_estimate": _mean(real_scores) - _mean(fake_scores)}
             if spec.penalty:
                 if alpha is None:
@@ -174,13 +176,15 @@ class TensorFlowTrainer(Draws):
 
         ctx.merge_call(clip_mirrored)
 
-    def generator_update(self, batch_size, z=None, labels=None):
+    def generator_update(self, batch_size, z=None, labels=None, real=None):
         """One generator update (Algorithm 1, lines 10-12).
 
         Args:
             batch_size: the number of samples.
             z: their latent vectors; by default drawn from N(0, I).
             labels: their classes (conditional models); by default drawn uniformly.
+            real: a real batch, for feature matching (whose loss compares the critic's
+                features of real and generated data).
 
         Returns:
             A dict with generator_loss and, for a conditional model, generator_class_loss.
@@ -194,8 +198,18 @@ class TensorFlowTrainer(Draws):
             else:
                 inputs = [z, labels] if self.num_classes else z
                 fake = self.generator(inputs, training=True)
-            fake_scores, fake_logits = self.critic_outputs(fake, training=True)
-            loss = self.loss_spec.generator_loss(fake_scores)
+            if self.feature_model is not None:
+                if real is None:
+                    raise ValueError("feature_matching needs the real batch: pass `real`.")
+                real_features = tf.stop_gradient(self.feature_model(real, training=True))
+                loss = losses_lib.feature_matching_loss(
+                    real_features, self.feature_model(fake, training=True))
+                fake_logits = None
+            else:
+                fake_scores, fake_logits = self.critic_outputs(fake, training=True)
+                loss = self.loss_spec.generator_loss(fake_scores)
+            if self.historical_averages:
+                loss = loss + self.historical_average_loss("generator")
             logs = {}
             if self.num_classes:
                 class_loss = losses_lib.classification_loss(labels, fake_logits)
@@ -216,7 +230,9 @@ class TensorFlowTrainer(Draws):
         # Unrolled: n_critic updates on fresh real batches inside one compiled step.
         for real_batch, label_batch in zip(real_batches, label_batches):
             critic_logs.append(self.critic_update(real_batch, labels=label_batch))
-        g_logs = self.generator_update(self.generator_batch_size or tf.shape(real_batches[0])[0])
+        g_logs = self.generator_update(self.generator_batch_size or tf.shape(real_batches[0])[0],
+                                       real=real_batches[-1] if self.feature_model is not None
+                                       else None)
 
         for name in critic_logs[0]:
             self.tracked[name].update_state(
