@@ -43,3 +43,16 @@ def test_overfitting_records_both_estimates(tmp_path):
     assert [r["step"] for r in records] == [2, 4]
     assert all(isinstance(r["train"], float) and isinstance(r["validation"], float) for r in records)
     check_png(tmp_path / "overfitting.png")
+
+
+def test_improved_techniques_table_trains_every_row(tmp_path):
+    script = load("improved_techniques")
+    records = script.main(["--out", str(tmp_path), "--dataset", "digits", "--steps", "2",
+                           "--width", "8", "--batch-size", "8", "--steps-per-epoch", "1",
+                           "--grid-size", "2", "--rows", "dcgan", "all", "wgan-gp"])
+    assert [r["row"] for r in records] == ["dcgan", "all", "wgan-gp"]  # "all": every technique
+    for r in records:
+        assert r["steps"] == 2 and 1.0 <= r["score"] <= 10.0 and sum(r["class_counts"]) == 2000
+    saved = json.loads((tmp_path / "improved_techniques.json").read_text())
+    assert saved["rows"][-1]["row"] == "wgan-gp"
+    check_png(tmp_path / "improved_techniques.png")
