@@ -161,9 +161,8 @@ class WGAN(Trainer, keras.Model):
             coupled = coupling_layers(critic)
             if coupled:
                 raise ValueError(
-                    f"The critic contains {', '.join(coupled)} (batch normalisation or "
-                    "minibatch discrimination), which the gradient penalty of "
-                    f"loss={loss!r} cannot be used with: such a layer makes each example's "
+                    f"The critic contains {', '.join(coupled)}, which the gradient penalty "
+                    f"of loss={loss!r} cannot be used with: such a layer makes each example's "
                     "score depend on the rest of the batch, while the penalty constrains "
                     "the gradient of each example on its own. Use LayerNormalization or no "
                     "normalisation in the critic, and no minibatch discrimination."

@@ -85,7 +85,7 @@ def test_minibatch_discrimination_of_a_batch_of_two():
 def test_minibatch_discrimination_is_refused_under_a_gradient_penalty():
     generator, critic = pair()
     critic = improved.with_minibatch_discrimination(critic, 4, 2)
-    with pytest.raises(ValueError, match="minibatch_discrimination.*each example"):
+    with pytest.raises(ValueError, match="MinibatchDiscrimination.*each example"):
         keras_wgan.WGAN(generator, critic)
     gan = keras_wgan.WGAN(generator, critic, loss="dcgan")
     assert not gan.joint_critic_call  # real and fake are scored in separate batches

@@ -183,12 +183,12 @@ class VirtualBatchNormalization(keras.layers.Layer):
 
 
 def coupling_layers(model):
-    """Names of the layers inside `model` that make one example's output depend on the
-    others of its batch: BatchNormalization and MinibatchDiscrimination."""
+    """The layers inside `model` that make one example's output depend on the others of
+    its batch, BatchNormalization and MinibatchDiscrimination, as "name (class)"."""
     found = []
     for layer in model._flatten_layers(include_self=True, recursive=True):
         if isinstance(layer, (keras.layers.BatchNormalization, MinibatchDiscrimination)):
-            found.append(layer.name)
+            found.append(f"{layer.name} ({type(layer).__name__})")
     return found
 
 

@@ -230,9 +230,10 @@ class TensorFlowTrainer(Draws):
         # Unrolled: n_critic updates on fresh real batches inside one compiled step.
         for real_batch, label_batch in zip(real_batches, label_batches):
             critic_logs.append(self.critic_update(real_batch, labels=label_batch))
-        g_logs = self.generator_update(self.generator_batch_size or tf.shape(real_batches[0])[0],
-                                       real=real_batches[-1] if self.feature_model is not None
-                                       else None)
+        # Feature matching compares the critic's features of generated and real data.
+        extra = {"real": real_batches[-1]} if self.feature_model is not None else {}
+        g_logs = self.generator_update(
+            self.generator_batch_size or tf.shape(real_batches[0])[0], **extra)
 
         for name in critic_logs[0]:
             self.tracked[name].update_state(
