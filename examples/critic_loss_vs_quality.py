@@ -103,7 +103,8 @@ def main(argv=None):
     results = {method: train(method, config) for method in config.methods}
     os.makedirs(config.out, exist_ok=True)
     with open(os.path.join(config.out, "critic_loss_vs_quality.json"), "w") as f:
-        json.dump({"config": vars(config), "records": results}, f, indent=1)
+        settings = {k: v for k, v in vars(config).items() if k not in ("out", "figure", "verbose")}
+        json.dump({"config": settings, "records": results}, f, indent=1)
     figure = config.figure or os.path.join(config.out, "critic_loss_vs_quality.png")
     plot(figure, results, config.dataset)
     for method, records in results.items():

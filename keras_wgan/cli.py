@@ -301,7 +301,8 @@ def train(args):
 
 
 def _serving_fn(path):
-    """(loaded SavedModel, its serving_default, latent_dim, max_samples or None)."""
+    """(loaded SavedModel, its serving_default, latent_dim, the export's `metadata`: {}
+    for an export written before it was recorded)."""
     import tensorflow as tf
 
     from keras_wgan.export import metadata
@@ -309,7 +310,7 @@ def _serving_fn(path):
     loaded = tf.saved_model.load(path)
     fn = loaded.signatures["serving_default"]
     latent_dim = fn.structured_input_signature[1]["z"].shape[1]
-    return loaded, fn, latent_dim, metadata(path).get("max_samples")
+    return loaded, fn, latent_dim, metadata(path)
 
 
 def _request(fn, z, labels, max_samples):
@@ -349,13 +350,12 @@ def sample(args):
         kind = modalities.for_model(gan)
         outputs = kind.decode(gan, gan.generate(args.num, labels=labels, seed=args.seed))
     else:
-        from keras_wgan.export import latest_version_dir, metadata
+        from keras_wgan.export import latest_version_dir
 
-        version = latest_version_dir(path)
-        _, fn, latent_dim, max_samples = _serving_fn(version)
-        _check_labels(fn, labels, metadata(version).get("num_classes"))
+        _, fn, latent_dim, info = _serving_fn(latest_version_dir(path))
+        _check_labels(fn, labels, info.get("num_classes"))
         z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
-        outputs = _request(fn, z.astype("float32"), labels, max_samples)
+        outputs = _request(fn, z.astype("float32"), labels, info.get("max_samples"))
         kind = modalities.for_outputs(outputs)
     kind.write(args.out, outputs)
     print(f"Wrote {len(outputs['samples'])} samples to {args.out}")
@@ -388,8 +388,7 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
                          "an export's generator is in inference mode (moving averages).")
     from keras_wgan.export import SEED_SIGNATURE, latest_version_dir, seed_latent
 
-    version = latest_version_dir(path)
-    loaded, fn, latent_dim, max_samples = _serving_fn(version)
+    loaded, fn, latent_dim, info = _serving_fn(latest_version_dir(path))
     if SEED_SIGNATURE not in loaded.signatures:
         raise ValueError(f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
                          "re-export it with this version of keras-wgan.")
@@ -403,7 +402,7 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
     # generate_from_seed's z, sent to serving_default in requests within the export's
     # max_samples: the samples one generate_from_seed request of `num` would give.
     z = seed_latent(seed, num, latent_dim).numpy()
-    return {**_request(fn, z, labels, max_samples), "z": z}, labels
+    return {**_request(fn, z, labels, info.get("max_samples")), "z": z}, labels
 
 
 def evaluate(args):
