@@ -22,7 +22,8 @@ import keras
 import numpy as np
 
 import keras_wgan
-from keras_wgan import architectures, datasets, modalities, plotting, presets, runs
+from keras_wgan import architectures, datasets, modalities, presets, runs
+from keras_wgan.utils import plotting
 from keras_wgan.architectures import improved
 
 # row: (loss, WGAN options, minibatch discrimination?, virtual batch norm?)

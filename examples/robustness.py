@@ -21,7 +21,8 @@ import time
 import keras
 
 import keras_wgan
-from keras_wgan import architectures, datasets, modalities, plotting, presets, runs
+from keras_wgan import architectures, datasets, modalities, presets, runs
+from keras_wgan.utils import plotting
 
 ARCHITECTURES = ("dcgan", "dcgan-no-bn-const", "mlp-generator", "no-norm", "gated", "tanh",
                  "resnet-101")

@@ -30,7 +30,7 @@ import tensorflow as tf  # noqa: E402
 import keras_wgan  # noqa: E402
 from keras_wgan import models, presets  # noqa: E402
 from keras_wgan.datasets.toy import TOY_DATASETS, sample_toy  # noqa: E402
-from keras_wgan.plotting import plot_points  # noqa: E402
+from keras_wgan.utils.plotting import plot_points  # noqa: E402
 
 BATCH_SIZE = presets.PRESETS["toy"]["batch_size"]
 POOL_SIZE = 100_000  # real points the critic batches are drawn from

@@ -6,7 +6,7 @@ import os
 import keras
 import numpy as np
 
-from keras_wgan.files import write_atomically
+from keras_wgan.utils.files import write_atomically
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
@@ -211,7 +211,7 @@ class SampleGrid(_EveryNSteps):
         return rng.standard_normal((self.num_samples, self.model.latent_dim)), None, rows
 
     def write(self, step):
-        from keras_wgan.plotting import save_image_grid
+        from keras_wgan.utils.plotting import save_image_grid
 
         z, labels, rows = self.fixed_inputs()
         images = self.model.generate(z, labels=labels)

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from keras_wgan import losses as losses_lib
-from keras_wgan.files import write_atomically
+from keras_wgan.utils.files import write_atomically
 from keras_wgan.runs import CHECKPOINT
 
 def _positive_int(text):

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from keras_wgan import metrics
-from keras_wgan.files import write_atomically
+from keras_wgan.utils.files import write_atomically
 
 # Bump when the architecture or training changes, so old caches are not reused.
 _VERSION = 1

@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from keras_wgan import metrics
-from keras_wgan.files import write_atomically
+from keras_wgan.utils.files import write_atomically
 
 INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
 INCEPTION_SIZE = 299

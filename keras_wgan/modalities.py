@@ -120,7 +120,7 @@ class Points(Modality):
 
     def write(self, path, outputs):
         if path.endswith(".png"):
-            from keras_wgan import plotting
+            from keras_wgan.utils import plotting
 
             plotting.plot_points(path, outputs["samples"])
             return
@@ -147,7 +147,8 @@ class Points(Modality):
         return scores
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
-        from keras_wgan import datasets, plotting
+        from keras_wgan import datasets
+        from keras_wgan.utils import plotting
 
         real = datasets.sample_toy(dataset, 1000, rng=seed)
         fake = gan.generate(1000, seed=seed)
@@ -243,7 +244,7 @@ class Images(Modality):
 
     def write(self, path, outputs):
         if path.endswith(".png"):
-            from keras_wgan import plotting
+            from keras_wgan.utils import plotting
 
             samples = outputs["samples"]
             plotting.save_image_grid(path, samples, rows=max(1, int(np.sqrt(len(samples)))))
@@ -270,7 +271,7 @@ class Images(Modality):
         return {k: float(v) for k, v in scores.items()}
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
-        from keras_wgan import plotting
+        from keras_wgan.utils import plotting
 
         figure = os.path.join(out, "samples.png")
         rows = gan.num_classes or 8

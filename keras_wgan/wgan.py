@@ -12,27 +12,7 @@ from keras_wgan import presets
 from keras_wgan.architectures import improved
 from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.trainers import Trainer, check_backend
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-            f"Expected an integer >= {minimum}."
-        )
-    return int(value)
-
-
-def _check_float(name, value, positive=False):
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    ok = ok and np.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-            f"Expected a finite number {bound}."
-        )
-    return float(value)
+from keras_wgan.utils.validation import check_choice, check_float, check_int
 
 
 #: What the critic's class loss of a conditional model classifies (see `WGAN`).
@@ -138,23 +118,18 @@ class WGAN(Trainer, keras.Model):
         # === Arguments ===
         self.loss_spec = losses_lib.get(loss)
         self.loss_name = loss
-        self.n_critic = _check_int("n_critic", n_critic, 1)
-        self.gp_weight = _check_float("gp_weight", gp_weight)
-        self.clip_value = _check_float("clip_value", clip_value, positive=True)
+        self.n_critic = check_int("n_critic", n_critic, 1)
+        self.gp_weight = check_float("gp_weight", gp_weight)
+        self.clip_value = check_float("clip_value", clip_value, positive=True)
         self.generator_batch_size = (
             None
             if generator_batch_size is None
-            else _check_int("generator_batch_size", generator_batch_size, 1)
+            else check_int("generator_batch_size", generator_batch_size, 1)
         )
-        self.num_classes = None if num_classes is None else _check_int("num_classes", num_classes, 2)
-        self.ac_weight_critic = _check_float("ac_weight_critic", ac_weight_critic)
-        self.ac_weight_generator = _check_float("ac_weight_generator", ac_weight_generator)
-        if conditioning not in CONDITIONING:
-            raise ValueError(
-                f"Invalid value for argument `conditioning`. Received: "
-                f"conditioning={conditioning!r}. Expected one of {list(CONDITIONING)}."
-            )
-        self.conditioning = conditioning
+        self.num_classes = None if num_classes is None else check_int("num_classes", num_classes, 2)
+        self.ac_weight_critic = check_float("ac_weight_critic", ac_weight_critic)
+        self.ac_weight_generator = check_float("ac_weight_generator", ac_weight_generator)
+        self.conditioning = check_choice("conditioning", conditioning, CONDITIONING)
         self.latent_dim = self._resolve_latent_dim(latent_dim)
         self.seed = seed
         if self.loss_spec.penalty:
@@ -202,7 +177,7 @@ class WGAN(Trainer, keras.Model):
                     "`latent_dim=` explicitly."
                 )
             return inferred
-        latent_dim = _check_int("latent_dim", latent_dim, 1)
+        latent_dim = check_int("latent_dim", latent_dim, 1)
         if inferred is not None and inferred != latent_dim:
             raise ValueError(
                 f"Invalid value for argument `latent_dim`. Received: latent_dim={latent_dim}, "
@@ -258,7 +233,7 @@ class WGAN(Trainer, keras.Model):
                 f"Invalid value for argument `feature_matching`. Received: "
                 f"feature_matching={feature_matching!r}. Expected None, True (the critic's "
                 "last hidden features) or the name of a hidden layer of the critic.")
-        self.historical_averaging = _check_float("historical_averaging", historical_averaging)
+        self.historical_averaging = check_float("historical_averaging", historical_averaging)
         self.label_smoothing = label_smoothing
         if label_smoothing is not None:
             if self.loss_name not in ("dcgan", "minimax"):
@@ -576,10 +551,10 @@ class WGAN(Trainer, keras.Model):
         """
         if hasattr(self, "jax_state_sync"):  # in a JAX `fit`, the variables are lent out
             self.jax_state_sync()
-        batch_size = _check_int("batch_size", batch_size, 1)
+        batch_size = check_int("batch_size", batch_size, 1)
         rng = np.random.default_rng(seed)
         if isinstance(n_or_z, (int, np.integer)) and not isinstance(n_or_z, bool):
-            n = _check_int("n", n_or_z, 1)
+            n = check_int("n", n_or_z, 1)
             z = rng.standard_normal((n, self.latent_dim))
         else:
             z = np.asarray(n_or_z)

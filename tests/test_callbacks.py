@@ -7,7 +7,8 @@ import tensorflow as tf
 from PIL import Image
 
 import keras_wgan
-from keras_wgan import callbacks, plotting
+from keras_wgan import callbacks
+from keras_wgan.utils import plotting
 
 
 def tiny_image_gan(num_classes=None):

