@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import keras_wgan
 from keras_wgan import architectures
-from keras_wgan.architectures import ConditionalBatchNormalization, GatedActivation
+from keras_wgan.layers import ConditionalBatchNormalization, GatedActivation
 
 LATENT_DIM = 16
 # One small size per architecture, covering 8x8, 16x16 and 32x32 and 1 or 3 channels.

@@ -17,7 +17,7 @@ import pytest
 
 import keras_wgan
 from keras_wgan import architectures, callbacks, cli, models
-from keras_wgan.architectures import ConditionalBatchNormalization
+from keras_wgan.layers import ConditionalBatchNormalization
 from keras_wgan.evaluation import evaluate_samples
 from keras_wgan.export import export_generator
 

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_wgan.architectures import ConditionalBatchNormalization
+from keras_wgan.layers import ConditionalBatchNormalization
 
 LR, BETA_1, BETA_2, EPSILON = 0.01, 0.9, 0.999, 1e-7  # Keras Adam's defaults, lr 0.01
 BN_EPSILON = 1e-5
@@ -85,7 +85,7 @@ import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
-from keras_wgan.architectures import ConditionalBatchNormalization
+from keras_wgan.layers import ConditionalBatchNormalization
 
 assert keras.backend.backend() == "jax"
 given = dict(np.load(sys.argv[1]))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_wgan
-from keras_wgan import architectures
+from keras_wgan import architectures, layers
 from keras_wgan.export import export_generator, latest_version_dir, versions
 
 from test_callbacks import tiny_image_gan
@@ -61,7 +61,7 @@ def test_resnet_export_with_fused_layers_loads_with_tensorflow_alone(tmp_path):
     # The ResNet generator's UpsampleConv layers become plain TensorFlow ops in the export.
     keras.utils.set_random_seed(0)
     generator, critic = architectures.build("cifar10-resnet", (8, 8, 3), latent_dim=4, width=4)
-    assert any(isinstance(l, architectures.UpsampleConv) for l in generator.layers)
+    assert any(isinstance(l, layers.UpsampleConv) for l in generator.layers)
     gan = keras_wgan.WGAN(generator, critic)
     gan.compile()
     path = export_generator(gan, str(tmp_path / "serving"))

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 import keras_wgan
-from keras_wgan import cli, losses
+from keras_wgan import cli, layers, losses
 from keras_wgan.architectures import improved
 
 
@@ -72,7 +72,7 @@ def test_feature_matching_gradient_of_a_linear_discriminator():
 
 
 def test_minibatch_discrimination_of_a_batch_of_two():
-    layer = improved.MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
+    layer = layers.MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
     x = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]], "float32")
     out = layer(x).numpy()
     M = (x @ layer.kernel.numpy()).reshape(2, 3, 2)
@@ -116,7 +116,7 @@ def test_historical_average_after_three_steps():
 
 
 def test_virtual_batch_norm_uses_the_reference_batch_statistics():
-    layer = improved.VirtualBatchNormalization(reference_size=4, epsilon=0.0)
+    layer = layers.VirtualBatchNormalization(reference_size=4, epsilon=0.0)
     rng = np.random.default_rng(0)
     reference = rng.standard_normal((4, 3, 3, 2)).astype("float32") * 2 + 1
     batch = rng.standard_normal((2, 3, 3, 2)).astype("float32")

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from keras_wgan import architectures
-from keras_wgan.architectures import ConvMeanPool, UpsampleConv
+from keras_wgan.layers import ConvMeanPool, UpsampleConv
 
 
 def _conv_mean_pool_and_unfused(kernel_size, in_shape, filters=4):
@@ -122,6 +122,7 @@ def test_fused_and_unfused_critics_share_weights_and_scores():
 JAX_SCRIPT = r"""
 import jax, jax.numpy as jnp, numpy as np, keras
 from keras_wgan import architectures
+from keras_wgan.layers import UpsampleConv
 
 shape = (32, 32, 3)
 _, fused = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4)
@@ -150,7 +151,7 @@ for a, b in zip(*results):
 
 x = np.random.default_rng(0).normal(size=(2, 5, 4, 3)).astype("float32")
 for k in (1, 3):
-    fused = architectures.UpsampleConv(4, k, bias_initializer="random_normal")
+    fused = UpsampleConv(4, k, bias_initializer="random_normal")
     conv = keras.layers.Conv2D(4, k, padding="same")
     fused.build(x.shape)
     conv.build((2, 10, 8, 3))

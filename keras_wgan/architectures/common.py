@@ -6,10 +6,10 @@ import math
 import keras
 import numpy as np
 
-from keras_wgan.architectures.conditional_batch_normalization import (
+from keras_wgan.layers.conditional_batch_normalization import (
     ConditionalBatchNormalization,
 )
-from keras_wgan.architectures.gated_activation import GatedActivation
+from keras_wgan.layers.gated_activation import GatedActivation
 from keras_wgan.architectures.initializers import TflibUniform
 
 # The smallest image every design here can make: 4x4 features and one resampling step.

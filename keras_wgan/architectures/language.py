@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from keras_wgan.architectures import common
+from keras_wgan.layers import CharacterSoftmax
 
 #: `gan_language.py`: SEQ_LEN 32, DIM 512, five residual blocks in each network.
 SEQUENCE_LENGTH = 32
@@ -16,43 +17,6 @@ PAPER_WIDTH = 512
 NUM_BLOCKS = 5
 #: The residual branch's weight: `inputs + 0.3 * output`.
 RESIDUAL_SCALE = 0.3
-
-
-@keras.saving.register_keras_serializable(package="keras_wgan")
-class CharacterSoftmax(keras.layers.Layer):
-    """Softmax over the last axis that also carries the vocabulary decoding it.
-
-    The generator's last layer: it holds, in its config, the string of each character
-    index (index 0 the padding, decoded as ""), so a saved generator, a checkpoint or an
-    export decodes its own samples with no dataset at hand.
-
-    Args:
-        vocabulary: the string of each index, a list of `vocab_size` strings.
-
-    Example:
-    >>> layer = CharacterSoftmax(["", "?", "a", "b"])
-    >>> layer(ops.zeros((1, 2, 4))).shape
-    (1, 2, 4)
-    """
-
-    def __init__(self, vocabulary, **kwargs):
-        super().__init__(**kwargs)
-        vocabulary = list(vocabulary)
-        if len(vocabulary) < 2 or not all(isinstance(s, str) for s in vocabulary):
-            raise ValueError(
-                "Invalid value for argument `vocabulary`. Expected a list of at least 2 "
-                f"strings; received {len(vocabulary)} item(s)."
-            )
-        self.vocabulary = vocabulary
-
-    def call(self, logits):
-        return ops.softmax(logits, axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "vocabulary": self.vocabulary}
 
 
 def _conv(width, kernel_size, name):

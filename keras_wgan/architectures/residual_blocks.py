@@ -18,8 +18,8 @@ from keras_wgan.architectures.common import (
     initializer,
     normalize,
 )
-from keras_wgan.architectures.conv_mean_pool import ConvMeanPool
-from keras_wgan.architectures.upsample_conv import UpsampleConv
+from keras_wgan.layers.conv_mean_pool import ConvMeanPool
+from keras_wgan.layers.upsample_conv import UpsampleConv
 
 RESAMPLE = ("up", "down", None)
 

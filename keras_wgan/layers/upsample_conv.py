@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_wgan.architectures.resampling_conv import ResamplingConv
+from keras_wgan.layers.resampling_conv import ResamplingConv
 
 
 def _phase_taps(kernel_size):

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_wgan.architectures.resampling_conv import ResamplingConv
+from keras_wgan.layers.resampling_conv import ResamplingConv
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
