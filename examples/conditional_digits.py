@@ -2,7 +2,7 @@
 
 Each row is one `keras-wgan train --dataset digits --conditional` run (the recipe
 `keras_wgan.presets.RECIPES["digits-conditional"]` plus the row's flags), scored on 5,000
-samples, 500 per class, by the digits classifier of `keras_wgan.digits_score`: label
+samples, 500 per class, by the digits classifier of `keras_wgan.evaluation.digits`: label
 accuracy (the share of samples the classifier puts in the class asked for), the
 Inception-Score analogue out of 10 and the Frechet distance. Writes a JSON of the numbers and
 prints a Markdown table (about 2 minutes per `mlp` row and 15 per `cifar10-resnet` row on 2
@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from keras_wgan import cli, runs
-from keras_wgan.digits_score import digits_score
+from keras_wgan.evaluation import digits_score
 
 # (row name, extra flags): the paper's AC-GAN (class loss on real images, weights 1 / 0.1)
 # and Odena et al.'s (real and generated images), on the default `mlp` pair and on the

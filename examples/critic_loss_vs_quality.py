@@ -4,7 +4,7 @@ Trains the same generator and critic with WGAN-GP, WGAN with weight clipping and
 loss, each with its preset hyperparameters (`keras_wgan.presets`), on the embedded `mnist`
 (32x32, the DCGAN pair by default) or `digits` (8x8), and every `--every` generator steps
 records the training loss and the sample quality (the offline score,
-`keras_wgan.mnist_score` or `keras_wgan.digits_score`). The figure plots, for each method,
+`keras_wgan.evaluation.mnist` or `keras_wgan.evaluation.digits`). The figure plots, for each method,
 the negative critic loss (WGAN-GP, clipping) or the discriminator loss (DCGAN) against the
 generator step, beside the quality score. The paper's Figure 3 comes from LSUN bedrooms and
 its Figure 4 from DCGAN on LSUN; this is the same study at CPU scale.
@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 import keras_wgan
-from keras_wgan import architectures, callbacks, datasets, modalities, presets
+from keras_wgan import architectures, callbacks, datasets, evaluation, presets
 
 METHODS = ("wgan-gp", "wgan-clip", "dcgan")
 LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "DCGAN"}
@@ -48,7 +48,7 @@ def train(method, config):
 
 
 def score_key(dataset):
-    return f"{modalities.OFFLINE_SCORES[dataset]}_score"
+    return f"{evaluation.OFFLINE_SCORES[dataset]}_score"
 
 
 def plot(path, results, dataset):
@@ -83,7 +83,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="runs/curves", help="folder of the recorded numbers")
     parser.add_argument("--figure", default=None, help="default: OUT/critic_loss_vs_quality.png")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--dataset", default="mnist", choices=sorted(modalities.OFFLINE_SCORES))
+    parser.add_argument("--dataset", default="mnist", choices=sorted(evaluation.OFFLINE_SCORES))
     parser.add_argument("--arch", default="dcgan", help="an architecture of keras_wgan.architectures")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--every", type=int, default=200)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 import keras_wgan
-from keras_wgan import architectures, datasets, modalities, presets, runs
+from keras_wgan import architectures, datasets, evaluation, presets, runs
 from keras_wgan.utils import plotting
 from keras_wgan.architectures import improved
 
@@ -65,7 +65,7 @@ def run_row(row, config):
                             start_step=done)
     runs.fit_run(gan, data, config.steps, out, steps_per_epoch=config.steps_per_epoch,
                  sample_every=config.steps, seed=config.seed)
-    score = modalities.offline_score(config.dataset, gan.generate(2000, seed=1))
+    score = evaluation.offline_score(config.dataset, gan.generate(2000, seed=1))
     counts = np.array(score["class_counts"])
     record = {"row": row, "steps": gan.generator_step(),
               "score": round(float(score["inception_score"]), 3),
@@ -101,7 +101,7 @@ def figure(path, results, grid_size):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/improved")
-    parser.add_argument("--dataset", default="mnist", choices=sorted(modalities.OFFLINE_SCORES))
+    parser.add_argument("--dataset", default="mnist", choices=sorted(evaluation.OFFLINE_SCORES))
     parser.add_argument("--arch", default="dcgan")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
     parser.add_argument("--steps", type=int, default=1000, help="generator iterations per row")

@@ -18,8 +18,9 @@ import os
 
 import keras
 
-from keras_wgan import callbacks, datasets, modalities, presets, runs
-from keras_wgan.datasets.text import text_reference
+from keras_wgan import callbacks, datasets, presets, runs
+from keras_wgan.runs import kinds
+from keras_wgan.evaluation import text_reference
 
 METHODS = ("wgan-gp", "wgan-clip", "dcgan")
 LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "DCGAN loss"}
@@ -32,7 +33,7 @@ def train(method, config):
                                steps=config.steps)
     settings = runs.with_data(settings, config.dataset)
     gan = runs.build_gan(settings, seed=config.seed)
-    kind = modalities.for_model(gan)
+    kind = kinds.for_model(gan)
     data, _ = datasets.load(config.dataset, settings["batch_size"], gan.n_critic,
                             seed=config.seed, **kind.load_kwargs(gan, settings))
     evaluation = callbacks.Evaluation(config.dataset, every_n_steps=config.every,

@@ -6,8 +6,8 @@ nonlinearities; 101-layer ResNets) are each trained by four methods (DCGAN, LSGA
 weight clipping, WGAN-GP), every method with its one default set of hyperparameters
 (`keras_wgan.presets`). It writes one sample grid per cell and a combined figure; on the
 embedded `mnist` (32x32) and `digits` (8x8) data each cell also gets its offline quality
-score (an Inception-Score analogue out of 10, `keras_wgan.mnist_score` or
-`keras_wgan.digits_score`) and the digits its samples are classified as. The paper ran this
+score (an Inception-Score analogue out of 10, `keras_wgan.evaluation.mnist` or
+`keras_wgan.evaluation.digits`) and the digits its samples are classified as. The paper ran this
 on LSUN bedrooms at 64x64.
 
     python examples/robustness.py --out runs/robustness [--dataset mnist] [--steps 1000]
@@ -21,7 +21,7 @@ import time
 import keras
 
 import keras_wgan
-from keras_wgan import architectures, datasets, modalities, presets, runs
+from keras_wgan import architectures, datasets, evaluation, presets, runs
 from keras_wgan.utils import plotting
 
 ARCHITECTURES = ("dcgan", "dcgan-no-bn-const", "mlp-generator", "no-norm", "gated", "tanh",
@@ -47,9 +47,9 @@ def build(arch, method, shape, width, seed):
 
 def quality(gan, dataset):
     """A cell's offline score and the class counts of 2,000 samples, or None for other data."""
-    if dataset not in modalities.OFFLINE_SCORES:
+    if dataset not in evaluation.OFFLINE_SCORES:
         return None
-    score = modalities.offline_score(dataset, gan.generate(2000, seed=1))
+    score = evaluation.offline_score(dataset, gan.generate(2000, seed=1))
     return {"score": float(score["inception_score"]),
             "frechet": float(score["frechet_distance"]),
             "class_counts": score["class_counts"]}

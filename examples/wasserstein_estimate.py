@@ -2,7 +2,7 @@
 
 The paper reads the negative critic loss as an estimate of W1 between the real and the
 generated distributions. On the 2-D toy data W1 can be computed exactly
-(`keras_wgan.metrics.wasserstein_distance`, POT's network simplex on 2,000 samples of
+(`keras_wgan.evaluation.wasserstein_distance`, POT's network simplex on 2,000 samples of
 each). This trains WGAN-GP (the toy recipe of `keras-wgan train`) and WGAN with weight
 clipping (its preset: RMSProp(5e-5), c = 0.01) on 8gaussians, 25gaussians and swissroll
 and records, every `--every` generator steps, the critic's estimate E[D(x)] - E[D(G(z))]

@@ -1,21 +1,35 @@
 """keras_wgan: WGAN-GP (Gulrajani et al., 2017) as a Keras 3 model trained with `fit`.
 
-`WGAN` and the backend-neutral parts (losses, models, presets, callbacks) import with Keras
-alone, on any backend; the parts built on TensorFlow (datasets, export, metrics) are
+The public API is what `__all__` lists. `WGAN` and the backend-neutral parts (losses,
+layers, architectures, models, optimizers, presets) import with Keras alone, on any
+backend; the parts built on TensorFlow (datasets, evaluation, callbacks, export, runs) are
 imported on first use, so the JAX trainer runs where TensorFlow is not installed.
+
+The layers, bottom to top (a module imports only from its own layer or below; the
+import-linter contract in `pyproject.toml` holds it):
+utils -> losses, optimizers -> layers -> architectures, models -> presets -> trainers ->
+wgan -> datasets -> evaluation -> callbacks, export -> runs -> cli.
 """
 
 import importlib
 
 from keras_wgan import _quiet  # noqa: F401  (first: quiets TensorFlow's start-up for the CLI)
-from keras_wgan import callbacks, losses, models, presets
-from keras_wgan import optimizers  # registers keras_wgan>TF1RMSprop for loading
+
+# Every serializable class is registered on import, so `keras.saving.load_model` finds
+# the layers, optimisers and models of any checkpoint.
+from keras_wgan import architectures, layers, losses, models, optimizers, presets
 from keras_wgan.wgan import WGAN
 
 __version__ = "0.1.0"
 
-_LAZY = {"datasets": "keras_wgan.datasets", "metrics": "keras_wgan.metrics",
-         "export": "keras_wgan.export"}
+# The TensorFlow-built subpackages, imported on first use (TensorFlow is optional on JAX).
+_LAZY = {
+    "callbacks": "keras_wgan.callbacks",
+    "datasets": "keras_wgan.datasets",
+    "evaluation": "keras_wgan.evaluation",
+    "export": "keras_wgan.export",
+    "runs": "keras_wgan.runs",
+}
 
 
 def __getattr__(name):
@@ -27,6 +41,18 @@ def __getattr__(name):
 
 
 __all__ = [
-    "WGAN", "callbacks", "datasets", "export_generator", "losses", "metrics", "models",
-    "optimizers", "presets", "__version__",
+    "WGAN",
+    "__version__",
+    "architectures",
+    "callbacks",
+    "datasets",
+    "evaluation",
+    "export",
+    "export_generator",
+    "layers",
+    "losses",
+    "models",
+    "optimizers",
+    "presets",
+    "runs",
 ]

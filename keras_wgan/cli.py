@@ -11,9 +11,21 @@ import sys
 
 import numpy as np
 
+import keras
+import tensorflow as tf
+
+from keras_wgan import datasets, presets, runs
 from keras_wgan import losses as losses_lib
+from keras_wgan.evaluation import OFFLINE_SCORES, evaluate_samples, inception
+from keras_wgan.export import (
+    SEED_SIGNATURE,
+    export_generator,
+    latest_version_dir,
+    metadata,
+    seed_latent,
+)
+from keras_wgan.runs import CHECKPOINT, kinds
 from keras_wgan.utils.files import write_atomically
-from keras_wgan.runs import CHECKPOINT
 
 def _positive_int(text):
     try:
@@ -165,9 +177,7 @@ def _train_settings(args):
 
     The recipes are `keras_wgan.presets.RECIPES`, which the example scripts use too.
     """
-    from keras_wgan import modalities, presets, runs
-
-    kind = modalities.for_dataset(args.dataset).kind
+    kind = datasets.kind(args.dataset)
     losses_lib.get(args.loss)
     if kind != "images" and (args.conditional or args.image_size or args.conditioning):
         raise ValueError("--conditional, --conditioning and --image-size are for image datasets.")
@@ -212,14 +222,10 @@ def _train_settings(args):
 
 
 def _new_model(args, settings):
-    from keras_wgan import runs
-
     return runs.build_gan(settings, seed=args.seed)
 
 
 def _load_checkpoint(path):
-    from keras_wgan import runs
-
     return runs.load_checkpoint(path)
 
 
@@ -276,16 +282,12 @@ def _check_run_folder(args, settings):
 
 
 def train(args):
-    import keras
-
-    from keras_wgan import datasets, modalities, runs
-
     settings = _train_settings(args)
     record_run = _check_run_folder(args, settings)
     keras.utils.set_random_seed(args.seed)
     gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
     record_run()
-    kind = modalities.for_model(gan)
+    kind = kinds.for_model(gan)
     dataset, _ = datasets.load(args.dataset, settings["batch_size"], gan.n_critic,
                                seed=args.seed, start_step=done,
                                **kind.load_kwargs(gan, settings, data_dir=args.data_dir))
@@ -303,10 +305,6 @@ def train(args):
 def _serving_fn(path):
     """(loaded SavedModel, its serving_default, latent_dim, the export's `metadata`: {}
     for an export written before it was recorded)."""
-    import tensorflow as tf
-
-    from keras_wgan.export import metadata
-
     loaded = tf.saved_model.load(path)
     fn = loaded.signatures["serving_default"]
     latent_dim = fn.structured_input_signature[1]["z"].shape[1]
@@ -316,8 +314,6 @@ def _serving_fn(path):
 def _request(fn, z, labels, max_samples):
     """`fn(z=..., labels=...)` in requests of at most `max_samples` rows (the export's
     limit), joined into one dict of NumPy arrays."""
-    import tensorflow as tf
-
     step = max_samples or len(z)
     parts = []
     for start in range(0, len(z), step):
@@ -341,22 +337,21 @@ def _check_labels(fn, labels, num_classes=None):
 
 
 def sample(args):
-    from keras_wgan import modalities
-
     path = args.model
     labels = None if args.labels is None else np.resize(np.array(args.labels, "int32"), args.num)
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
         gan = _load_checkpoint(path)
-        kind = modalities.for_model(gan)
+        kind = kinds.for_model(gan)
         outputs = kind.decode(gan, gan.generate(args.num, labels=labels, seed=args.seed))
     else:
-        from keras_wgan.export import latest_version_dir
-
         _, fn, latent_dim, info = _serving_fn(latest_version_dir(path))
         _check_labels(fn, labels, info.get("num_classes"))
         z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
         outputs = _request(fn, z.astype("float32"), labels, info.get("max_samples"))
-        kind = modalities.for_outputs(outputs)
+        kind = kinds.for_outputs(outputs)
+    if not args.out.endswith(kind.suffixes):
+        raise ValueError(f"Invalid value for --out: {args.out!r}. Expected a "
+                         f"{' or '.join(kind.suffixes)} file.")
     kind.write(args.out, outputs)
     print(f"Wrote {len(outputs['samples'])} samples to {args.out}")
 
@@ -365,7 +360,7 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
     """(outputs, labels or None): `num` samples of an export (the z of `generate_from_seed`,
     sent in requests within its max_samples) or of a checkpoint, as the export's dict of NumPy arrays
     (from an export "samples", and "images_uint8" or "tokens" and "text"; from a checkpoint
-    what `modalities.Modality.decode` gives), and the classes they were
+    what `runs.kinds.Kind.decode` gives), and the classes they were
     generated for.
 
     A conditional model gets its classes in equal shares, as the conditional Inception
@@ -373,8 +368,6 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
     normalises each call of 100 samples with its own batch statistics, the paper's protocol.
     """
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
-        from keras_wgan import modalities
-
         gan = _load_checkpoint(path)
         labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
         if batch_stats:  # the paper's code drew its Inception-Score samples 100 at a time
@@ -382,12 +375,10 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
                                    batch_stats=True)
         else:
             samples = gan.generate(num, labels=labels, seed=seed)
-        return modalities.for_model(gan).decode(gan, samples), labels
+        return kinds.for_model(gan).decode(gan, samples), labels
     if batch_stats:
         raise ValueError(f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
                          "an export's generator is in inference mode (moving averages).")
-    from keras_wgan.export import SEED_SIGNATURE, latest_version_dir, seed_latent
-
     loaded, fn, latent_dim, info = _serving_fn(latest_version_dir(path))
     if SEED_SIGNATURE not in loaded.signatures:
         raise ValueError(f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
@@ -406,23 +397,20 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
 
 
 def evaluate(args):
-    from keras_wgan import modalities
-    from keras_wgan.evaluation import evaluate_samples
-
-    kind = modalities.for_dataset(args.dataset)
+    kind = kinds.for_dataset(args.dataset)
     outputs, labels = _generate(args.model, args.num_samples, args.seed, args.num_classes,
                                 batch_stats=args.batch_stats)
-    made = modalities.for_outputs(outputs)
+    made = kinds.for_outputs(outputs)
     if made is not kind:
-        raise ValueError(f"{args.model!r} generates {made.kind}; {args.dataset!r} holds "
-                         f"{kind.kind}: pass the dataset the model was trained on.")
+        raise ValueError(f"{args.model!r} generates {made.name}; {args.dataset!r} holds "
+                         f"{kind.name}: pass the dataset the model was trained on.")
     samples = kind.scored(outputs)
     kwargs = {}
-    if labels is not None and args.dataset in modalities.OFFLINE_SCORES:
+    if labels is not None and args.dataset in OFFLINE_SCORES:
         kwargs["labels"] = labels  # scores the share of samples of the class asked for
-    if kind.kind == "text":
+    if kind.name == "text":
         kwargs["data_dir"] = args.data_dir
-    elif kind.kind == "images" and args.dataset not in modalities.OFFLINE_SCORES:
+    elif kind.name == "images" and args.dataset not in OFFLINE_SCORES:
         kwargs = dict(kwargs, network=args.inception, reference_examples=args.reference_examples,
                       data_dir=args.data_dir, image_size=np.shape(samples)[1:3])
     scores = evaluate_samples(samples, args.dataset, **kwargs)
@@ -430,15 +418,13 @@ def evaluate(args):
         raise ValueError(f"There is no quality score for {args.dataset!r}.")
     mode = ("batch statistics of each 100 samples (the paper's protocol)" if args.batch_stats
             else "moving averages (inference mode)")
-    if kind.kind != "text":  # the language model has no batch norm
+    if kind.name != "text":  # the language model has no batch norm
         print(f"Batch norm: {mode}")
     for name, value in scores.items():
         print(f"{name}: {value:.4f}")
     record = {"model": args.model, "dataset": args.dataset, "num_samples": args.num_samples,
               "seed": args.seed, "batch_stats": bool(args.batch_stats), **scores}
     if "network" in kwargs:  # the Inception scores: say which weights made them
-        from keras_wgan import inception
-
         record["inception_network"] = inception.network_source(args.inception)
         print(f"Inception network: {record['inception_network']}")
     if args.out:
@@ -447,8 +433,6 @@ def evaluate(args):
 
 
 def export(args):
-    from keras_wgan.export import export_generator
-
     gan = _load_checkpoint(args.checkpoint)
     limit = {} if args.max_samples is None else {"max_samples": args.max_samples}
     print(f"Exported the generator to {export_generator(gan, args.out, args.version, **limit)}")
@@ -468,12 +452,18 @@ def main(argv=None):
     return 0
 
 
+#: The library names arguments; the command line says which flag sets them.
+_FLAG_WORDING = {"`conditional=True`": "--conditional"}
+
+
 def _error_line(error):
     """The one line the CLI prints for an expected error, or None for a bug (re-raised)."""
     if isinstance(error, (ValueError, FileNotFoundError, FloatingPointError, RuntimeError)):
-        return str(error)
-    tf = sys.modules.get("tensorflow")
-    if tf is not None and isinstance(error, tf.errors.InvalidArgumentError):
+        message = str(error)
+        for argument, flag in _FLAG_WORDING.items():
+            message = message.replace(argument, flag)
+        return message
+    if isinstance(error, tf.errors.InvalidArgumentError):
         # A refused request of an export: its assertion's message, without the graph dump.
         lines = [line for line in error.message.splitlines() if "assertion failed" in line]
         return (lines[0].strip() if lines else error.message.splitlines()[0]).strip()

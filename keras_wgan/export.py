@@ -9,6 +9,9 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from keras_wgan.architectures.kinds import model_kind
+from keras_wgan.architectures.language import vocabulary_of
+
 _VERSION = re.compile(r"^\d+$")
 
 
@@ -123,11 +126,9 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     archive.track(model.generator)
     for name, (fn, signature) in _endpoints(model, max_samples).items():
         archive.add_endpoint(name=name, fn=fn, input_signature=signature)
-    from keras_wgan import modalities
-
     record = {"latent_dim": int(model.latent_dim), "num_classes": model.num_classes or None,
               "max_samples": max_samples, "sample_shape": list(model.sample_shape)[1:],
-              "kind": modalities.for_model(model).kind}
+              "kind": model_kind(model)}
     # A dot-prefixed, non-integer name: TF Serving ignores it while it is being written.
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir)
     try:
@@ -173,6 +174,31 @@ def _z_checks(z, latent_dim, max_samples):
     ]
 
 
+def _output_fn(model):
+    """A graph function from the generator's output to the export's outputs: `samples`
+    (float32) and, for images, `images_uint8`; for text, `tokens` and `text`."""
+    kind = model_kind(model)
+    if kind == "text":
+        table = tf.constant(vocabulary_of(model.generator))
+
+        def text_outputs(samples):
+            samples = tf.cast(samples, tf.float32)
+            tokens = tf.argmax(samples, axis=-1, output_type=tf.int32)
+            # The padding's string is "": joining drops it wherever it stands.
+            text = tf.strings.reduce_join(tf.gather(table, tokens), axis=-1)
+            return {"samples": samples, "tokens": tokens, "text": text}
+
+        return text_outputs
+    if kind == "images":
+        def image_outputs(samples):
+            samples = tf.cast(samples, tf.float32)
+            scaled = tf.round((tf.clip_by_value(samples, -1.0, 1.0) + 1.0) * 127.5)
+            return {"samples": samples, "images_uint8": tf.cast(scaled, tf.uint8)}
+
+        return image_outputs
+    return lambda samples: {"samples": tf.cast(samples, tf.float32)}
+
+
 def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
     """{signature name: (function, input signature)} of the export.
 
@@ -180,12 +206,10 @@ def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
     `generate_from_seed`, the random op) depends on them, so a refused request computes
     nothing.
     """
-    from keras_wgan import modalities
-
     generator = model.generator
     latent_dim = model.latent_dim
     num_classes = model.num_classes
-    decode = modalities.for_model(model).export_outputs(model)
+    decode = _output_fn(model)
 
     def outputs(samples, **extra):
         return {**decode(samples), **extra}

@@ -230,7 +230,7 @@ def recipe_name(dataset, conditional=False, paper=False):
     if conditional:
         kind = f"{kind}-conditional"
         if kind not in RECIPES:
-            raise ValueError(f"--conditional needs a dataset with labels; {dataset!r} has none.")
+            raise ValueError(f"`conditional=True` needs a dataset with labels; {dataset!r} has none.")
     return kind
 
 

@@ -166,7 +166,7 @@ def test_conditioning_flag_needs_a_conditional_run(tmp_path, capsys):
 @pytest.mark.slow
 def test_conditional_digits_defaults_follow_their_labels(tmp_path):
     """The issue's target: 3,000 steps of the defaults give >= 90% of the asked class."""
-    from keras_wgan.digits_score import digits_score
+    from keras_wgan.evaluation import digits_score
 
     out = str(tmp_path / "run")
     assert cli.main(["train", "--dataset", "digits", "--conditional", "--steps", "3000",

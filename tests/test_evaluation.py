@@ -9,7 +9,9 @@ import pytest
 import tensorflow as tf
 
 import keras_wgan
-from keras_wgan import architectures, callbacks, cli, datasets, inception, metrics, models
+from keras_wgan import architectures, callbacks, cli, datasets, models
+from keras_wgan.evaluation import image_metrics as metrics
+from keras_wgan.evaluation import inception
 from keras_wgan.evaluation import evaluate_samples
 from keras_wgan.export import export_generator
 

@@ -9,13 +9,14 @@ import scipy.special
 import scipy.stats
 import tensorflow as tf
 
-from keras_wgan import metrics
-from keras_wgan.metrics import frechet_distance, inception_score, kernel_inception_distance
+from keras_wgan.evaluation import image_metrics as metrics
+from keras_wgan.evaluation import frechet_distance, inception_score, kernel_inception_distance
 
 from conftest import import_tfgan
 
-# `keras_wgan.digits_score` is also the name of a function; take the module itself.
-digits = importlib.import_module("keras_wgan.digits_score")
+# `keras_wgan.evaluation.digits_score` is also the name of a function; take the modules.
+digits = importlib.import_module("keras_wgan.evaluation.digits")
+classifier = importlib.import_module("keras_wgan.evaluation.classifier_score")
 
 
 @pytest.fixture(autouse=True)
@@ -329,16 +330,16 @@ def test_noise_and_one_repeated_digit_score_low(cache, real):
 
 
 def test_classifier_is_cached_not_retrained(cache, monkeypatch):
-    model_path = os.path.join(cache, digits._MODEL_FILE)
+    model_path = os.path.join(cache, digits.DIGITS.model_file)
     mtime = os.stat(model_path).st_mtime_ns
 
     def no_training(*args, **kwargs):
         raise AssertionError("the cached classifier was retrained")
 
-    monkeypatch.setattr(digits, "_train", no_training)
-    monkeypatch.setattr(digits, "_LOADED", {})  # forget the in-memory copy: load from disk
+    monkeypatch.setattr(classifier, "_train", no_training)
+    monkeypatch.setattr(classifier, "_LOADED", {})  # forget the in-memory copy: load from disk
     model = digits.digits_classifier(cache)
-    assert digits._LOADED[model_path][1] is model
+    assert classifier._LOADED[model_path][1] is model
     assert digits.digits_classifier(cache) is model  # and keep it in memory afterwards
     # The environment variable names the default folder; the argument wins over it.
     monkeypatch.setenv("KERAS_WGAN_CACHE", cache)
@@ -346,7 +347,7 @@ def test_classifier_is_cached_not_retrained(cache, monkeypatch):
     monkeypatch.setenv("KERAS_WGAN_CACHE", os.path.join(cache, "elsewhere"))
     assert digits.digits_classifier(cache) is model
     assert os.stat(model_path).st_mtime_ns == mtime
-    assert sorted(os.listdir(cache)) == sorted([digits._INFO_FILE, digits._MODEL_FILE])
+    assert sorted(os.listdir(cache)) == sorted([digits.DIGITS.info_file, digits.DIGITS.model_file])
 
 
 def test_failed_save_leaves_no_temporary_files(tmp_path):
@@ -357,9 +358,9 @@ def test_failed_save_leaves_no_temporary_files(tmp_path):
             raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        digits._save(str(tmp_path), FailingModel(), {"heldout_accuracy": 1.0})
+        classifier._save(str(tmp_path), FailingModel(), {"heldout_accuracy": 1.0}, digits.DIGITS)
     # The info is in place, the model is not, and nothing half-written remains.
-    assert os.listdir(tmp_path) == [digits._INFO_FILE]
+    assert os.listdir(tmp_path) == [digits.DIGITS.info_file]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from keras_wgan import metrics
+from keras_wgan import evaluation as metrics
 from keras_wgan.datasets import images as image_data
 from keras_wgan.datasets import mnist
 
@@ -81,7 +81,8 @@ def test_mnist_full_through_tfds_mock_data():
 
 
 def test_offline_score_ranks_real_digits_above_noise(tmp_path, monkeypatch):
-    from keras_wgan import digits_score, mnist_score
+    from keras_wgan.evaluation import classifier_score as digits_score
+    from keras_wgan.evaluation import mnist as mnist_score
 
     # The protocol of the real classifier on a tenth of the digits and one epoch: fast,
     # and enough to tell digits from noise.
@@ -107,7 +108,7 @@ def test_offline_score_ranks_real_digits_above_noise(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_the_mnist_classifier_is_accurate():
-    from keras_wgan import mnist_score
+    from keras_wgan.evaluation import mnist as mnist_score
 
     assert mnist_score.mnist_classifier_info()["heldout_accuracy"] > 0.97
 
@@ -148,7 +149,9 @@ def test_evaluation_logs_the_exact_w1_beside_the_critics_estimate():
 
 
 def test_mnist_trains_from_the_command_line_and_is_scored(tmp_path, monkeypatch, capsys):
-    from keras_wgan import cli, digits_score, mnist_score
+    from keras_wgan import cli
+    from keras_wgan.evaluation import classifier_score as digits_score
+    from keras_wgan.evaluation import mnist as mnist_score
 
     real_images, real_labels = mnist_score._real_mnist()
     few = np.arange(0, 10000, 20)  # a small stand-in classifier keeps the test fast

@@ -12,7 +12,9 @@ import pytest
 import tensorflow as tf
 
 import keras_wgan
-from keras_wgan import cli, losses, metrics, modalities
+from keras_wgan import cli, losses
+from keras_wgan import evaluation as metrics
+from keras_wgan.runs import kinds as modalities
 from keras_wgan.architectures.language import build_language, vocabulary_of
 from keras_wgan.datasets import text
 

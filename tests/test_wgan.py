@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 import keras_wgan
-from keras_wgan import datasets, models
+from keras_wgan import datasets, evaluation, models
 
 
 def tiny_gan(loss="wgan-gp", n_critic=3, width=8, **kwargs):
@@ -165,7 +165,7 @@ def test_toy_datasets_match_the_paper(name):
     if name == "swissroll":
         assert 0.9 < np.abs(x).max() < 2.5
         return
-    cover = datasets.mode_coverage(x, name)
+    cover = evaluation.mode_coverage(x, name)
     assert cover["modes_covered"] == cover["num_modes"] and cover["high_quality"] > 0.98
     batch = next(iter(datasets.load(name, 16, 5, seed=0)[0]))
     assert batch.shape == (80, 2)
@@ -189,7 +189,7 @@ def test_short_8gaussians_run_covers_the_modes():
     opt = lambda: keras.optimizers.Adam(3e-4, beta_1=0.5, beta_2=0.9)  # noqa: E731
     gan.compile(opt(), opt())
     gan.fit(datasets.load("8gaussians", 256, 5, seed=0)[0], epochs=1, steps_per_epoch=2000, verbose=0)
-    cover = datasets.mode_coverage(gan.generate(2000, seed=1), "8gaussians")
+    cover = evaluation.mode_coverage(gan.generate(2000, seed=1), "8gaussians")
     assert cover["modes_covered"] >= 7, cover
     assert cover["high_quality"] > 0.45, cover
 

@@ -14,24 +14,46 @@ from keras_wgan.datasets.images import (
     is_image_dataset,
     training_dataset,
 )
-from keras_wgan.datasets.text import TEXT_DATASETS, is_text_dataset, text_dataset
-from keras_wgan.datasets.toy import (
-    TOY_DATASETS,
-    mode_coverage,
-    nearest_real_distance,
-    sample_toy,
-    toy_dataset,
+from keras_wgan.datasets.text import (
+    LM1B_LINES,
+    TEXT_DATASETS,
+    is_text_dataset,
+    text_dataset,
+    text_info,
 )
+from keras_wgan.datasets.toy import TOY_DATASETS, sample_toy, toy_dataset
 
 DATASETS = (tuple(TOY_DATASETS) + tuple(IMAGE_DATASETS) + ("folder:PATH",)
             + tuple(TEXT_DATASETS) + ("text:PATH",))
 
 
+#: The kinds of data, by what one example is.
+KINDS = ("points", "images", "text")
+
+
+def kind(name):
+    """The kind of data a dataset name holds: "points", "images" or "text".
+
+    Raises:
+        ValueError: naming the datasets that exist, for a name that is none of them.
+
+    Example:
+    >>> kind("25gaussians"), kind("digits"), kind("text")
+    ('points', 'images', 'text')
+    """
+    if name in TOY_DATASETS:
+        return "points"
+    if is_image_dataset(name):
+        return "images"
+    if is_text_dataset(name):
+        return "text"
+    raise ValueError(f"Invalid value for argument `dataset`. Received: dataset={name!r}. "
+                     f"Expected one of {list(DATASETS)}.")
+
+
 def check_name(name):
     """Raises a ValueError naming the datasets that exist."""
-    from keras_wgan import modalities
-
-    modalities.for_dataset(name)
+    kind(name)
 
 
 def is_toy(name):
@@ -39,13 +61,25 @@ def is_toy(name):
     return name in TOY_DATASETS
 
 
-def info(name, image_size=None, channels=None, **kwargs):
+def info(name, image_size=None, channels=None, data_dir=None, vocabulary=None, max_lines=None,
+         **kwargs):
     """{"kind": "points", "images" or "text", "shape": one example's shape, "num_classes"}
-    (and "vocabulary" for text; `kwargs` go to the text source: `data_dir`, `vocabulary`)."""
-    from keras_wgan import modalities
+    (and "vocabulary" for text).
 
-    return modalities.for_dataset(name).info(name, image_size=image_size, channels=channels,
-                                             **kwargs)
+    Args:
+        name: a dataset name (see the module docstring).
+        image_size, channels: for images, the size and channels they are loaded at.
+        data_dir, vocabulary, max_lines: for text, the tensorflow-datasets folder, a fixed
+            vocabulary and the number of lm1b lines read.
+        **kwargs: the other arguments of `load`, which do not change what an example is.
+    """
+    what = kind(name)
+    if what == "points":
+        return {"kind": "points", "shape": (2,), "num_classes": None}
+    if what == "images":
+        return dict(image_info(name, image_size=image_size, channels=channels), kind="images")
+    return dict(text_info(name, data_dir=data_dir, vocabulary=vocabulary,
+                          max_lines=max_lines or LM1B_LINES), kind="text")
 
 
 def load(name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
@@ -66,16 +100,22 @@ def load(name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
     Returns:
         (dataset, info): the repeating `tf.data.Dataset` and `info(name)`.
     """
-    from keras_wgan import modalities
-
-    modality = modalities.for_dataset(name)
-    dataset = modality.load(name, batch_size, n_critic, seed=seed, start_step=start_step,
-                            **kwargs)
-    return dataset, modality.info(name, **kwargs)  # each kind takes what describes it
+    what = kind(name)
+    if what == "points":
+        if kwargs:
+            raise ValueError(f"The toy dataset {name!r} takes no {sorted(kwargs)}.")
+        dataset = toy_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step)
+    elif what == "images":
+        dataset = training_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step,
+                                   **kwargs)
+    else:
+        dataset = text_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step,
+                               **kwargs)
+    return dataset, info(name, **kwargs)  # each kind takes what describes it
 
 
 __all__ = [
     "DATASETS", "critic_batches", "image_dataset", "image_info", "info", "is_toy", "load",
-    "is_text_dataset", "mode_coverage", "sample_toy", "shuffled_positions", "text_dataset",
+    "is_text_dataset", "kind", "sample_toy", "shuffled_positions", "text_dataset",
     "toy_dataset", "training_dataset",
 ]

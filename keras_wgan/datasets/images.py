@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_wgan.datasets.common import check_finite, critic_batches, shuffled_positions
+from keras_wgan.datasets.mnist import PAD, load_mnist
 
 IMAGE_DATASETS = ("digits", "mnist", "mnist-full", "cifar10", "lsun-bedroom")
 FOLDER_PREFIX = "folder:"
@@ -202,8 +203,6 @@ def _mnist_pixels(image, size):
     image = tf.cast(image, tf.float32)
     if tuple(size) == (28, 28):
         return image
-    from keras_wgan.datasets.mnist import PAD
-
     image = tf.pad(image, [[PAD, PAD], [PAD, PAD], [0, 0]])
     if tuple(size) != (32, 32):
         image = tf.image.resize(image, size, antialias=True)
@@ -211,8 +210,6 @@ def _mnist_pixels(image, size):
 
 
 def _mnist_source(split, size, channels):
-    from keras_wgan.datasets.mnist import load_mnist
-
     if split != "train":
         raise ValueError(
             f"Invalid value for argument `split`. Received: split={split!r}. "
@@ -227,7 +224,9 @@ def _has_tensorflow_io():
     return importlib.util.find_spec("tensorflow_io") is not None
 
 
-def _tfds_load(tfds_name, split, data_dir, shuffle_files, seed, images=True):
+def tfds_load(tfds_name, split, data_dir, shuffle_files, seed, images=True):
+    """A prepared tensorflow-datasets split (never downloaded); a clear error when it is not
+    prepared in `data_dir`. Images stay encoded (`images=True`) for a later parallel map."""
     import tensorflow_datasets as tfds
 
     kwargs = dict(
@@ -266,7 +265,7 @@ def _tfds_load(tfds_name, split, data_dir, shuffle_files, seed, images=True):
 def _tfds_source(kind, split, size, channels, data_dir, shuffle_files, seed):
     if kind == "mnist-full" and split == "train":
         split = "train+test"  # all 70,000 digits
-    raw = _tfds_load(_SOURCES[kind][4], split, data_dir, shuffle_files, seed)
+    raw = tfds_load(_SOURCES[kind][4], split, data_dir, shuffle_files, seed)
     if kind == "mnist-full":
         def to_pixels(encoded):
             image = tf.io.decode_png(encoded, channels=1)

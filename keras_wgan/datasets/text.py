@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_wgan.datasets.common import shuffled_positions
+from keras_wgan.datasets.images import tfds_load
 
 TEXT_DATASETS = ("text", "lm1b")
 FILE_PREFIX = "text:"
@@ -85,9 +86,7 @@ def read_text_file(path):
 
 
 def _lm1b_lines(data_dir, max_lines):
-    from keras_wgan.datasets.images import _tfds_load
-
-    raw = _tfds_load("lm1b", "train", data_dir, shuffle_files=False, seed=None, images=False)
+    raw = tfds_load("lm1b", "train", data_dir, shuffle_files=False, seed=None, images=False)
     lines = []
     for example in raw.take(max_lines).as_numpy_iterator():
         text = example["text"].decode("utf-8", errors="replace").strip()
@@ -211,23 +210,3 @@ def held_out_split(lines, held_out=HELD_OUT_LINES, seed=0):
     order = np.random.default_rng(seed).permutation(len(lines))
     held = min(held_out, len(lines) // 2)
     return [lines[i] for i in order[:held]], [lines[i] for i in order[held:]]
-
-
-@functools.lru_cache(maxsize=4)
-def _reference(name, data_dir, max_lines):
-    from keras_wgan.metrics import text_scores
-
-    lines = sequences(corpus_lines(name, data_dir, max_lines))
-    held_out, rest = held_out_split(lines)
-    return {"lines": rest, "baseline": text_scores(held_out, rest, length=SEQUENCE_LENGTH)}
-
-
-def text_reference(name, data_dir=None, max_lines=LM1B_LINES):
-    """What samples of a text dataset are scored against, as `gan_language.py` does.
-
-    Returns:
-        {"lines": the corpus's sequences but 640 held-out ones (a fixed random choice),
-        "baseline": the scores (`metrics.text_scores`) of those 640 real lines against
-        the rest: the ideal at that sample size}.
-    """
-    return _reference(name, data_dir, int(max_lines))

@@ -1,13 +1,11 @@
-"""Sample-quality metrics, in float64 NumPy/SciPy.
+"""Image-quality metrics from a classifier's outputs, in float64 NumPy/SciPy.
 
-Images: the Inception Score, Frechet and kernel distances, from a classifier's outputs.
-Text: character n-gram Jensen-Shannon divergences and the share of words found in a
-corpus (the paper's section 5.5).
+The Inception Score, the Frechet and the kernel distances.
 
 Each metric takes precomputed logits or activations (NumPy arrays or eager tensors of any
 backend), so it can be checked against closed forms and other implementations without
 running any network. The classifier that produces them is up to the caller; see
-`keras_wgan.digits_score` for one trained on the embedded digits.
+`keras_wgan.evaluation.digits` for one trained on the embedded digits.
 """
 
 import warnings
@@ -16,47 +14,12 @@ import numpy as np
 import scipy.linalg
 import scipy.special
 
+from keras_wgan.evaluation._checks import as_matrix, check_same_features
+from keras_wgan.utils.validation import check_int
+
 # The diagonal offset added to both covariances when sqrtm(C_a C_b) is not finite, as is
 # usual when the product is singular (fewer samples than features, dead ReLU units).
 _FID_OFFSET = 1e-6
-
-
-def _invalid(arg, value, expected):
-    return ValueError(f"Invalid value for argument `{arg}`. Received: {arg}={value}. {expected}")
-
-
-def _check_int(arg, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise _invalid(arg, repr(value), f"Expected an integer >= {minimum}.")
-
-
-def _as_matrix(arg, value, min_rows):
-    """Converts `value` to a finite float64 array of shape [n, d] with n >= min_rows."""
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim != 2:
-        raise _invalid(
-            arg,
-            f"array of shape {array.shape}",
-            "Expected a 2-D array of shape [num_samples, num_features].",
-        )
-    if array.shape[0] < min_rows or array.shape[1] < 1:
-        raise _invalid(
-            arg,
-            f"array of shape {array.shape}",
-            f"Expected at least {min_rows} samples and 1 feature.",
-        )
-    if not np.all(np.isfinite(array)):
-        raise _invalid(arg, f"array of shape {array.shape}", "Expected only finite values.")
-    return array
-
-
-def _check_same_features(a, b):
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            "Arguments `activations_a` and `activations_b` must have the same number of "
-            f"features. Received: activations_a.shape={a.shape}, "
-            f"activations_b.shape={b.shape}."
-        )
 
 
 def _log_score(log_p):
@@ -101,8 +64,8 @@ def inception_score(logits, splits=10):
     >>> round(mean, 6), round(std, 6)
     (4.0, 0.0)
     """
-    _check_int("splits", splits, 1)
-    logits = _as_matrix("logits", logits, min_rows=1)
+    check_int("splits", splits, 1)
+    logits = as_matrix("logits", logits, min_rows=1)
     if splits > len(logits):
         raise _invalid(
             "splits",
@@ -168,16 +131,16 @@ def frechet_distance(activations_a, activations_b):
     >>> round(frechet_distance(a, a + [1.0, 0.0, 0.0]), 6)  # a shift of the mean by 1
     1.0
     """
-    a = _as_matrix("activations_a", activations_a, min_rows=2)
-    b = _as_matrix("activations_b", activations_b, min_rows=2)
-    _check_same_features(a, b)
+    a = as_matrix("activations_a", activations_a, min_rows=2)
+    b = as_matrix("activations_b", activations_b, min_rows=2)
+    check_same_features(a, b)
     return frechet_distance_from_statistics(
         a.mean(axis=0), _covariance(a), b.mean(axis=0), _covariance(b))
 
 
 def statistics(activations):
     """(mean, covariance) of a set of activations, as `frechet_distance` fits them."""
-    a = _as_matrix("activations", activations, min_rows=2)
+    a = as_matrix("activations", activations, min_rows=2)
     return a.mean(axis=0), _covariance(a)
 
 
@@ -271,11 +234,11 @@ def kernel_inception_distance(
     >>> abs(same) < 0.1 < shifted
     True
     """
-    _check_int("num_subsets", num_subsets, 1)
-    _check_int("max_subset_size", max_subset_size, 2)
-    a = _as_matrix("activations_a", activations_a, min_rows=2)
-    b = _as_matrix("activations_b", activations_b, min_rows=2)
-    _check_same_features(a, b)
+    check_int("num_subsets", num_subsets, 1)
+    check_int("max_subset_size", max_subset_size, 2)
+    a = as_matrix("activations_a", activations_a, min_rows=2)
+    b = as_matrix("activations_b", activations_b, min_rows=2)
+    check_same_features(a, b)
     m = min(len(a), len(b), max_subset_size)
     rng = np.random.default_rng(seed)
     estimates = [
@@ -285,180 +248,3 @@ def kernel_inception_distance(
         for _ in range(num_subsets)
     ]
     return float(np.mean(estimates)), float(np.std(estimates))
-
-
-# --- the exact Wasserstein-1 distance between two samples -------------------------------
-
-def wasserstein_distance(samples_a, samples_b, max_samples=5000):
-    """The exact Wasserstein-1 (earth mover's) distance between two empirical distributions.
-
-    W1(P, Q) = min over couplings of E ||x - y||_2, solved as a linear program by POT's
-    network simplex (`ot.emd2`, Python Optimal Transport, Flamary et al. 2021) with
-    uniform weights on the samples and the Euclidean ground cost. It is what the WGAN
-    critic's negative loss estimates (Arjovsky et al. 2017, Gulrajani et al. 2017,
-    section 5.3), exact here where the samples are few and low-dimensional (the toy data).
-
-    Args:
-        samples_a: array [n, d] (or [n] for 1-D samples).
-        samples_b: array [m, d] (or [m]).
-        max_samples: refuse sets larger than this (the program has n * m variables).
-
-    Returns:
-        A Python float >= 0.
-
-    Example:
-    >>> wasserstein_distance([[0.0, 0.0]], [[3.0, 4.0]])
-    5.0
-    """
-    import ot
-
-    a = np.asarray(samples_a, dtype=np.float64)
-    b = np.asarray(samples_b, dtype=np.float64)
-    a = a[:, None] if a.ndim == 1 else a
-    b = b[:, None] if b.ndim == 1 else b
-    a = _as_matrix("samples_a", a, min_rows=1)
-    b = _as_matrix("samples_b", b, min_rows=1)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError("Arguments `samples_a` and `samples_b` must have the same dimension. "
-                         f"Received: samples_a.shape={a.shape}, samples_b.shape={b.shape}.")
-    _check_int("max_samples", max_samples, 1)
-    if max(len(a), len(b)) > max_samples:
-        raise ValueError(f"Received {len(a)} and {len(b)} samples; at most max_samples="
-                         f"{max_samples} each (the exact program grows as n * m).")
-    cost = ot.dist(a, b, metric="euclidean")
-    weights_a = np.full(len(a), 1.0 / len(a))
-    weights_b = np.full(len(b), 1.0 / len(b))
-    return max(float(ot.emd2(weights_a, weights_b, cost, numItermax=10_000_000)), 0.0)
-
-
-# --- character n-gram statistics of text (the paper's section 5.5) ---------------------
-
-_PAD_CODE = -1  # fills each sequence to the common length: padding n-grams count too
-
-
-def _as_code_rows(sequences, length=None):
-    """Sequences (strings, or rows of token ids) as an int64 array [N, length] padded
-    with `_PAD_CODE`."""
-    if isinstance(sequences, np.ndarray) and sequences.ndim == 2 and np.issubdtype(
-            sequences.dtype, np.integer):
-        return sequences.astype(np.int64)
-    sequences = [[ord(c) for c in s] if isinstance(s, str) else list(s) for s in sequences]
-    length = length or max((len(s) for s in sequences), default=0)
-    rows = np.full((len(sequences), length), _PAD_CODE, np.int64)
-    for i, s in enumerate(sequences):
-        rows[i, : len(s)] = s[:length]
-    return rows
-
-
-def _ngram_ids(rows_a, rows_b, n):
-    """Integer ids of every n-gram of both sets, one id per distinct n-gram."""
-    values, inverse = np.unique(np.concatenate([rows_a.ravel(), rows_b.ravel()]),
-                                return_inverse=True)
-    base = len(values)
-    if n * np.log2(max(base, 2)) >= 63:
-        raise ValueError(f"Too many distinct symbols ({base}) for {n}-gram ids in 64 bits.")
-    dense_a = inverse[: rows_a.size].reshape(rows_a.shape)
-    dense_b = inverse[rows_a.size:].reshape(rows_b.shape)
-
-    def ids(dense):
-        width = dense.shape[1] - n + 1
-        if width < 1:
-            return np.zeros(0, np.int64)
-        out = np.zeros((dense.shape[0], width), np.int64)
-        for j in range(n):
-            out = out * base + dense[:, j: j + width]
-        return out.ravel()
-
-    return ids(dense_a), ids(dense_b)
-
-
-def ngram_js_divergence(samples_a, samples_b, n, length=None):
-    """Jensen-Shannon divergence, in bits, of the character n-gram models of two sets.
-
-    Gulrajani et al. 2017, section 5.5 (`language_helpers.py` `js_with`): each set's
-    n-gram model is its n-gram counts over all its sequences, normalised, with no
-    smoothing; the divergence JS(P, Q) = 1/2 KL(P || M) + 1/2 KL(Q || M), M = (P + Q) / 2,
-    lies in [0, 1] bits: 0 for the same model, 1 for models with no n-gram in common.
-    Sequences are right-padded to a common `length` (default the longest), and the
-    n-grams that cover the padding count, as the paper's padded 32-character lines do.
-
-    Args:
-        samples_a, samples_b: lists of strings, or int arrays [N, length] of token ids.
-        n: the n-gram order, an integer >= 1.
-        length: the length sequences are padded (or cut) to; default the longest.
-
-    Returns:
-        A Python float in [0, 1].
-
-    Example:
-    >>> ngram_js_divergence(["ab", "ba"], ["ba", "ab"], 2)
-    0.0
-    >>> ngram_js_divergence(["aa"], ["bb"], 1)
-    1.0
-    """
-    _check_int("n", n, 1)
-    if length is None and not isinstance(samples_a, np.ndarray):
-        length = max((len(s) for s in list(samples_a) + list(samples_b)), default=0)
-    rows_a, rows_b = _as_code_rows(samples_a, length), _as_code_rows(samples_b, length)
-    ids_a, ids_b = _ngram_ids(rows_a, rows_b, n)
-    if not len(ids_a) or not len(ids_b):
-        raise ValueError(f"Both sets need at least one {n}-gram: sequences of length >= {n}.")
-    support, inverse = np.unique(np.concatenate([ids_a, ids_b]), return_inverse=True)
-    p = np.bincount(inverse[: len(ids_a)], minlength=len(support)) / len(ids_a)
-    q = np.bincount(inverse[len(ids_a):], minlength=len(support)) / len(ids_b)
-    m = (p + q) / 2
-
-    def kl(x):
-        keep = x > 0
-        return float(np.sum(x[keep] * np.log2(x[keep] / m[keep])))
-
-    return min(max(0.5 * kl(p) + 0.5 * kl(q), 0.0), 1.0)
-
-
-def _words(line):
-    """The line's whitespace-separated words, without surrounding punctuation, case-folded."""
-    import string
-
-    words = (w.strip(string.punctuation + "\u201c\u201d\u2018\u2019") for w in line.split())
-    return [w.casefold() for w in words if w]
-
-
-def words_in_corpus(samples, corpus):
-    """The share of the samples' words that occur among the corpus's words.
-
-    A word is a whitespace-separated run of characters without its leading and trailing
-    punctuation, compared case-folded (so "Value," counts as "value"); the samples and
-    the corpus should be cut to the same length, so that words cut at the end occur in
-    both.
-
-    Example:
-    >>> words_in_corpus(["the cat", "teh dog."], ["The cat and the dog"])
-    0.75
-    """
-    known = {w for line in corpus for w in _words(line)}
-    words = [w for s in samples for w in _words(s)]
-    if not words:
-        return 0.0
-    return sum(w in known for w in words) / len(words)
-
-
-def text_scores(samples, corpus, length=32, orders=(1, 2, 3, 4)):
-    """The language model's scores of decoded samples against a corpus's sequences.
-
-    Args:
-        samples: strings (cut to `length`).
-        corpus: the corpus's sequences (strings, already cut to `length`).
-        length: the sequence length both are padded to.
-        orders: the n-gram orders.
-
-    Returns:
-        {"js1": ..., "js4": ... (`ngram_js_divergence`, bits), "words_in_corpus"}.
-    """
-    samples = [s[:length] for s in samples]
-    scores = {f"js{n}": ngram_js_divergence(samples, corpus, n, length=length) for n in orders}
-    scores["words_in_corpus"] = float(words_in_corpus(samples, corpus))
-    return scores
-
-
-__all__ = ["frechet_distance", "inception_score", "kernel_inception_distance",
-           "ngram_js_divergence", "text_scores", "wasserstein_distance", "words_in_corpus"]

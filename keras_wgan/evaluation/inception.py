@@ -20,7 +20,8 @@ import os
 
 import numpy as np
 
-from keras_wgan import metrics
+from keras_wgan import datasets
+from keras_wgan.evaluation import image_metrics
 from keras_wgan.utils.files import write_atomically
 
 INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
@@ -130,7 +131,7 @@ def inception_outputs(images, batch_size=100, network=None, verbose=0):
 def inception_score(images, splits=10, **kwargs):
     """The Inception Score (mean, std over splits) of images; the paper used 50,000."""
     logits, _ = inception_outputs(images, **kwargs)
-    return metrics.inception_score(logits, splits=splits)
+    return image_metrics.inception_score(logits, splits=splits)
 
 
 def _cache_dir():
@@ -155,8 +156,6 @@ def reference_statistics(dataset, num_examples=50_000, network=None, cache_dir=N
         {"mean", "cov": the pool_3 statistics, "features": the first `kid_examples` pool
         features, "inception_score", "inception_score_std", "num_examples"}.
     """
-    from keras_wgan import datasets
-
     key = hashlib.sha1(repr((dataset, num_examples, network_source(network), kid_examples,
                              sorted(image_kwargs.items()))).encode()).hexdigest()[:12]
     folder = cache_dir or _cache_dir()
@@ -167,8 +166,8 @@ def reference_statistics(dataset, num_examples=50_000, network=None, cache_dir=N
     images = np.stack([x.numpy() for x in
                        datasets.image_dataset(dataset, **image_kwargs).take(num_examples)])
     logits, pool = inception_outputs(images, network=network)
-    mean, cov = metrics.statistics(pool)
-    score, std = metrics.inception_score(logits, splits=10 if len(logits) >= 20 else 1)
+    mean, cov = image_metrics.statistics(pool)
+    score, std = image_metrics.inception_score(logits, splits=10 if len(logits) >= 20 else 1)
     stats = {"mean": mean, "cov": cov, "features": pool[:kid_examples],
              "inception_score": np.float64(score), "inception_score_std": np.float64(std),
              "num_examples": np.int64(len(images))}
@@ -183,14 +182,14 @@ def image_scores(images, reference, splits=10, kid_subset_size=1000, **kwargs):
         {"inception_score", "inception_score_std", "fid", "kid", "kid_std"}.
     """
     logits, pool = inception_outputs(images, **kwargs)
-    score, std = metrics.inception_score(logits, splits=splits)
-    mean, cov = metrics.statistics(pool)
-    kid, kid_std = metrics.kernel_inception_distance(
+    score, std = image_metrics.inception_score(logits, splits=splits)
+    mean, cov = image_metrics.statistics(pool)
+    kid, kid_std = image_metrics.kernel_inception_distance(
         pool, reference["features"], max_subset_size=max(2, kid_subset_size))
     return {
         "inception_score": score,
         "inception_score_std": std,
-        "fid": metrics.frechet_distance_from_statistics(mean, cov, reference["mean"], reference["cov"]),
+        "fid": image_metrics.frechet_distance_from_statistics(mean, cov, reference["mean"], reference["cov"]),
         "kid": kid,
         "kid_std": kid_std,
     }

@@ -1,6 +1,6 @@
 """An offline quality score for samples of the shipped 28x28 MNIST digits ("mnist").
 
-The same protocol as `keras_wgan.digits_score`, with a classifier of its own: a small
+The same protocol as `keras_wgan.evaluation.digits`, with a classifier of its own: a small
 CNN trained once (seeded) on a stratified 75% of the 10,000 shipped digits and cached;
 the other 25% measures its accuracy (`mnist_classifier_info`). Samples are scored at
 32x32 (the padded digits; 28x28 samples are padded the same way): an Inception-Score
@@ -9,9 +9,16 @@ against all 10,000 real digits, class counts, and label accuracy for conditional
 The numbers compare runs of this package, not published Inception-network scores.
 """
 
+import keras
 import numpy as np
 
-from keras_wgan.digits_score import ClassifierSpec, classifier_info, classifier_score
+from keras_wgan.datasets.mnist import PAD, load_mnist
+from keras_wgan.evaluation.classifier_score import (
+    ClassifierSpec,
+    classifier_info,
+    classifier_score,
+    load_or_train,
+)
 
 _VERSION = 1
 _EPOCHS = 8
@@ -19,8 +26,6 @@ _EPOCHS = 8
 
 def _real_mnist():
     """The 10,000 shipped digits as float32 [N, 32, 32, 1] in [-1, 1], and their labels."""
-    from keras_wgan.datasets.mnist import load_mnist
-
     images, labels = load_mnist()
     return as_mnist(images[..., None].astype("float32") / 127.5 - 1.0), labels.astype("int64")
 
@@ -34,8 +39,6 @@ def as_mnist(images):
     if images.shape[-1] == 3:
         images = images.mean(axis=-1, keepdims=True)
     if images.shape[1:3] == (28, 28):
-        from keras_wgan.datasets.mnist import PAD
-
         return np.pad(images, [(0, 0), (PAD, PAD), (PAD, PAD), (0, 0)], constant_values=-1.0)
     if images.shape[1:3] != (32, 32):
         import tensorflow as tf
@@ -46,7 +49,6 @@ def as_mnist(images):
 
 def _build(seed):
     """Three convolutions (two of stride 2) and a dense layer whose output is the features."""
-    import keras
 
     def init(offset):
         return keras.initializers.GlorotUniform(seed=seed + offset)
@@ -70,9 +72,7 @@ MNIST = ClassifierSpec("mnist", (32, 32, 1), _VERSION, _EPOCHS, _real_mnist, _bu
 
 def mnist_classifier(cache_dir=None):
     """The MNIST classifier, trained on first use and cached (see `digits_classifier`)."""
-    from keras_wgan.digits_score import _load_or_train
-
-    return _load_or_train(cache_dir, MNIST)[0]
+    return load_or_train(MNIST, cache_dir)[0]
 
 
 def mnist_classifier_info(cache_dir=None):
@@ -85,7 +85,7 @@ def mnist_score(images, cache_dir=None, splits=10, labels=None):
 
     Args:
         images: [N, H, W, 1] (or [N, H, W]) images in [-1, 1]: 32x32, or 28x28 (padded).
-        cache_dir, splits, labels: as for `keras_wgan.digits_score.digits_score`.
+        cache_dir, splits, labels: as for `keras_wgan.evaluation.digits.digits_score`.
     """
     return classifier_score(MNIST, as_mnist(images), cache_dir, splits, labels)
 

@@ -11,8 +11,11 @@ import os
 import keras
 
 from keras_wgan import callbacks as callbacks_lib
-from keras_wgan import modalities
+from keras_wgan import datasets, presets
+from keras_wgan.architectures import improved
 from keras_wgan.export import export_generator
+from keras_wgan.runs import kinds
+from keras_wgan.wgan import WGAN
 
 CHECKPOINT = "checkpoint.keras"
 
@@ -27,14 +30,12 @@ def with_data(settings, dataset, image_size=None, data_dir=None):
         image_size: the images' side; None keeps the dataset's own.
         data_dir: the tensorflow-datasets data folder (text from "lm1b").
     """
-    from keras_wgan import modalities
-
-    modality = modalities.for_dataset(dataset)
-    if settings["dataset_kind"] != modality.kind:
+    kind = kinds.for_dataset(dataset)
+    if settings["dataset_kind"] != kind.name:
         raise ValueError(f"The recipe {settings['recipe']!r} is for {settings['dataset_kind']}; "
-                         f"{dataset!r} holds {modality.kind}.")
-    info = modality.info(dataset, image_size=image_size, data_dir=data_dir)
-    return modality.with_data(settings, dataset, info)
+                         f"{dataset!r} holds {kind.name}.")
+    info = datasets.info(dataset, image_size=image_size, data_dir=data_dir)
+    return kind.with_data(settings, dataset, info)
 
 
 def build_gan(settings, seed=None):
@@ -46,33 +47,24 @@ def build_gan(settings, seed=None):
         settings: the resolved settings, with what the data fixes added (`with_data`).
         seed: the model's noise seed.
     """
-    import keras_wgan
-    from keras_wgan import modalities, presets
-
-    kind = {m.kind: m for m in modalities.MODALITIES}[settings["dataset_kind"]]
+    kind = kinds.KINDS[settings["dataset_kind"]]
     generator, critic, num_classes = kind.build_networks(settings)
     if settings.get("minibatch_discrimination"):
-        from keras_wgan.architectures import improved
-
         critic = improved.with_minibatch_discrimination(critic, *settings["minibatch_discrimination"])
     if settings.get("virtual_batch_norm"):
-        from keras_wgan.architectures import improved
-
         generator = improved.with_virtual_batch_norm(generator, settings["virtual_batch_norm"],
                                                      seed=seed or 0)
     model_args = dict(settings["model"])
     if not num_classes:  # the class-loss arguments only mean something with labels
         for key in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
             model_args.pop(key, None)
-    gan = keras_wgan.WGAN(generator, critic, seed=seed, num_classes=num_classes, **model_args)
+    gan = WGAN(generator, critic, seed=seed, num_classes=num_classes, **model_args)
     gan.compile(*presets.build_optimizers(settings))
     return gan
 
 
 def load_checkpoint(path):
     """Loads a `WGAN` from a `.keras` file or a run folder."""
-    import keras_wgan  # noqa: F401  (registers the serializable classes)
-
     if os.path.isdir(path):
         path = os.path.join(path, CHECKPOINT)
     if not os.path.isfile(path):
@@ -128,7 +120,7 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         checkpoint,
         keras.callbacks.TensorBoard(log_dir),
     ]
-    callbacks += modalities.for_model(gan).training_callbacks(gan, out, log_dir, sample_every,
+    callbacks += kinds.for_model(gan).training_callbacks(gan, out, log_dir, sample_every,
                                                               seed)
     if done < steps:
         gan.fit(
