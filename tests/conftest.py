@@ -1,75 +1,12 @@
-import importlib
-import importlib.util
+"""The test session's environment: the backend, quiet TensorFlow, a private cache.
+
+Shared helpers live in `helpers.py`.
+"""
+
 import os
-import sys
 import tempfile
-import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # The digits classifier is cached; tests train their own, never touching the user's cache.
 os.environ["KERAS_WGAN_CACHE"] = tempfile.mkdtemp(prefix="keras_wgan_cache_")
-
-import pytest  # noqa: E402
-
-# Cases of parametrized fixtures kept out of the default run (`-m slow` runs them): the
-# default run keeps one case of each.
-SLOW_CASES = (
-    # saved_model_cli reads every export the same way; the images export stays.
-    "test_saved_model_cli_show_and_run[points-bn]",
-    "test_saved_model_cli_show_and_run[conditional]",
-)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.name in SLOW_CASES:
-            item.add_marker(pytest.mark.slow)
-
-
-def import_tfgan(module):
-    """Imports a tensorflow-gan submodule without running the package's __init__.
-
-    tensorflow-gan 2.1.0's __init__ needs `tf.estimator`, removed in TensorFlow 2.16; its
-    loss and metric modules still work and serve as an independent reference.
-    """
-    full = f"tensorflow_gan.python.{module}"
-    if full in sys.modules:
-        return sys.modules[full]
-    stub = sys.modules.get("tensorflow_gan")
-    if stub is not None and getattr(stub, "__spec__", None) is None:
-        root = stub.__path__[0]  # our stub from an earlier call
-    else:
-        spec = importlib.util.find_spec("tensorflow_gan")
-        if spec is None:
-            pytest.skip("tensorflow-gan is not installed (pip install -e '.[test]')")
-        root = os.path.dirname(spec.origin)
-    for name, path in (("tensorflow_gan", root), ("tensorflow_gan.python", os.path.join(root, "python"))):
-        if name not in sys.modules or not hasattr(sys.modules[name], "__path__"):
-            package = types.ModuleType(name)
-            package.__path__ = [path]
-            sys.modules[name] = package
-    return importlib.import_module(full)
-
-
-def run_on_backend(backend, script, inputs, out, *args):
-    """Runs `script` under KERAS_BACKEND=`backend` with argv (inputs, out, *args).
-
-    The script writes `out + ".json"` and the weights to `out + ".npz"` (np.savez of a
-    list); returns (the JSON, the list of weights).
-    """
-    import json
-    import subprocess
-
-    import numpy as np
-
-    env = dict(os.environ, KERAS_BACKEND=backend,
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", script, inputs, out, *args], env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    with open(out + ".json") as f:
-        meta = json.load(f)
-    weights = np.load(out + ".npz")
-    return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]

@@ -6,7 +6,7 @@ import os
 import keras
 import numpy as np
 import pytest
-from conftest import run_on_backend
+from helpers import run_on_backend
 
 import keras_wgan
 from keras_wgan import architectures, cli

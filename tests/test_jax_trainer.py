@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import run_on_backend
+from helpers import run_on_backend
 
 pytest.importorskip("jax")
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras_wgan import losses
 from keras_wgan.trainers.tensorflow import gradient_penalty
 
-from conftest import import_tfgan
+from helpers import import_tfgan
 
 
 def linear_critic(w):

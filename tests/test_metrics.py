@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras_wgan.evaluation import image_metrics as metrics
 from keras_wgan.evaluation import frechet_distance, inception_score, kernel_inception_distance
 
-from conftest import import_tfgan
+from helpers import import_tfgan
 
 # `keras_wgan.evaluation.digits_score` is also the name of a function; take the modules.
 digits = importlib.import_module("keras_wgan.evaluation.digits")

@@ -113,6 +113,12 @@ def _saved_model_cli(*args):
     return result.stdout
 
 
+# saved_model_cli reads every export the same way: the images export in the default run.
+@pytest.mark.parametrize("exported", [
+    "images",
+    pytest.param("points-bn", marks=pytest.mark.slow),
+    pytest.param("conditional", marks=pytest.mark.slow),
+], indirect=True)
 def test_saved_model_cli_show_and_run(exported, tmp_path):
     gan, path = exported
     shown = _saved_model_cli("show", "--dir", path, "--all")

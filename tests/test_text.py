@@ -191,7 +191,7 @@ json.dump({"logs": logs, "backend": keras.backend.backend()}, open(out + ".json"
 
 def test_jax_and_tensorflow_trainers_agree_on_the_language_model(tmp_path):
     pytest.importorskip("jax")
-    from conftest import run_on_backend
+    from helpers import run_on_backend
 
     g, d = build_language(["", "?", "a", "b"], latent_dim=8, width=4, num_blocks=1)
     rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.linalg
 import scipy.special
 
-from keras_wgan.evaluation._checks import as_matrix, check_same_features
+from keras_wgan.evaluation._checks import as_matrix, check_same_features, invalid
 from keras_wgan.utils.validation import check_int
 
 # The diagonal offset added to both covariances when sqrtm(C_a C_b) is not finite, as is
@@ -67,7 +67,7 @@ def inception_score(logits, splits=10):
     check_int("splits", splits, 1)
     logits = as_matrix("logits", logits, min_rows=1)
     if splits > len(logits):
-        raise _invalid(
+        raise invalid(
             "splits",
             splits,
             f"Expected at most the number of samples ({len(logits)}): every split needs a "
@@ -248,3 +248,12 @@ def kernel_inception_distance(
         for _ in range(num_subsets)
     ]
     return float(np.mean(estimates)), float(np.std(estimates))
+
+
+__all__ = [
+    "frechet_distance",
+    "frechet_distance_from_statistics",
+    "inception_score",
+    "kernel_inception_distance",
+    "statistics",
+]

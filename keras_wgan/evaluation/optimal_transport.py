@@ -44,3 +44,6 @@ def wasserstein_distance(samples_a, samples_b, max_samples=5000):
     weights_a = np.full(len(a), 1.0 / len(a))
     weights_b = np.full(len(b), 1.0 / len(b))
     return max(float(ot.emd2(weights_a, weights_b, cost, numItermax=10_000_000)), 0.0)
+
+
+__all__ = ["wasserstein_distance"]

@@ -135,5 +135,4 @@ def text_scores(samples, corpus, length=32, orders=(1, 2, 3, 4)):
     return scores
 
 
-__all__ = ["frechet_distance", "inception_score", "kernel_inception_distance",
-           "ngram_js_divergence", "text_scores", "wasserstein_distance", "words_in_corpus"]
+__all__ = ["ngram_js_divergence", "text_scores", "words_in_corpus"]

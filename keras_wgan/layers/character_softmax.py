@@ -17,7 +17,7 @@ class CharacterSoftmax(keras.layers.Layer):
 
     Example:
     >>> layer = CharacterSoftmax(["", "?", "a", "b"])
-    >>> layer(ops.zeros((1, 2, 4))).shape
+    >>> tuple(layer(ops.zeros((1, 2, 4))).shape)
     (1, 2, 4)
     """
 

@@ -39,7 +39,7 @@ def check_int(name, value, minimum):
     ValueError: Invalid value for argument `n_critic`. Received: n_critic=0. Expected an integer >= 1.
     """
     if not is_int(value) or value < minimum:
-        raise invalid(name, value, f"an integer >= {minimum}.")
+        raise invalid(name, value, f"an integer >= {minimum}")
     return int(value)
 
 
@@ -53,7 +53,7 @@ def check_float(name, value, positive=False):
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     ok = ok and math.isfinite(value) and (value > 0 if positive else value >= 0)
     if not ok:
-        raise invalid(name, value, f"a finite number {'> 0' if positive else '>= 0'}.")
+        raise invalid(name, value, f"a finite number {'> 0' if positive else '>= 0'}")
     return float(value)
 
 
@@ -65,5 +65,5 @@ def check_choice(name, value, choices):
     'ac-gan'
     """
     if value not in choices:
-        raise invalid(name, value, f"one of {list(choices)}.")
+        raise invalid(name, value, f"one of {list(choices)}")
     return value
