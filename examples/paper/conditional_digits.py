@@ -8,7 +8,7 @@ Inception-Score analogue out of 10 and the Frechet distance. Writes a JSON of th
 prints a Markdown table (about 2 minutes per `mlp` row and 15 per `cifar10-resnet` row on 2
 CPU cores):
 
-    python examples/conditional_digits.py --out runs/conditional --json docs/figures/conditional_digits.json
+    python examples/paper/conditional_digits.py --out runs/conditional --json docs/figures/conditional_digits.json
 """
 
 import argparse

@@ -9,8 +9,8 @@ the negative critic loss (WGAN-GP, clipping) or the discriminator loss (DCGAN) a
 generator step, beside the quality score. The paper's Figure 3 comes from LSUN bedrooms and
 its Figure 4 from DCGAN on LSUN; this is the same study at CPU scale.
 
-    python examples/critic_loss_vs_quality.py --out runs/curves --figure docs/figures/critic_loss_vs_quality.png
-    python examples/critic_loss_vs_quality.py --dataset digits --arch mlp --width 256 --steps 3000
+    python examples/paper/critic_loss_vs_quality.py --out runs/curves --figure docs/figures/critic_loss_vs_quality.png
+    python examples/paper/critic_loss_vs_quality.py --dataset digits --arch mlp --width 256 --steps 3000
 """
 
 import argparse
@@ -32,7 +32,7 @@ def train(method, config):
     keras.utils.set_random_seed(config.seed)
     model_args = presets.get(method)["model"]
     # The critic's normalisation follows the method (layer norm for WGAN-GP, batch norm
-    # for the others), as in examples/robustness.py.
+    # for the others), as in examples/paper/robustness.py.
     generator, critic = architectures.build(
         config.arch, datasets.info(config.dataset)["shape"], latent_dim=config.latent_dim,
         width=config.width, loss=model_args["loss"])

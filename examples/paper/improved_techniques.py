@@ -10,7 +10,7 @@ same pair with WGAN-GP's own preset (layer norm in the critic), every row for th
 number of generator steps. Each row gets the offline score of 2,000 samples and their class
 counts (mode coverage). Defaults: the embedded 32x32 MNIST, width 32, 1,000 steps.
 
-    python examples/improved_techniques.py --out runs/improved --json docs/figures/improved_techniques.json --figure docs/figures/improved_techniques.png
+    python examples/paper/improved_techniques.py --out runs/improved --json docs/figures/improved_techniques.json --figure docs/figures/improved_techniques.png
 """
 
 import argparse

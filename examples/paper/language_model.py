@@ -9,7 +9,7 @@ Jensen-Shannon divergences js1..js4 (bits) to the corpus, beside the held-out ba
 (640 real lines against the rest). The figure plots js1..js4 over training; the JSON
 holds the curves and decoded samples of each method.
 
-    python examples/language_model.py --out runs/language --figure docs/figures/language_model.png
+    python examples/paper/language_model.py --out runs/language --figure docs/figures/language_model.png
 """
 
 import argparse

@@ -7,7 +7,7 @@ With few training examples the critic learns them: the two estimates diverge, th
 training one above the validation one. The paper showed this on MNIST with 1,000
 training examples (and on ImageNet at 64x64); here the default is 100 digits.
 
-    python examples/overfitting.py --out runs/overfitting --figure docs/figures/overfitting.png
+    python examples/paper/overfitting.py --out runs/overfitting --figure docs/figures/overfitting.png
 """
 
 import argparse

@@ -10,7 +10,7 @@ score (an Inception-Score analogue out of 10, `keras_wgan.mnist_score` or
 `keras_wgan.digits_score`) and the digits its samples are classified as. The paper ran this
 on LSUN bedrooms at 64x64.
 
-    python examples/robustness.py --out runs/robustness [--dataset mnist] [--steps 1000]
+    python examples/paper/robustness.py --out runs/robustness [--dataset mnist] [--steps 1000]
 """
 
 import argparse

@@ -12,7 +12,7 @@ Gaussian noise, and only the critic is trained.
 Run from the repository root, with the package installed (`pip install -e .`) or on the
 path (3 to 4 minutes on 2 CPU cores):
 
-    PYTHONPATH=. python examples/toy_2d.py --out docs/figures
+    PYTHONPATH=. python examples/paper/toy_2d.py --out docs/figures
 
 Writes `figure1a_value_surfaces.png` and `figure1b_gradient_norms.png` into `--out`.
 """

@@ -8,7 +8,7 @@ share of those, and the mean distance to the nearest real point over that of rea
 (1 is ideal; the Swiss roll's score). Writes a JSON of the numbers and prints a Markdown
 table (about 1 minute per run on 2 CPU cores):
 
-    python examples/toy_defaults.py --out runs/toy_defaults --json docs/figures/toy_defaults.json
+    python examples/paper/toy_defaults.py --out runs/toy_defaults --json docs/figures/toy_defaults.json
 """
 
 import argparse

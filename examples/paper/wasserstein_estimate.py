@@ -8,7 +8,7 @@ clipping (its preset: RMSProp(5e-5), c = 0.01) on 8gaussians, 25gaussians and sw
 and records, every `--every` generator steps, the critic's estimate E[D(x)] - E[D(G(z))]
 (averaged over those steps) beside the exact W1 of 2,000 fresh samples.
 
-    python examples/wasserstein_estimate.py --out runs/w1 --figure docs/figures/wasserstein_estimate.png
+    python examples/paper/wasserstein_estimate.py --out runs/w1 --figure docs/figures/wasserstein_estimate.png
 """
 
 import argparse

@@ -7,7 +7,7 @@ The paper reports an Inception Score of 7.86 unconditional and 8.42 with `--cond
 (conditional batch norm in the generator, an AC-GAN head on the critic). Needs a GPU for the
 full run; the data comes from tensorflow-datasets (downloaded on first use):
 
-    python examples/cifar10.py --out runs/cifar10 [--conditional]
+    python examples/usage/cifar10.py --out runs/cifar10 [--conditional]
 
 The same recipe runs as `keras-wgan train --dataset cifar10 --steps 100000 --out
 runs/cifar10` (both resolve `keras_wgan.presets.RECIPES["cifar10"]`). Rerunning the same

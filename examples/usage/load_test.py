@@ -10,7 +10,7 @@ signature at each batch size: `serving_default` with random `z` (and labels), an
 latency, and the process's resident memory after the first tenth of the requests and at
 the end (a leak shows as growth), plus the peak over the whole run.
 
-    python examples/load_test.py --model saved_models/digits --json docs/figures/load_test.json
+    python examples/usage/load_test.py --model saved_models/digits --json docs/figures/load_test.json
 """
 
 import argparse

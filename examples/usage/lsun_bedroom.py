@@ -8,7 +8,7 @@ tensorflow-datasets `lsun/bedroom` builder needs tensorflow-io to prepare the da
 current TensorFlow cannot install beside it: prepare it elsewhere and pass `--data-dir`, or
 export the images to a folder and pass `--data folder:PATH`. Needs a GPU:
 
-    python examples/lsun_bedroom.py --out runs/lsun [--data folder:/data/bedrooms]
+    python examples/usage/lsun_bedroom.py --out runs/lsun [--data folder:/data/bedrooms]
 """
 
 import argparse
