@@ -10,8 +10,8 @@ from PIL import Image
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 
 
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, f"{name}.py"))
+def load_example(name, folder="paper"):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, folder, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -25,7 +25,7 @@ def assert_export(out):
 # The conditional run takes every path of the unconditional one and more.
 @pytest.mark.parametrize("conditional", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_cifar10_two_steps(tmp_path, conditional):
-    cifar10 = load_example("cifar10")
+    cifar10 = load_example("cifar10", "usage")
     out = str(tmp_path / "run")
     argv = ["--out", out, "--steps", "2", "--width", "8", "--batch-size", "4",
             "--generator-batch-size", "8", "--steps-per-epoch", "1"]
@@ -40,7 +40,7 @@ def test_cifar10_two_steps(tmp_path, conditional):
 
 
 def test_lsun_bedroom_two_steps(tmp_path):
-    lsun = load_example("lsun_bedroom")
+    lsun = load_example("lsun_bedroom", "usage")
     out = str(tmp_path / "run")
     with tfds.testing.mock_data(num_examples=64):
         lsun.main(["--out", out, "--steps", "2", "--width", "8", "--batch-size", "2",

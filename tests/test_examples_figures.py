@@ -6,7 +6,7 @@ import pathlib
 
 from PIL import Image
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples" / "paper"
 
 
 def load(name):

@@ -1,11 +1,11 @@
-"""Smoke test of examples/toy_2d.py (the paper's Figure 1) with tiny settings."""
+"""Smoke test of examples/paper/toy_2d.py (the paper's Figure 1) with tiny settings."""
 
 import importlib.util
 import pathlib
 
 from PIL import Image
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "examples" / "toy_2d.py"
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "examples" / "paper" / "toy_2d.py"
 
 
 def load_script():

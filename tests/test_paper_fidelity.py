@@ -271,7 +271,7 @@ def test_robustness_cells_get_the_methods_normalisation():
     import importlib.util
     import pathlib
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "robustness.py"
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "paper" / "robustness.py"
     spec = importlib.util.spec_from_file_location("robustness_fidelity", path)
     robustness = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(robustness)

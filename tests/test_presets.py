@@ -8,7 +8,7 @@ import pytest
 
 from keras_wgan import cli, presets, runs
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "usage")
 # The keys that make a run: everything but the CLI's own bookkeeping.
 RUN_KEYS = ("recipe", "arch", "width", "latent_dim", "batch_size", "model", "optimizers",
             "lr_decay", "steps", "dequantize", "conditional", "image_shape", "num_classes")

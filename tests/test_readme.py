@@ -78,7 +78,7 @@ def test_serving_block_and_commands_run(digits_export, tmp_path):
     bin_dir = os.path.dirname(sys.executable)
     commands = [line for line in text.splitlines()
                 if line.startswith(".venv/bin/saved_model_cli")
-                or (line.startswith(".venv/bin/python examples/serving_client.py") and "--dry-run" in line)]
+                or (line.startswith(".venv/bin/python examples/usage/serving_client.py") and "--dry-run" in line)]
     assert len(commands) == 3
     root = os.path.dirname(README)
     for line in commands:

@@ -16,7 +16,7 @@ from keras_wgan.export import SEED_SIGNATURE, export_generator, seed_latent
 
 from test_callbacks import tiny_image_gan
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
+EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "usage")
 spec = importlib.util.spec_from_file_location("serving_client", os.path.join(EXAMPLES, "serving_client.py"))
 client = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(client)

@@ -105,7 +105,8 @@ def test_max_samples_must_be_a_positive_integer(tmp_path):
 def test_the_load_test_serves_both_signatures_from_threads(tmp_path):
     import importlib.util
 
-    script = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "load_test.py")
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "usage",
+                          "load_test.py")
     spec = importlib.util.spec_from_file_location("load_test", script)
     load_test = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(load_test)

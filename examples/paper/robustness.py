@@ -10,12 +10,11 @@ score (an Inception-Score analogue out of 10, `keras_wgan.evaluation.mnist` or
 `keras_wgan.evaluation.digits`) and the digits its samples are classified as. The paper ran this
 on LSUN bedrooms at 64x64.
 
-    python examples/robustness.py --out runs/robustness [--dataset mnist] [--steps 1000]
+    python examples/paper/robustness.py --out runs/robustness [--dataset mnist] [--steps 1000]
 """
 
-import argparse
-import json
 import os
+import sys
 import time
 
 import keras
@@ -23,6 +22,9 @@ import keras
 import keras_wgan
 from keras_wgan import architectures, datasets, evaluation, presets, runs
 from keras_wgan.utils import plotting
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 ARCHITECTURES = ("dcgan", "dcgan-no-bn-const", "mlp-generator", "no-norm", "gated", "tanh",
                  "resnet-101")
@@ -74,14 +76,9 @@ def run_cell(config, arch, method):
 
 def combined_figure(path, cells, grid_size):
     """Rows: architectures; columns: methods; each cell a sample grid and its score."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     archs = sorted({a for a, _ in cells}, key=ARCHITECTURES.index)
     methods = sorted({m for _, m in cells}, key=METHODS.index)
-    fig, axes = plt.subplots(len(archs), len(methods), squeeze=False,
+    fig, axes = _common.pyplot().subplots(len(archs), len(methods), squeeze=False,
                              figsize=(2.2 * len(methods), 2.3 * len(archs)))
     for (arch, method), (images, score, _) in cells.items():
         ax = axes[archs.index(arch), methods.index(method)]
@@ -95,23 +92,17 @@ def combined_figure(path, cells, grid_size):
         axes[row, 0].set_ylabel(arch, fontsize=8)
     for col, method in enumerate(methods):
         axes[0, col].set_title(method, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path, dpi=100)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/robustness")
-    parser.add_argument("--dataset", default="mnist")
-    parser.add_argument("--steps", type=int, default=1000, help="generator iterations per cell")
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--steps-per-epoch", type=int, default=500)
-    parser.add_argument("--grid-size", type=int, default=6)
+    parser = _common.parser(__doc__)
+    _common.add(parser, out="runs/robustness", dataset="mnist",
+                steps=(1000, "generator iterations per cell"), width=32, batch_size=64,
+                steps_per_epoch=500, grid_size=6)
     parser.add_argument("--archs", nargs="+", default=list(ARCHITECTURES), choices=ARCHITECTURES)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--seed", type=int, default=0)
+    _common.add(parser, seed=0)
     return parser.parse_args(argv)
 
 
@@ -122,8 +113,8 @@ def main(argv=None):
     combined_figure(path, cells, config.grid_size)
     scores = {f"{a}/{m}": score for (a, m), (_, score, _) in cells.items()}
     seconds = {f"{a}/{m}": round(t, 1) for (a, m), (_, _, t) in cells.items()}
-    with open(os.path.join(config.out, "robustness.json"), "w") as f:
-        json.dump({"config": vars(config), "scores": scores, "seconds": seconds}, f, indent=1)
+    _common.write_json(os.path.join(config.out, "robustness.json"),
+                       {"config": _common.settings(config), "scores": scores, "seconds": seconds})
     for name, score in scores.items():
         text = "-" if score is None else (f"{score['score']:.2f}, frechet {score['frechet']:.2f}, "
                                           f"classes {score['class_counts']}")

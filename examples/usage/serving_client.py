@@ -7,8 +7,8 @@ Serve an export (see "Serving" in the README) with
 
 then
 
-    python examples/serving_client.py --model digits --seed 7 --num-samples 16 --out digits.png
-    python examples/serving_client.py --model digits --protocol grpc --seed 7 --out digits.png
+    python examples/usage/serving_client.py --model digits --seed 7 --num-samples 16 --out digits.png
+    python examples/usage/serving_client.py --model digits --protocol grpc --seed 7 --out digits.png
 
 Requests are built from the model's signature, which the client reads from the server's
 metadata endpoint (`GET /v1/models/NAME/metadata`) or, with `--export-dir`, from the

@@ -10,12 +10,11 @@ same pair with WGAN-GP's own preset (layer norm in the critic), every row for th
 number of generator steps. Each row gets the offline score of 2,000 samples and their class
 counts (mode coverage). Defaults: the embedded 32x32 MNIST, width 32, 1,000 steps.
 
-    python examples/improved_techniques.py --out runs/improved --json docs/figures/improved_techniques.json --figure docs/figures/improved_techniques.png
+    python examples/paper/improved_techniques.py --out runs/improved --json docs/figures/improved_techniques.json --figure docs/figures/improved_techniques.png
 """
 
-import argparse
-import json
 import os
+import sys
 import time
 
 import keras
@@ -25,6 +24,9 @@ import keras_wgan
 from keras_wgan import architectures, datasets, evaluation, presets, runs
 from keras_wgan.utils import plotting
 from keras_wgan.architectures import improved
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 # row: (loss, WGAN options, minibatch discrimination?, virtual batch norm?)
 ROWS = {
@@ -79,12 +81,7 @@ def run_row(row, config):
 
 
 def figure(path, results, grid_size):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(results), figsize=(2.2 * len(results), 2.6), squeeze=False)
+    fig, axes = _common.pyplot().subplots(1, len(results), figsize=(2.2 * len(results), 2.6), squeeze=False)
     for ax, (record, images) in zip(axes[0], results):
         grid = plotting.image_grid(images, grid_size)
         ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray")
@@ -92,26 +89,18 @@ def figure(path, results, grid_size):
         ax.set_yticks([])
         ax.set_title(record["row"].replace("-", "\n", 1), fontsize=8)
         ax.set_xlabel(f"score {record['score']:.2f}, {record['classes_covered']}/10", fontsize=8)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _common.save_figure(fig, path, dpi=100)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/improved")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out="runs/improved")
     parser.add_argument("--dataset", default="mnist", choices=sorted(evaluation.OFFLINE_SCORES))
-    parser.add_argument("--arch", default="dcgan")
+    _common.add(parser, arch="dcgan")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    parser.add_argument("--steps", type=int, default=1000, help="generator iterations per row")
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--steps-per-epoch", type=int, default=500)
-    parser.add_argument("--grid-size", type=int, default=6)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", default=None, help="default: OUT/improved_techniques.json")
-    parser.add_argument("--figure", default=None, help="default: OUT/improved_techniques.png")
+    _common.add(parser, steps=(1000, "generator iterations per row"), width=32, batch_size=64,
+                steps_per_epoch=500, grid_size=6, seed=0, json="improved_techniques.json",
+                figure="improved_techniques.png")
     return parser.parse_args(argv)
 
 
@@ -119,12 +108,11 @@ def main(argv=None):
     config = parse_args(argv)
     results = [run_row(row, config) for row in config.rows]
     records = [record for record, _ in results]
-    figure(config.figure or os.path.join(config.out, "improved_techniques.png"), results,
+    figure(_common.output(config.figure, config.out, "improved_techniques.png"), results,
            config.grid_size)
-    path = config.json or os.path.join(config.out, "improved_techniques.json")
-    kept = {k: v for k, v in vars(config).items() if k not in ("out", "json", "figure")}
-    with open(path, "w") as f:
-        json.dump({"config": kept, "rows": records}, f, indent=1)
+    _common.write_json(_common.output(config.json, config.out, "improved_techniques.json"),
+                       {"config": _common.settings(config, leave_out=("out", "json", "figure")),
+                        "rows": records})
     print("| row | score | Frechet | classes covered | largest class | seconds |")
     print("|---|---|---|---|---|---|")
     for r in records:

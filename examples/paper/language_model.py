@@ -9,18 +9,20 @@ Jensen-Shannon divergences js1..js4 (bits) to the corpus, beside the held-out ba
 (640 real lines against the rest). The figure plots js1..js4 over training; the JSON
 holds the curves and decoded samples of each method.
 
-    python examples/language_model.py --out runs/language --figure docs/figures/language_model.png
+    python examples/paper/language_model.py --out runs/language --figure docs/figures/language_model.png
 """
 
-import argparse
-import json
 import os
+import sys
 
 import keras
 
 from keras_wgan import callbacks, datasets, presets, runs
 from keras_wgan.runs import kinds
 from keras_wgan.evaluation import text_reference
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 METHODS = ("wgan-gp", "wgan-clip", "dcgan")
 LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "DCGAN loss"}
@@ -46,12 +48,7 @@ def train(method, config):
 
 
 def plot(path, results, baseline):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharex=True)
+    fig, axes = _common.pyplot().subplots(1, 4, figsize=(16, 3.8), sharex=True)
     for n, ax in enumerate(axes, start=1):
         for method, (records, _) in results.items():
             ax.plot([r["step"] for r in records], [r[f"js{n}"] for r in records],
@@ -62,41 +59,33 @@ def plot(path, results, baseline):
         ax.set_ylim(0, 1)
     axes[0].set_ylabel("bits (lower is better)")
     axes[-1].legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _common.save_figure(fig, path, dpi=90)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _common.parser(__doc__)
     parser.add_argument("--dataset", default="text", help="text, text:PATH or lm1b")
     parser.add_argument("--recipe", default="text", help="keras_wgan.presets.RECIPES name")
-    parser.add_argument("--out", default="runs/language", help="folder of the recorded numbers")
-    parser.add_argument("--figure", default=None, help="default: OUT/language_model.png")
+    _common.add(parser, out=("runs/language", "folder of the recorded numbers"),
+                figure="language_model.png")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--every", type=int, default=100)
+    _common.add(parser, steps=2000, every=100)
     parser.add_argument("--width", type=int, default=None, help="default: the recipe's")
-    parser.add_argument("--num-shown", type=int, default=8, help="decoded samples kept")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=2)
+    _common.add(parser, num_shown=(8, "decoded samples kept"), seed=0, verbose=2)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     config = parse_args(argv)
-    if config.steps < config.every or config.every < 1:
-        raise SystemExit("--steps must be at least --every, and --every at least 1")
+    _common.check_every(config)
     results = {method: train(method, config) for method in config.methods}
     baseline = text_reference(config.dataset)["baseline"]
-    os.makedirs(config.out, exist_ok=True)
-    with open(os.path.join(config.out, "language_model.json"), "w") as f:
-        settings = {k: v for k, v in vars(config).items() if k not in ("out", "figure", "verbose")}
-        json.dump({"config": settings, "baseline": baseline,
-                   "records": {m: r for m, (r, _) in results.items()},
-                   "samples": {m: s for m, (_, s) in results.items()}}, f, indent=1)
-    figure = config.figure or os.path.join(config.out, "language_model.png")
+    settings = _common.settings(config, leave_out=("out", "figure", "verbose"))
+    _common.write_json(os.path.join(config.out, "language_model.json"),
+                       {"config": settings, "baseline": baseline,
+                        "records": {m: r for m, (r, _) in results.items()},
+                        "samples": {m: s for m, (_, s) in results.items()}})
+    figure = _common.output(config.figure, config.out, "language_model.png")
     plot(figure, results, baseline)
     print("held-out real lines: " + ", ".join(f"js{n} {baseline[f'js{n}']:.3f}" for n in range(1, 5))
           + f", words in corpus {baseline['words_in_corpus']:.1%}")

@@ -8,14 +8,18 @@ tensorflow-datasets `lsun/bedroom` builder needs tensorflow-io to prepare the da
 current TensorFlow cannot install beside it: prepare it elsewhere and pass `--data-dir`, or
 export the images to a folder and pass `--data folder:PATH`. Needs a GPU:
 
-    python examples/lsun_bedroom.py --out runs/lsun [--data folder:/data/bedrooms]
+    python examples/usage/lsun_bedroom.py --out runs/lsun [--data folder:/data/bedrooms]
 """
 
-import argparse
+import os
+import sys
 
 import keras
 
 from keras_wgan import datasets, presets, runs
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 
 def settings(config):
@@ -45,19 +49,17 @@ def train(config):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/lsun-bedroom")
-    parser.add_argument("--data", default="lsun-bedroom", help="lsun-bedroom or folder:PATH")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out="runs/lsun-bedroom",
+                data=("lsun-bedroom", "lsun-bedroom or folder:PATH"))
     # None: the recipe's value (keras_wgan.presets.RECIPES["lsun-bedroom"]).
     parser.add_argument("--arch", default=None, help="resnet-64")
     parser.add_argument("--width", type=int, default=None, help="64")
-    parser.add_argument("--image-size", type=int, default=64)
+    _common.add(parser, image_size=64)
     parser.add_argument("--steps", type=int, default=None, help="generator iterations (200k)")
     parser.add_argument("--batch-size", type=int, default=None, help="64")
-    parser.add_argument("--steps-per-epoch", type=int, default=1000)
-    parser.add_argument("--sample-every", type=int, default=1000)
-    parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    parser.add_argument("--seed", type=int, default=0)
+    _common.add(parser, steps_per_epoch=1000, sample_every=1000,
+                data_dir=(None, "tensorflow-datasets data folder"), seed=0)
     return parser.parse_args(argv)
 
 

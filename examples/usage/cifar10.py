@@ -7,18 +7,22 @@ The paper reports an Inception Score of 7.86 unconditional and 8.42 with `--cond
 (conditional batch norm in the generator, an AC-GAN head on the critic). Needs a GPU for the
 full run; the data comes from tensorflow-datasets (downloaded on first use):
 
-    python examples/cifar10.py --out runs/cifar10 [--conditional]
+    python examples/usage/cifar10.py --out runs/cifar10 [--conditional]
 
 The same recipe runs as `keras-wgan train --dataset cifar10 --steps 100000 --out
 runs/cifar10` (both resolve `keras_wgan.presets.RECIPES["cifar10"]`). Rerunning the same
 command resumes the run.
 """
 
-import argparse
+import os
+import sys
 
 import keras
 
 from keras_wgan import datasets, presets, runs
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 
 def settings(config):
@@ -53,8 +57,8 @@ def train(config):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/cifar10")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out="runs/cifar10")
     parser.add_argument("--conditional", action="store_true", help="the AC-GAN form (8.42)")
     # None: the recipe's value (keras_wgan.presets.RECIPES["cifar10"]).
     parser.add_argument("--steps", type=int, default=None, help="generator iterations (100k)")
@@ -63,10 +67,8 @@ def parse_args(argv=None):
     parser.add_argument("--generator-batch-size", type=int, default=None, help="128")
     parser.add_argument("--n-critic", type=int, default=None, help="5")
     parser.add_argument("--lr", type=float, default=None, help="2e-4, decayed linearly to 0")
-    parser.add_argument("--steps-per-epoch", type=int, default=1000)
-    parser.add_argument("--sample-every", type=int, default=1000)
-    parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    parser.add_argument("--seed", type=int, default=0)
+    _common.add(parser, steps_per_epoch=1000, sample_every=1000,
+                data_dir=(None, "tensorflow-datasets data folder"), seed=0)
     return parser.parse_args(argv)
 
 

@@ -8,17 +8,19 @@ share of those, and the mean distance to the nearest real point over that of rea
 (1 is ideal; the Swiss roll's score). Writes a JSON of the numbers and prints a Markdown
 table (about 1 minute per run on 2 CPU cores):
 
-    python examples/toy_defaults.py --out runs/toy_defaults --json docs/figures/toy_defaults.json
+    python examples/paper/toy_defaults.py --out runs/toy_defaults --json docs/figures/toy_defaults.json
 """
 
-import argparse
-import json
 import os
+import sys
 
 import keras
 
 from keras_wgan import cli, datasets, runs
 from keras_wgan.evaluation import evaluate_samples
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 
 def run_one(config, name, seed):
@@ -48,14 +50,12 @@ def table(rows):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/toy_defaults")
-    parser.add_argument("--json", default=None, help="write the numbers here")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out="runs/toy_defaults", json=None)
     parser.add_argument("--datasets", nargs="+", default=list(datasets.TOY_DATASETS),
                         choices=datasets.TOY_DATASETS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--num-samples", type=int, default=10_000)
+    _common.add(parser, steps=2000, num_samples=10_000)
     parser.add_argument("--paper", action="store_true", help="gan_toy.py's own settings")
     return parser.parse_args(argv)
 
@@ -67,11 +67,7 @@ def main(argv=None):
         for seed in config.seeds:
             keras.backend.clear_session()
             rows.append(run_one(config, name, seed))
-    print(table(rows))
-    if config.json:
-        with open(config.json, "w") as f:
-            json.dump({"config": vars(config), "runs": rows}, f, indent=1)
-    return rows
+    return _common.report_runs(config, rows, table)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@ With few training examples the critic learns them: the two estimates diverge, th
 training one above the validation one. The paper showed this on MNIST with 1,000
 training examples (and on ImageNet at 64x64); here the default is 100 digits.
 
-    python examples/overfitting.py --out runs/overfitting --figure docs/figures/overfitting.png
+    python examples/paper/overfitting.py --out runs/overfitting --figure docs/figures/overfitting.png
 """
 
-import argparse
-import json
 import os
+import sys
 
 import keras
 import numpy as np
@@ -20,6 +19,9 @@ import tensorflow as tf
 
 import keras_wgan
 from keras_wgan import architectures, datasets
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 
 class Estimates(keras.callbacks.Callback):
@@ -69,54 +71,35 @@ def run(config):
 
 
 def plot(path, records, num_train):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     steps = [r["step"] for r in records]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = _common.pyplot().subplots(figsize=(6, 3.6))
     ax.plot(steps, [r["train"] for r in records], label=f"training digits ({num_train})")
     ax.plot(steps, [r["validation"] for r in records], label="held-out digits")
     ax.set_xlabel("generator step")
     ax.set_ylabel("negative critic loss\n(Wasserstein estimate)")
     ax.set_title("WGAN-GP on a small training set: the estimates diverge")
     ax.legend()
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _common.save_figure(fig, path, dpi=90)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/overfitting")
-    parser.add_argument("--figure", default=None, help="default: OUT/overfitting.png")
-    parser.add_argument("--num-train", type=int, default=100)
-    parser.add_argument("--eval-examples", type=int, default=100,
-                        help="examples of each set behind each estimate")
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--every", type=int, default=200)
-    parser.add_argument("--width", type=int, default=256)
-    parser.add_argument("--latent-dim", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=2)
+    parser = _common.parser(__doc__)
+    _common.add(parser, out="runs/overfitting", figure="overfitting.png", num_train=100,
+                eval_examples=(100, "examples of each set behind each estimate"), steps=4000,
+                every=200, width=256, latent_dim=128, batch_size=64, lr=3e-4, seed=0,
+                verbose=2)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     config = parse_args(argv)
-    if config.steps < config.every or config.every < 1:
-        raise SystemExit("--steps must be at least --every, and --every at least 1")
+    _common.check_every(config)
     if not 1 <= config.num_train < 1797:
         raise SystemExit("--num-train must be between 1 and 1796 (the digits are 1,797)")
     records = run(config)
-    os.makedirs(config.out, exist_ok=True)
-    with open(os.path.join(config.out, "overfitting.json"), "w") as f:
-        json.dump({"config": vars(config), "records": records}, f, indent=1)
-    figure = config.figure or os.path.join(config.out, "overfitting.png")
+    _common.write_json(os.path.join(config.out, "overfitting.json"),
+                       {"config": _common.settings(config), "records": records})
+    figure = _common.output(config.figure, config.out, "overfitting.png")
     plot(figure, records, config.num_train)
     last = records[-1]
     print(f"At step {last['step']}: Wasserstein estimate {last['train']:.3f} on the training "

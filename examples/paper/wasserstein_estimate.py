@@ -8,16 +8,18 @@ clipping (its preset: RMSProp(5e-5), c = 0.01) on 8gaussians, 25gaussians and sw
 and records, every `--every` generator steps, the critic's estimate E[D(x)] - E[D(G(z))]
 (averaged over those steps) beside the exact W1 of 2,000 fresh samples.
 
-    python examples/wasserstein_estimate.py --out runs/w1 --figure docs/figures/wasserstein_estimate.png
+    python examples/paper/wasserstein_estimate.py --out runs/w1 --figure docs/figures/wasserstein_estimate.png
 """
 
-import argparse
-import json
 import os
+import sys
 
 import keras
 
 from keras_wgan import callbacks, datasets, presets, runs
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 DATASETS = ("8gaussians", "25gaussians", "swissroll")
 METHODS = ("wgan-gp", "wgan-clip")
@@ -41,13 +43,8 @@ def train(dataset, method, config):
 
 
 def plot(path, results):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     names = list(results)
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.8), squeeze=False)
+    fig, axes = _common.pyplot().subplots(1, len(names), figsize=(5 * len(names), 3.8), squeeze=False)
     colors = {"wgan-gp": "tab:blue", "wgan-clip": "tab:orange"}
     for ax, dataset in zip(axes[0], names):
         for method, records in results[dataset].items():
@@ -61,36 +58,27 @@ def plot(path, results):
         ax.set_yscale("log")
     axes[0][0].set_ylabel("Wasserstein-1 distance")
     axes[0][-1].legend(fontsize=8)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _common.save_figure(fig, path, dpi=90)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/w1", help="folder of the recorded numbers")
-    parser.add_argument("--figure", default=None, help="default: OUT/wasserstein_estimate.png")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out=("runs/w1", "folder of the recorded numbers"),
+                figure="wasserstein_estimate.png")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--every", type=int, default=100)
-    parser.add_argument("--num-samples", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=0)
+    _common.add(parser, steps=2000, every=100, num_samples=2000, seed=0, verbose=0)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     config = parse_args(argv)
-    if config.steps < config.every or config.every < 1:
-        raise SystemExit("--steps must be at least --every, and --every at least 1")
+    _common.check_every(config)
     results = {d: {m: train(d, m, config) for m in config.methods} for d in config.datasets}
-    os.makedirs(config.out, exist_ok=True)
-    settings = {k: v for k, v in vars(config).items() if k not in ("out", "figure", "verbose")}
-    with open(os.path.join(config.out, "wasserstein_estimate.json"), "w") as f:
-        json.dump({"config": settings, "records": results}, f, indent=1)
-    figure = config.figure or os.path.join(config.out, "wasserstein_estimate.png")
+    settings = _common.settings(config, leave_out=("out", "figure", "verbose"))
+    _common.write_json(os.path.join(config.out, "wasserstein_estimate.json"),
+                       {"config": settings, "records": results})
+    figure = _common.output(config.figure, config.out, "wasserstein_estimate.png")
     plot(figure, results)
     for dataset, by_method in results.items():
         for method, records in by_method.items():

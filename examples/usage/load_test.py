@@ -10,10 +10,9 @@ signature at each batch size: `serving_default` with random `z` (and labels), an
 latency, and the process's resident memory after the first tenth of the requests and at
 the end (a leak shows as growth), plus the peak over the whole run.
 
-    python examples/load_test.py --model saved_models/digits --json docs/figures/load_test.json
+    python examples/usage/load_test.py --model saved_models/digits --json docs/figures/load_test.json
 """
 
-import argparse
 import concurrent.futures
 import json
 import os
@@ -23,6 +22,9 @@ import threading
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 SIGNATURES = ("serving_default", "generate_from_seed")
 
@@ -137,16 +139,15 @@ def load_cell(served, name, batch, requests, threads, max_seconds, seed=0):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _common.parser(__doc__)
     parser.add_argument("--model", required=True,
                         help="an export's version folder, or its base folder (the latest version)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16, 256])
     parser.add_argument("--signatures", nargs="+", default=list(SIGNATURES), choices=SIGNATURES)
-    parser.add_argument("--requests", type=int, default=10_000, help="requests per cell")
-    parser.add_argument("--threads", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--max-seconds", type=float, default=300.0,
-                        help="each cell stops sending after this long")
-    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    _common.add(parser, requests=(10_000, "requests per cell"),
+                threads=(8, "concurrent clients"),
+                max_seconds=(300.0, "each cell stops sending after this long"),
+                json=(None, "also write the figures to this file"))
     return parser.parse_args(argv)
 
 
@@ -175,8 +176,7 @@ def main(argv=None):
     print(f"Peak resident memory {report['peak_rss_mb']} MiB "
           f"({report['rss_mb_loaded']} MiB once loaded); {config.threads} threads.")
     if config.json:
-        with open(config.json, "w") as f:
-            json.dump(report, f, indent=1)
+        _common.write_json(config.json, report)
     return report
 
 

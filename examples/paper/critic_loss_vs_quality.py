@@ -9,19 +9,21 @@ the negative critic loss (WGAN-GP, clipping) or the discriminator loss (DCGAN) a
 generator step, beside the quality score. The paper's Figure 3 comes from LSUN bedrooms and
 its Figure 4 from DCGAN on LSUN; this is the same study at CPU scale.
 
-    python examples/critic_loss_vs_quality.py --out runs/curves --figure docs/figures/critic_loss_vs_quality.png
-    python examples/critic_loss_vs_quality.py --dataset digits --arch mlp --width 256 --steps 3000
+    python examples/paper/critic_loss_vs_quality.py --out runs/curves --figure docs/figures/critic_loss_vs_quality.png
+    python examples/paper/critic_loss_vs_quality.py --dataset digits --arch mlp --width 256 --steps 3000
 """
 
-import argparse
-import json
 import os
+import sys
 
 import keras
 import numpy as np
 
 import keras_wgan
 from keras_wgan import architectures, callbacks, datasets, evaluation, presets
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 METHODS = ("wgan-gp", "wgan-clip", "dcgan")
 LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "DCGAN"}
@@ -32,7 +34,7 @@ def train(method, config):
     keras.utils.set_random_seed(config.seed)
     model_args = presets.get(method)["model"]
     # The critic's normalisation follows the method (layer norm for WGAN-GP, batch norm
-    # for the others), as in examples/robustness.py.
+    # for the others), as in examples/paper/robustness.py.
     generator, critic = architectures.build(
         config.arch, datasets.info(config.dataset)["shape"], latent_dim=config.latent_dim,
         width=config.width, loss=model_args["loss"])
@@ -52,12 +54,7 @@ def score_key(dataset):
 
 
 def plot(path, results, dataset):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, len(results), figsize=(4.2 * len(results), 6), sharex=True)
+    fig, axes = _common.pyplot().subplots(2, len(results), figsize=(4.2 * len(results), 6), sharex=True)
     for col, (method, records) in enumerate(results.items()):
         steps = [r["step"] for r in records]
         loss_axis, score_axis = axes[0][col], axes[1][col]
@@ -72,40 +69,29 @@ def plot(path, results, dataset):
         score_axis.set_ylabel(f"{dataset} score (of 10)")
         score_axis.set_ylim(1, 10)
         score_axis.set_xlabel("generator step")
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _common.save_figure(fig, path, dpi=90)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/curves", help="folder of the recorded numbers")
-    parser.add_argument("--figure", default=None, help="default: OUT/critic_loss_vs_quality.png")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out=("runs/curves", "folder of the recorded numbers"),
+                figure="critic_loss_vs_quality.png")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--dataset", default="mnist", choices=sorted(evaluation.OFFLINE_SCORES))
     parser.add_argument("--arch", default="dcgan", help="an architecture of keras_wgan.architectures")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--every", type=int, default=200)
-    parser.add_argument("--num-samples", type=int, default=2000)
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--latent-dim", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=2)
+    _common.add(parser, steps=2000, every=200, num_samples=2000, width=32, latent_dim=128,
+                batch_size=64, seed=0, verbose=2)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     config = parse_args(argv)
-    if config.steps < config.every or config.every < 1:
-        raise SystemExit("--steps must be at least --every, and --every at least 1")
+    _common.check_every(config)
     results = {method: train(method, config) for method in config.methods}
-    os.makedirs(config.out, exist_ok=True)
-    with open(os.path.join(config.out, "critic_loss_vs_quality.json"), "w") as f:
-        settings = {k: v for k, v in vars(config).items() if k not in ("out", "figure", "verbose")}
-        json.dump({"config": settings, "records": results}, f, indent=1)
-    figure = config.figure or os.path.join(config.out, "critic_loss_vs_quality.png")
+    settings = _common.settings(config, leave_out=("out", "figure", "verbose"))
+    _common.write_json(os.path.join(config.out, "critic_loss_vs_quality.json"),
+                       {"config": settings, "records": results})
+    figure = _common.output(config.figure, config.out, "critic_loss_vs_quality.png")
     plot(figure, results, config.dataset)
     for method, records in results.items():
         # The plotted quantity: the negative critic loss, or DCGAN's discriminator loss.

@@ -12,13 +12,14 @@ Gaussian noise, and only the critic is trained.
 Run from the repository root, with the package installed (`pip install -e .`) or on the
 path (3 to 4 minutes on 2 CPU cores):
 
-    PYTHONPATH=. python examples/toy_2d.py --out docs/figures
+    PYTHONPATH=. python examples/paper/toy_2d.py --out docs/figures
 
 Writes `figure1a_value_surfaces.png` and `figure1b_gradient_norms.png` into `--out`.
 """
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -31,6 +32,9 @@ import keras_wgan  # noqa: E402
 from keras_wgan import models, presets  # noqa: E402
 from keras_wgan.datasets.toy import TOY_DATASETS, sample_toy  # noqa: E402
 from keras_wgan.utils.plotting import plot_points  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 BATCH_SIZE = presets.PRESETS["toy"]["batch_size"]
 POOL_SIZE = 100_000  # real points the critic batches are drawn from
@@ -101,14 +105,9 @@ def critic_scores(critic):
 
 def value_surfaces(out_path, steps, width, seed):
     """Trains one critic per (method, dataset) and draws the 2 x 3 grid of Figure 1(a)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rng = np.random.default_rng(seed)
     rows = (("clip", "Weight clipping (c = 0.01)"), ("gp", "Gradient penalty (\u03bb = 0.1)"))
-    fig, axes = plt.subplots(2, 3, figsize=(10, 7))
+    fig, axes = _common.pyplot().subplots(2, 3, figsize=(10, 7))
     for col, name in enumerate(TOY_DATASETS):
         pool = sample_toy(name, POOL_SIZE, rng)
         real = sample_toy(name, PLOT_POINTS, rng)
@@ -137,9 +136,7 @@ def value_surfaces(out_path, steps, width, seed):
         "Figure 1(a): critic value surfaces (contours), generator held fixed, "
         f"{steps} critic steps", fontsize=12,
     )
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, out_path, dpi=110, rect=(0, 0.05, 1, 0.96))
 
 
 # --- figure 1(b) -----------------------------------------------------------------------
@@ -179,11 +176,6 @@ def critic_weights(critic):
 
 def gradient_norms(out_path, steps, width, seed):
     """Trains deep critics on the Swiss roll and draws Figure 1(b)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rng = np.random.default_rng(seed + 1)
     pool = sample_toy("swissroll", POOL_SIZE, rng)
     # Gradients are measured at points of both distributions, as the critic sees them.
@@ -204,7 +196,7 @@ def gradient_norms(out_path, steps, width, seed):
             shown = np.round(np.log10(norms[label]), 1)
         print(f"(b) {label:28s} log10 norms {shown} ({time.time() - start:.0f} s)", flush=True)
 
-    fig = plt.figure(figsize=(12, 5))
+    fig = _common.pyplot().figure(figsize=(12, 5))
     grid = fig.add_gridspec(2, 2, width_ratios=(1.25, 1))
     ax = fig.add_subplot(grid[:, 0])
     for (label, norm), marker in zip(norms.items(), "ovs^"):
@@ -230,9 +222,7 @@ def gradient_norms(out_path, steps, width, seed):
         f"Figure 1(b): deep critics, generator held fixed, {steps} critic steps, "
         f"width {width}", fontsize=12,
     )
-    fig.tight_layout()
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
+    _common.save_figure(fig, out_path, dpi=110)
 
 
 def _positive_int(text):
@@ -243,8 +233,8 @@ def _positive_int(text):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="docs/figures", help="folder for the PNGs")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out=("docs/figures", "folder for the PNGs"))
     parser.add_argument("--critic-steps", type=_positive_int, default=1200,
                         help="critic updates for every trained critic")
     parser.add_argument("--width", type=_positive_int, default=256,
@@ -252,7 +242,7 @@ def parse_args(argv=None):
     parser.add_argument("--deep-width", type=_positive_int, default=None,
                         help="hidden units of the 12-layer critics of (b); "
                              "default min(128, --width)")
-    parser.add_argument("--seed", type=int, default=0)
+    _common.add(parser, seed=0)
     return parser.parse_args(argv)
 
 

@@ -8,18 +8,20 @@ Inception-Score analogue out of 10 and the Frechet distance. Writes a JSON of th
 prints a Markdown table (about 2 minutes per `mlp` row and 15 per `cifar10-resnet` row on 2
 CPU cores):
 
-    python examples/conditional_digits.py --out runs/conditional --json docs/figures/conditional_digits.json
+    python examples/paper/conditional_digits.py --out runs/conditional --json docs/figures/conditional_digits.json
 """
 
-import argparse
-import json
 import os
+import sys
 
 import keras
 import numpy as np
 
 from keras_wgan import cli, runs
 from keras_wgan.evaluation import digits_score
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
+import _common  # noqa: E402
 
 # (row name, extra flags): the paper's AC-GAN (class loss on real images, weights 1 / 0.1)
 # and Odena et al.'s (real and generated images), on the default `mlp` pair and on the
@@ -60,13 +62,11 @@ def table(rows):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/conditional")
-    parser.add_argument("--json", default=None, help="write the numbers here")
+    parser = _common.parser(__doc__)
+    _common.add(parser, out="runs/conditional", json=None)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--num-samples", type=int, default=5000)
+    _common.add(parser, steps=3000, num_samples=5000)
     return parser.parse_args(argv)
 
 
@@ -77,11 +77,7 @@ def main(argv=None):
         for seed in config.seeds:
             keras.backend.clear_session()
             rows.append(run_row(config, name, ROWS[name], seed))
-    print(table(rows))
-    if config.json:
-        with open(config.json, "w") as f:
-            json.dump({"config": vars(config), "runs": rows}, f, indent=1)
-    return rows
+    return _common.report_runs(config, rows, table)
 
 
 if __name__ == "__main__":
