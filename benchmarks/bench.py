@@ -1,13 +1,16 @@
 """Generator iterations per second of WGAN-GP training through `fit`, on synthetic data.
 
-    python -m keras_wgan.bench --arch cifar10-resnet --width 32 --batch-size 16 --n-critic 5 --steps 20
+    python benchmarks/bench.py --arch cifar10-resnet --width 32 --batch-size 16 --n-critic 5 --steps 20
+
+Run from the repository root with `keras_wgan` installed (`pip install -e .`); the script is
+not part of the package and uses only its public API.
 
 The workload is the paper's CIFAR-10 set-up at the given width and batch size: every
 generator iteration makes `n_critic` critic updates with the gradient penalty, each on its
 own batch of real 32x32x3 images, then one generator update with a batch of the same size,
-with Adam(2e-4, beta_1=0, beta_2=0.9) on both, as `../bench/torch_reference.py`-style
-PyTorch peers do. The real images are one fixed random array repeated, so no input pipeline
-is measured. The step is compiled and run `--warmup` iterations before `--steps` timed ones.
+with Adam(2e-4, beta_1=0, beta_2=0.9) on both, as the plain PyTorch peer
+`benchmarks/torch_peer.py` does. The real images are one fixed random array repeated, so no
+input pipeline is measured. The step is compiled and run `--warmup` iterations before `--steps` timed ones.
 The output ends with a line `gen_iters_per_s=<number>`; the line before it gives the
 losses' means over the whole run and whether any step's losses were NaN or infinite (with
 `--steps 10000`, a stability check).
@@ -23,13 +26,13 @@ import subprocess
 import sys
 import time
 
-# `python -m keras_wgan.bench` has imported keras_wgan, hence Keras, before this module:
-# another backend needs a fresh process (see `main`).
+# Keras fixes its backend when imported, here: another backend needs a fresh process (see
+# `main`).
 import keras
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_wgan.bench",
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench.py",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="cifar10-resnet")
     parser.add_argument("--width", type=int, default=128)
@@ -103,18 +106,19 @@ def run(args):
     import numpy as np
 
     import keras_wgan
-    from keras_wgan import architectures
+    import keras_wgan.architectures
 
     keras.config.set_dtype_policy(args.dtype_policy)
     keras.utils.set_random_seed(args.seed)
     shape = (args.image_size, args.image_size, 3)
     fuse_generator = args.unfused_resampling not in ("both", "generator")
     fuse_critic = args.unfused_resampling not in ("both", "critic")
-    generator, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
-                                            fused_resampling=fuse_generator)
+    build = keras_wgan.architectures.build
+    generator, critic = build(args.arch, shape, latent_dim=128, width=args.width,
+                              fused_resampling=fuse_generator)
     if fuse_critic != fuse_generator:
-        _, critic = architectures.build(args.arch, shape, latent_dim=128, width=args.width,
-                                        fused_resampling=fuse_critic)
+        _, critic = build(args.arch, shape, latent_dim=128, width=args.width,
+                          fused_resampling=fuse_critic)
     gan = keras_wgan.WGAN(generator, critic, n_critic=args.n_critic, seed=args.seed)
     if args.separate_critic_calls:
         gan.joint_critic_call = False
@@ -123,9 +127,9 @@ def run(args):
                 keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
                 jit_compile=jit, steps_per_execution=args.steps_per_execution)
     if args.data == "digits":
-        from keras_wgan import datasets
+        import keras_wgan.datasets
 
-        data, _ = datasets.load("digits", args.batch_size, args.n_critic, seed=args.seed,
+        data, _ = keras_wgan.datasets.load("digits", args.batch_size, args.n_critic, seed=args.seed,
                                 image_size=args.image_size, channels=3)
     else:
         real = np.random.default_rng(args.seed).uniform(
@@ -165,7 +169,8 @@ def main(argv=None):
     if args.backend and args.backend != keras.backend.backend():
         env = dict(os.environ, KERAS_BACKEND=args.backend)
         argv = list(sys.argv[1:] if argv is None else argv)
-        return subprocess.call([sys.executable, "-m", "keras_wgan.bench", *argv], env=env)
+        script = os.path.abspath(__file__)
+        return subprocess.call([sys.executable, script, *argv], env=env)
     run(args)
     return 0
 
