@@ -47,7 +47,7 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812  (PyTorch's own convention)
 from torch import nn
 
 LATENT_DIM = 128

@@ -16,7 +16,7 @@ from helpers import import_tfgan
 
 # `keras_wgan.evaluation.digits_score` is also the name of a function; take the modules.
 digits = importlib.import_module("keras_wgan.evaluation.digits")
-classifier = importlib.import_module("keras_wgan.evaluation.classifier_score")
+classifier = importlib.import_module("keras_wgan.evaluation.classifier")
 
 
 @pytest.fixture(autouse=True)

@@ -81,7 +81,7 @@ def test_mnist_full_through_tfds_mock_data():
 
 
 def test_offline_score_ranks_real_digits_above_noise(tmp_path, monkeypatch):
-    from keras_wgan.evaluation import classifier_score as digits_score
+    from keras_wgan.evaluation import classifier as digits_score
     from keras_wgan.evaluation import mnist as mnist_score
 
     # The protocol of the real classifier on a tenth of the digits and one epoch: fast,
@@ -150,7 +150,7 @@ def test_evaluation_logs_the_exact_w1_beside_the_critics_estimate():
 
 def test_mnist_trains_from_the_command_line_and_is_scored(tmp_path, monkeypatch, capsys):
     from keras_wgan import cli
-    from keras_wgan.evaluation import classifier_score as digits_score
+    from keras_wgan.evaluation import classifier as digits_score
     from keras_wgan.evaluation import mnist as mnist_score
 
     real_images, real_labels = mnist_score._real_mnist()

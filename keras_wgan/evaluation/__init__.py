@@ -6,7 +6,7 @@ scored (`keras_wgan.evaluation.samples`); the metrics take precomputed logits, a
 or samples, so they can be checked without any network.
 """
 
-from keras_wgan.evaluation.classifier_score import ClassifierSpec, classifier_score
+from keras_wgan.evaluation.classifier import ClassifierSpec, classifier_score
 from keras_wgan.evaluation.digits import digits_classifier, digits_classifier_info, digits_score
 from keras_wgan.evaluation.image_metrics import (
     frechet_distance,

@@ -2,14 +2,14 @@
 
 For scikit-learn's `load_digits()` (1,797 8x8 images, no network needed) a small CNN is
 trained once (seeded), cached, and scores samples with its logits and penultimate features
-(`keras_wgan.evaluation.classifier_score`). The numbers are comparable between runs of this
+(`keras_wgan.evaluation.classifier`). The numbers are comparable between runs of this
 package only, not with published Inception-network scores.
 """
 
 import keras
 from sklearn.datasets import load_digits
 
-from keras_wgan.evaluation.classifier_score import (
+from keras_wgan.evaluation.classifier import (
     ClassifierSpec,
     classifier_info,
     classifier_score,

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from keras_wgan.datasets.mnist import PAD, load_mnist
-from keras_wgan.evaluation.classifier_score import (
+from keras_wgan.evaluation.classifier import (
     ClassifierSpec,
     classifier_info,
     classifier_score,

@@ -129,7 +129,7 @@ def load_or_train(spec, cache_dir=None):
             model = keras.saving.load_model(path, compile=False)
         except Exception as error:  # an unreadable cache is rebuilt, not fatal
             warnings.warn(f"Could not load the cached {spec.name} classifier {path} ({error}); "
-                          "retraining.")
+                          "retraining.", stacklevel=2)
         else:
             reference = _predict(model, spec.real()[0])["features"]
             _LOADED[path] = (mtime, model, reference)
