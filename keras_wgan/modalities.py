@@ -160,7 +160,7 @@ class Points(Modality):
         coupled = any(isinstance(layer, MinibatchDiscrimination)
                       for layer in gan.critic._flatten_layers(include_self=False, recursive=True))
         plotting.plot_points(figure, real, fake, title=title, critic=None if coupled else
-                             lambda p: gan.critic_outputs(p, training=False)[0])
+                             lambda p: gan._critic_outputs(p, training=False)[0])
         print(f"Wrote {figure}")
         samples = gan.generate(10000, seed=seed + 1)
         distance = datasets.nearest_real_distance(samples, dataset)
