@@ -163,9 +163,13 @@ class TrainerBase:
         return self._generator_update(batch_size, z=z, labels=labels, real=real)
 
     def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
+        """The backend's `critic_update`: draws what is not given, takes the gradient of
+        `_critic_loss` and applies it. Same arguments and returns."""
         raise NotImplementedError
 
     def _generator_update(self, batch_size, z=None, labels=None, real=None):
+        """The backend's `generator_update`: draws what is not given, takes the gradient
+        of `_generator_loss` and applies it. Same arguments and returns."""
         raise NotImplementedError
 
     # --- random draws -----------------------------------------------------------------

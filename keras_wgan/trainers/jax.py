@@ -99,7 +99,9 @@ class JAXTrainer(base.TrainerBase):
         for opt in (self.d_optimizer, self.g_optimizer):
             if isinstance(opt, keras.optimizers.LossScaleOptimizer):
                 raise ValueError(
-                    "The JAX trainer does not scale losses: train in float32 or with the "
+                    f"Invalid value for the optimiser {opt.name!r}. Received a "
+                    "LossScaleOptimizer. Expected an optimiser without loss scaling: the JAX "
+                    "trainer does not scale losses; train in float32 or with the "
                     "mixed_bfloat16 policy on JAX (mixed_float16 needs the TensorFlow backend)."
                 )
         self.optimizer = OptimizerPair(self.d_optimizer, self.g_optimizer)
@@ -165,6 +167,8 @@ class JAXTrainer(base.TrainerBase):
         return out, seed_state if new_state is None else new_state
 
     def _critic(self, c_tv, c_nt, x, training):
+        """(scores, class logits or None, new non-trainable values) of the critic on the
+        values `c_tv` and `c_nt`."""
         outputs, c_nt = self.critic.stateless_call(c_tv, c_nt, x, training=training)
         if isinstance(outputs, (list, tuple)):
             scores, logits = outputs
@@ -173,6 +177,8 @@ class JAXTrainer(base.TrainerBase):
         return scores, logits, c_nt
 
     def _generator(self, g_tv, g_nt, z, labels, training):
+        """(G(z) or G(z, labels), new non-trainable values) on the values `g_tv` and
+        `g_nt`."""
         inputs = [z, labels] if self.num_classes else z
         return self.generator.stateless_call(g_tv, g_nt, inputs, training=training)
 

@@ -97,6 +97,8 @@ class TensorFlowTrainer(base.TrainerBase):
         return tf.random.stateless_uniform(shape, seed, minval=0, maxval=maxval, dtype=tf.int32)
 
     def _critic_fn(self, x):
+        """The critic in training mode as the losses of `TrainerBase` take it: a batch
+        to (scores, class logits or None), recorded by the enclosing tape."""
         return self._critic_outputs(x, training=True)
 
     def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
