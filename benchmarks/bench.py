@@ -53,7 +53,7 @@ def parse_args(argv=None):
                              "--image-size, batch, prefetch) on the embedded digits")
     parser.add_argument("--separate-critic-calls", action="store_true",
                         help="call the critic on real and fake data separately (the lever "
-                             "WGAN.joint_critic_call turns off)")
+                             "WGAN._joint_critic_call turns off)")
     parser.add_argument("--unfused-resampling", nargs="?", const="both", default=None,
                         choices=["both", "generator", "critic"],
                         help="build the ResNets' resampling convolutions as two layers each "
@@ -121,7 +121,7 @@ def run(args):
                           fused_resampling=fuse_critic)
     gan = keras_wgan.WGAN(generator, critic, n_critic=args.n_critic, seed=args.seed)
     if args.separate_critic_calls:
-        gan.joint_critic_call = False
+        gan._joint_critic_call = False
     jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
                 keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
@@ -150,7 +150,7 @@ def run(args):
     print(f"keras {keras.__version__} backend={keras.backend.backend()} arch={args.arch} "
           f"width={args.width} batch={args.batch_size} n_critic={args.n_critic} "
           f"jit_compile={args.jit_compile} steps_per_execution={args.steps_per_execution} "
-          f"dtype_policy={args.dtype_policy} data={args.data} joint_critic_call={gan.joint_critic_call} "
+          f"dtype_policy={args.dtype_policy} data={args.data} joint_critic_call={gan._joint_critic_call} "
           f"unfused_resampling={args.unfused_resampling}: {timed} timed iterations in {seconds:.2f} s "
           f"({1000 * seconds / timed:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
           f"generated; first call and warm-up {timer.start - compile_start:.1f} s)")

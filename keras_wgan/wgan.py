@@ -116,7 +116,7 @@ class WGAN(Trainer, keras.Model):
         self.critic = critic
 
         # === Arguments ===
-        self.loss_spec = losses_lib.get(loss)
+        self._loss_spec = losses_lib.get(loss)
         self.loss_name = loss
         self.n_critic = check_int("n_critic", n_critic, 1)
         self.gp_weight = check_float("gp_weight", gp_weight)
@@ -132,7 +132,7 @@ class WGAN(Trainer, keras.Model):
         self.conditioning = check_choice("conditioning", conditioning, CONDITIONING)
         self.latent_dim = self._resolve_latent_dim(latent_dim)
         self.seed = seed
-        if self.loss_spec.penalty:
+        if self._loss_spec.penalty:
             coupled = coupling_layers(critic)
             if coupled:
                 raise ValueError(
@@ -145,15 +145,16 @@ class WGAN(Trainer, keras.Model):
 
         # One critic call on real and fake data concatenated, in place of two: exact when
         # no layer couples the examples of a batch (batch norm would see other statistics).
-        self.joint_critic_call = not coupling_layers(critic)
+        self._joint_critic_call = not coupling_layers(critic)
         self._init_improved_techniques(feature_matching, historical_averaging, label_smoothing)
 
         # === State ===
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._seed_generator = keras.random.SeedGenerator(seed)
         self._build_networks()
         self._check_conditional_networks()
         self._build_improved_techniques()
-        self.tracked = {
+        # One Mean per log, named `_log_metrics`: TensorFlow's Layer already has `_tracked`.
+        self._log_metrics = {
             name: keras.metrics.Mean(name=name) for name in self._metric_names()
         }
         self.built = True
@@ -242,56 +243,24 @@ class WGAN(Trainer, keras.Model):
                     f"loss={self.loss_name!r} has no targets to smooth.")
             alpha, beta = losses_lib.label_smoothing_targets(label_smoothing)
             self.label_smoothing = alpha if beta == 0.0 else [alpha, beta]
-            self.loss_spec = dataclasses.replace(
-                self.loss_spec, critic_loss=functools.partial(
+            self._loss_spec = dataclasses.replace(
+                self._loss_spec, critic_loss=functools.partial(
                     losses_lib.smoothed_minimax_critic_loss, real_target=alpha, fake_target=beta))
-        uses_trainer = self.feature_matching is not None or self.historical_averaging > 0
-        if uses_trainer and keras.backend.backend() != "tensorflow":
-            raise ValueError(
-                "feature_matching and historical_averaging are implemented in the "
-                f"TensorFlow trainer; Keras runs on {keras.backend.backend()!r}. Set "
-                "KERAS_BACKEND=tensorflow.")
         if self.feature_matching is not None and self.num_classes:
             raise ValueError("feature_matching is for unconditional models (num_classes=None).")
 
     def _build_improved_techniques(self):
-        self.feature_model = None
+        """Builds the feature model of feature matching and the historical averages."""
+        self._feature_model = None
         if self.feature_matching is not None:
             layer = None if self.feature_matching is True else self.feature_matching
-            self.feature_model = improved.feature_model(self.critic, layer)
-        self.historical_averages = {}
-        if self.historical_averaging > 0:
-            # A running mean per parameter and a count per player: the model's own
-            # non-trainable variables, saved and loaded with it.
-            for player, network in (("critic", self.critic), ("generator", self.generator)):
-                averages = [
-                    self.add_weight(shape=v.shape, initializer="zeros", trainable=False,
-                                    name=f"{player}_average_{i}", dtype="float32")
-                    for i, v in enumerate(network.trainable_variables)
-                ]
-                count = self.add_weight(shape=(), initializer="zeros", trainable=False,
-                                        name=f"{player}_average_count", dtype="float32")
-                self.historical_averages[player] = (averages, count)
-
-    def historical_average_loss(self, player):
-        """Folds the player's current parameters into their running average, then
-        returns historical_averaging * ||theta - average||^2 (0 when off).
-
-        Called inside the update's tape, before its loss; the average is a constant there.
-        """
-        if player not in self.historical_averages:
-            return 0.0
-        averages, count = self.historical_averages[player]
-        variables = (self.critic if player == "critic" else self.generator).trainable_variables
-        weight = 1.0 / (count + 1.0)
-        for variable, average in zip(variables, averages):
-            average.assign(average + (ops.cast(variable, "float32") - average) * weight)
-        count.assign(count + 1.0)
-        return self.historical_averaging * losses_lib.historical_average_term(variables, averages)
+            # It shares the critic's variables: the JAX trainer maps them by identity.
+            self._feature_model = improved.feature_model(self.critic, layer)
+        self._build_historical_averages()
 
     def _metric_names(self):
         names = ["critic_loss", "generator_loss", "wasserstein_estimate"]
-        if self.loss_spec.penalty:
+        if self._loss_spec.penalty:
             names += ["gradient_penalty", "grad_norm"]
         if self.num_classes:
             names += ["critic_class_loss", "generator_class_loss"]
@@ -299,7 +268,7 @@ class WGAN(Trainer, keras.Model):
 
     @property
     def metrics(self):
-        return list(self.tracked.values())
+        return list(self._log_metrics.values())
 
     # --- compile / config -----------------------------------------------------------
 
@@ -335,8 +304,7 @@ class WGAN(Trainer, keras.Model):
         # Build the optimiser state now: loading weights into an unbuilt optimiser drops it.
         self.d_optimizer.build(self.critic.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-        if hasattr(self, "_attach_optimizers"):  # the JAX trainer carries both in its state
-            self._attach_optimizers()
+        self._on_compile()
 
     def _float16(self):
         return any(getattr(network.dtype_policy, "compute_dtype", None) == "float16"
@@ -402,7 +370,7 @@ class WGAN(Trainer, keras.Model):
         resumed run would redraw the z and alpha it drew before the checkpoint.
         """
         super().save_own_variables(store)
-        store[self._SEED_STATE] = self.seed_generator.state.numpy()
+        store[self._SEED_STATE] = self._seed_generator.state.numpy()
 
     def load_own_variables(self, store):
         own = self._trainable_variables + self._non_trainable_variables
@@ -415,101 +383,7 @@ class WGAN(Trainer, keras.Model):
         for i, variable in enumerate(own):
             variable.assign(store[str(i)])
         if self._SEED_STATE in store.keys():  # checkpoints written before it was saved lack it
-            self.seed_generator.state.assign(store[self._SEED_STATE])
-
-    # --- backend-neutral pieces of the training step ----------------------------------
-
-    def unpack_real(self, data):
-        """(real, labels or None) of a dataset element, checked against the model.
-
-        Called while the step is traced, by every trainer.
-        """
-        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.num_classes and labels is None:
-            raise ValueError(
-                f"This WGAN is conditional (num_classes={self.num_classes}): the dataset "
-                "must yield (images, labels) pairs."
-            )
-        self.check_real(real)
-        return real, labels
-
-    def split_critic_batches(self, tensor):
-        """Splits a batch of n_critic * B examples into n_critic batches of B, in order."""
-        size = tensor.shape[0]
-        if size is not None and size % self.n_critic:
-            raise ValueError(
-                f"Each batch holds the real data of all n_critic={self.n_critic} critic "
-                f"updates, so its size must be a multiple of n_critic; received a batch of "
-                f"{size}. Batch the dataset with `batch_size * n_critic` examples "
-                "(`keras_wgan.datasets.critic_batches` does this)."
-            )
-        return ops.split(tensor, self.n_critic, axis=0)
-
-    def check_fake_labels(self, fake_labels):
-        """Raises when the critic must classify generated data whose classes are unknown."""
-        if self.num_classes and self.conditioning == "ac-gan" and fake_labels is None:
-            raise ValueError(
-                'With conditioning="ac-gan" the critic also classifies the generated '
-                "data: pass the classes it was generated for as `fake_labels`."
-            )
-
-    def critic_class_loss(self, labels, real_logits, fake_labels=None, fake_logits=None):
-        """The AC-GAN class loss of the critic (before `ac_weight_critic`).
-
-        Cross-entropy on the real batch; with `conditioning="ac-gan"` plus the
-        cross-entropy of the generated batch against the classes it was made for
-        (Odena et al. 2017, equation 2: the critic maximises log P(C = c | X) on both).
-        """
-        loss = losses_lib.classification_loss(labels, real_logits)
-        if self.conditioning == "ac-gan":
-            loss = loss + losses_lib.classification_loss(fake_labels, fake_logits)
-        return loss
-
-    def check_real(self, real):
-        """Raises a clear error when the real data cannot be fed to the critic.
-
-        Called while the step is traced, on static shapes: a dataset of the wrong image
-        size, rank or channel count fails here rather than deep inside a convolution.
-        """
-        want = tuple(self.sample_shape[1:])
-        got = tuple(real.shape[1:])
-        fits = len(got) == len(want) and all(
-            g is None or w is None or g == w for g, w in zip(got, want)
-        )
-        if not fits:
-            raise ValueError(
-                f"The real data has examples of shape {got}, but the generator makes "
-                f"{want}: the dataset and the model must agree on rank, size and channels "
-                "(e.g. load the data with image_size= and channels= matching the model)."
-            )
-
-    def sample_latent(self, batch_size):
-        """Draws z ~ N(0, I) of shape [batch_size, latent_dim] from the model's seed."""
-        return self.draw("normal", (batch_size, self.latent_dim))
-
-    def sample_labels(self, batch_size):
-        """Draws class labels uniformly from 0..num_classes-1 (conditional models)."""
-        return self.draw("randint", (batch_size,), maxval=self.num_classes)
-
-    def generate_batch(self, batch_size, labels=None, training=False):
-        """(G(z), labels) for fresh z and, if conditional, the given or fresh labels.
-
-        z is drawn before the labels (the JAX trainer draws them in the same order);
-        labels are None for an unconditional model.
-        """
-        z = self.sample_latent(batch_size)
-        if not self.num_classes:
-            return self.generator(z, training=training), None
-        if labels is None:
-            labels = self.sample_labels(batch_size)
-        return self.generator([z, labels], training=training), labels
-
-    def critic_outputs(self, x, training=False):
-        """(scores, class_logits or None) of the critic on a batch."""
-        outputs = self.critic(x, training=training)
-        if self.num_classes:
-            return outputs[0], outputs[1]
-        return outputs, None
+            self._seed_generator.state.assign(store[self._SEED_STATE])
 
     # --- inference ------------------------------------------------------------------
 
@@ -549,8 +423,7 @@ class WGAN(Trainer, keras.Model):
             ValueError: on bad `z` or `labels`, a `batch_size` < 1, or `batch_stats` with
                 a chunk of a single sample (whose batch statistics are degenerate).
         """
-        if hasattr(self, "jax_state_sync"):  # in a JAX `fit`, the variables are lent out
-            self.jax_state_sync()
+        self._sync_variables()
         batch_size = check_int("batch_size", batch_size, 1)
         rng = np.random.default_rng(seed)
         if isinstance(n_or_z, (int, np.integer)) and not isinstance(n_or_z, bool):

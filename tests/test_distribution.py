@@ -71,7 +71,7 @@ def updates():
 
 updates()
 noise = strategy.experimental_local_results(
-    tf.function(lambda: strategy.run(lambda: mirrored.sample_latent(4)))())
+    tf.function(lambda: strategy.run(lambda: mirrored._sample_latent(4)))())
 
 # fit() under the strategy: each replica trains on its part of the global batch.
 with strategy.scope():

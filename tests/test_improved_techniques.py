@@ -44,9 +44,9 @@ def test_smoothing_is_for_the_sigmoid_losses_and_reaches_the_critic_loss():
     with pytest.raises(ValueError, match="no targets to smooth"):
         keras_wgan.WGAN(generator, critic, label_smoothing=0.9)
     gan = keras_wgan.WGAN(generator, critic, loss="dcgan", label_smoothing=0.9)
-    assert float(gan.loss_spec.critic_loss(np.array([0.0]), np.array([0.0]))) == pytest.approx(
+    assert float(gan._loss_spec.critic_loss(np.array([0.0]), np.array([0.0]))) == pytest.approx(
         2 * np.log(2), rel=1e-6)
-    assert float(gan.loss_spec.critic_loss(np.array([3.0]), np.array([-3.0]))) == pytest.approx(
+    assert float(gan._loss_spec.critic_loss(np.array([3.0]), np.array([-3.0]))) == pytest.approx(
         0.9 * softplus(-3) + 0.1 * softplus(3) + softplus(-3), rel=1e-6)
 
 
@@ -68,7 +68,7 @@ def test_feature_matching_gradient_of_a_linear_discriminator():
     with pytest.raises(ValueError, match="no hidden layer 'nope'.*features"):
         keras_wgan.WGAN(generator, critic, loss="dcgan", feature_matching="nope")
     named = keras_wgan.WGAN(generator, critic, loss="dcgan", feature_matching="features")
-    assert named.feature_model.output.shape == (None, 3)
+    assert named._feature_model.output.shape == (None, 3)
 
 
 def test_minibatch_discrimination_of_a_batch_of_two():
@@ -88,7 +88,7 @@ def test_minibatch_discrimination_is_refused_under_a_gradient_penalty():
     with pytest.raises(ValueError, match="MinibatchDiscrimination.*each example"):
         keras_wgan.WGAN(generator, critic)
     gan = keras_wgan.WGAN(generator, critic, loss="dcgan")
-    assert not gan.joint_critic_call  # real and fake are scored in separate batches
+    assert not gan._joint_critic_call  # real and fake are scored in separate batches
 
 
 def test_historical_average_after_three_steps():
@@ -101,7 +101,7 @@ def test_historical_average_after_three_steps():
     for _ in range(3):
         seen.append([v.numpy() for v in critic.trainable_variables])
         gan.critic_update(real)
-    averages, count = gan.historical_averages["critic"]
+    averages, count = gan._historical_averages["critic"]
     assert float(count.numpy()) == 3.0
     for i, average in enumerate(averages):
         np.testing.assert_allclose(average.numpy(), np.mean([s[i] for s in seen], axis=0),
@@ -109,7 +109,7 @@ def test_historical_average_after_three_steps():
     # The term is w * ||theta - average||^2 with the current theta folded in first.
     now = [v.numpy() for v in critic.trainable_variables]
     before = [a.numpy() for a in averages]
-    term = float(gan.historical_average_loss("critic"))
+    term = float(gan._historical_average_loss("critic"))
     folded = [b + (n - b) / 4.0 for b, n in zip(before, now)]
     assert term == pytest.approx(0.5 * sum(np.sum((n - f) ** 2) for n, f in zip(now, folded)),
                                  rel=1e-5)
@@ -176,8 +176,8 @@ def test_all_techniques_save_load_and_resume_exactly(tmp_path):
     assert loaded.feature_matching is True and loaded.historical_averaging == 0.1
     np.testing.assert_allclose(loaded.generate(6, seed=1), gan.generate(6, seed=1), atol=1e-6)
     for player in ("critic", "generator"):
-        (mine, count), (theirs, their_count) = (gan.historical_averages[player],
-                                                loaded.historical_averages[player])
+        (mine, count), (theirs, their_count) = (gan._historical_averages[player],
+                                                loaded._historical_averages[player])
         assert float(count.numpy()) == float(their_count.numpy()) == 2.0
         for a, b in zip(mine, theirs):
             np.testing.assert_array_equal(a.numpy(), b.numpy())

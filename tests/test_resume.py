@@ -29,13 +29,13 @@ def _max_difference(a, b):
 def test_checkpoint_restores_the_noise_generator_state(tmp_path):
     gan = _gan()
     gan.fit(datasets.load("8gaussians", 8, 5, seed=0)[0], steps_per_epoch=2, verbose=0)
-    saved = gan.seed_generator.state.numpy().copy()
-    assert not np.array_equal(saved, _gan().seed_generator.state.numpy())
+    saved = gan._seed_generator.state.numpy().copy()
+    assert not np.array_equal(saved, _gan()._seed_generator.state.numpy())
     gan.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
-    np.testing.assert_array_equal(loaded.seed_generator.state.numpy(), saved)
+    np.testing.assert_array_equal(loaded._seed_generator.state.numpy(), saved)
     np.testing.assert_array_equal(
-        loaded.sample_latent(4).numpy(), gan.sample_latent(4).numpy()
+        loaded._sample_latent(4).numpy(), gan._sample_latent(4).numpy()
     )
 
 

@@ -246,8 +246,8 @@ def test_joint_critic_call_gives_the_same_update_as_separate_calls(loss):
         gan = tiny_gan(loss=loss)
         # SGD: Adam's first step, g / (|g| + eps), would blow round-off in a zero gradient up.
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
-        assert gan.joint_critic_call  # no batch norm in the critic
-        gan.joint_critic_call = joint
+        assert gan._joint_critic_call  # no batch norm in the critic
+        gan._joint_critic_call = joint
         logs = gan.critic_update(real, fake=fake, alpha=alpha)
         results.append((logs, gan.critic.get_weights()))
     (joint_logs, joint_weights), (separate_logs, separate_weights) = results
@@ -261,4 +261,4 @@ def test_a_batch_norm_critic_keeps_separate_calls():
     critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4),
                                keras.layers.BatchNormalization(), keras.layers.Dense(1)])
     gan = keras_wgan.WGAN(models.toy_generator(width=4), critic, loss="dcgan")
-    assert not gan.joint_critic_call
+    assert not gan._joint_critic_call

@@ -14,12 +14,12 @@ import numpy as np
 
 from keras_wgan import callbacks, datasets, models
 from keras_wgan.architectures import build as build_image_networks
+from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import build_language, vocabulary_of
 from keras_wgan.datasets.text import decode as decode_text
 from keras_wgan.evaluation import OFFLINE_SCORES, nearest_real_distance, offline_score
 from keras_wgan.evaluation import mode_coverage, text_reference, text_scores
-from keras_wgan.layers import MinibatchDiscrimination
 from keras_wgan.utils import plotting
 
 
@@ -95,10 +95,10 @@ class Points(Kind):
         figure = os.path.join(out, "samples.png")
         # A minibatch-discrimination critic scores a point against the rest of its batch,
         # in inference too: it has no value surface to draw.
-        coupled = any(isinstance(layer, MinibatchDiscrimination)
-                      for layer in gan.critic._flatten_layers(include_self=False, recursive=True))
+        coupled = any(name.endswith("(MinibatchDiscrimination)")
+                      for name in coupling_layers(gan.critic))
         plotting.plot_points(figure, real, fake, title=title, critic=None if coupled else
-                             lambda p: gan.critic_outputs(p, training=False)[0])
+                             lambda p: gan.critic(p, training=False))
         print(f"Wrote {figure}")
         samples = gan.generate(10000, seed=seed + 1)
         distance = nearest_real_distance(samples, dataset)

@@ -1,13 +1,14 @@
 """The backend-specific training step, chosen once at import time.
 
 As in Keras (`keras/src/backend/<name>/trainer.py`), everything that is the same on every
-backend lives in `keras_wgan.wgan` and `keras_wgan.losses`; the file of the active backend
-holds only the step.
+backend lives in `keras_wgan.trainers.base` (the losses of a step, assembled from forward
+callables), `keras_wgan.losses` and `keras_wgan.wgan`; the file of the active backend
+holds only the gradient plumbing.
 """
 
 import keras
 
-from keras_wgan.trainers.common import Draws
+from keras_wgan.trainers.base import TrainerBase
 
 BACKEND = keras.backend.backend()
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
@@ -29,9 +30,15 @@ elif BACKEND == "jax":
     from keras_wgan.trainers.jax import JAXTrainer as Trainer
 else:
 
-    class Trainer(Draws):
+    class Trainer(TrainerBase):
         """Placeholder on backends without a trainer: building and sampling work,
         training raises a clear error."""
+
+        def _critic_update(self, *args, **kwargs):
+            check_backend()
+
+        def _generator_update(self, *args, **kwargs):
+            check_backend()
 
         def train_step(self, *args, **kwargs):
             check_backend()

@@ -1,11 +1,16 @@
 """The WGAN training step on the JAX backend: pure functions of the variables' values.
 
+The losses are assembled once for every backend in `keras_wgan.trainers.base`, from
+forward callables that here are `stateless_call`s on the values; this file holds the
+gradient plumbing (`jax.grad`, `stateless_apply`) and the threading of the state.
+
 Keras's JAX trainer passes the model's state (trainable, non-trainable, optimizer and metric
 variable values) through a jitted `train_step(state, data)`. The WGAN has two optimisers,
 which Keras does not know about: `OptimizerPair` shows them to Keras as one
 `model.optimizer` whose variables are the critic's then the generator's, so that Keras's
 own machinery (state gathering, donation, sharding under `keras.distribution`, syncing back
-after each epoch) carries both.
+after each epoch) carries both. The running means of historical averaging are the model's
+own non-trainable variables, so they travel in that state too.
 
 The gradient penalty takes `jax.grad` of the critic's summed scores with respect to x-hat,
 inside the function `jax.grad` differentiates for the critic's parameters: the double
@@ -17,8 +22,7 @@ import jax.numpy as jnp
 import keras
 from keras.src.backend.common.stateless_scope import StatelessScope
 
-from keras_wgan import losses as losses_lib
-from keras_wgan.trainers.common import Draws
+from keras_wgan.trainers import base
 
 
 class OptimizerPair:
@@ -67,13 +71,22 @@ def _put(values, positions, new):
     return values
 
 
-def _f32_mean(x):
-    return jnp.mean(jnp.asarray(x, jnp.float32))
+def _average_args(params, flat):
+    """(params, averages, count) for `base.historical_average` from the flat state
+    entry [averages..., count], or None when historical averaging is off."""
+    return None if flat is None else (params, flat[:-1], flat[-1])
 
 
-class JAXTrainer(Draws):
-    """Mixin holding `train_step` and `test_step` for `keras_wgan.WGAN` on JAX.
+def _flat_average(new_average):
+    """The flat state entry [averages..., count] of (averages, count), or None."""
+    return None if new_average is None else list(new_average[0]) + [new_average[1]]
 
+
+class JAXTrainer(base.TrainerBase):
+    """Mixin holding the updates, `train_step` and `test_step` of `keras_wgan.WGAN` on
+    JAX.
+
+    The losses come from `TrainerBase`, called on `stateless_call`s of the networks.
     Random draws (z, alpha, labels) use the model's `SeedGenerator` through a
     `StatelessScope`, so its state advances inside the jitted step exactly as on
     TensorFlow, and is saved with the model.
@@ -81,15 +94,23 @@ class JAXTrainer(Draws):
 
     # --- set-up ------------------------------------------------------------------------
 
-    def _attach_optimizers(self):
+    def _on_compile(self):
+        """Shows both optimisers to Keras as `self.optimizer` (see `OptimizerPair`)."""
         for opt in (self.d_optimizer, self.g_optimizer):
             if isinstance(opt, keras.optimizers.LossScaleOptimizer):
                 raise ValueError(
-                    "The JAX trainer does not scale losses: train in float32 or with the "
+                    f"Invalid value for the optimiser {opt.name!r}. Received a "
+                    "LossScaleOptimizer. Expected an optimiser without loss scaling: the JAX "
+                    "trainer does not scale losses; train in float32 or with the "
                     "mixed_bfloat16 policy on JAX (mixed_float16 needs the TensorFlow backend)."
                 )
         self.optimizer = OptimizerPair(self.d_optimizer, self.g_optimizer)
         self._jax_layout = None
+
+    def _sync_variables(self):
+        """Assigns the values a JAX `fit` has lent to its jitted step back to the
+        variables (Keras's `jax_state_sync`; a no-op outside `fit`)."""
+        self.jax_state_sync()
 
     def _layout(self):
         """Where the generator's and critic's variables sit in the model's state lists."""
@@ -101,13 +122,31 @@ class JAXTrainer(Draws):
                 "c": _positions(trainable, self.critic.trainable_variables),
                 "g_nt": _positions(non_trainable, self.generator.non_trainable_variables),
                 "c_nt": _positions(non_trainable, self.critic.non_trainable_variables),
-                "seed": _positions(non_trainable, [self.seed_generator.state])[0],
+                "seed": _positions(non_trainable, [self._seed_generator.state])[0],
                 "d_opt": slice(0, num_d),
                 "g_opt": slice(num_d, None),
                 "g_iterations": num_d + _positions(self.g_optimizer.variables,
                                                    [self.g_optimizer.iterations])[0],
             }
+            for key, variables in self._average_owners().items():
+                self._jax_layout[key] = _positions(non_trainable, variables)
+            if self._feature_model is not None:
+                # The feature model shares the critic's variables: its values are the
+                # critic's, found by identity.
+                self._jax_layout["f"] = _positions(self.critic.trainable_variables,
+                                                   self._feature_model.trainable_variables)
+                self._jax_layout["f_nt"] = _positions(
+                    self.critic.non_trainable_variables,
+                    self._feature_model.non_trainable_variables)
         return self._jax_layout
+
+    def _average_owners(self):
+        """The variables behind the state entries "c_avg" and "g_avg" (historical
+        averaging): each player's running means, then its count."""
+        return {
+            f"{player[0]}_avg": list(averages) + [count]
+            for player, (averages, count) in self._historical_averages.items()
+        }
 
     def generator_step(self):
         """The generator's update count, also in the middle of a JAX `fit` epoch (when
@@ -119,15 +158,17 @@ class JAXTrainer(Draws):
 
     # --- pure pieces -------------------------------------------------------------------
 
-    def _draw(self, seed_state, fn):
-        """Runs `fn()` (random draws from `self.seed_generator`) on the given seed state;
+    def _draw_from(self, seed_state, fn):
+        """Runs `fn()` (random draws from `self._seed_generator`) on the given seed state;
         returns (its result, the advanced seed state)."""
-        with StatelessScope(state_mapping=[(self.seed_generator.state, seed_state)]) as scope:
+        with StatelessScope(state_mapping=[(self._seed_generator.state, seed_state)]) as scope:
             out = fn()
-            new_state = scope.get_current_value(self.seed_generator.state)
+            new_state = scope.get_current_value(self._seed_generator.state)
         return out, seed_state if new_state is None else new_state
 
     def _critic(self, c_tv, c_nt, x, training):
+        """(scores, class logits or None, new non-trainable values) of the critic on the
+        values `c_tv` and `c_nt`."""
         outputs, c_nt = self.critic.stateless_call(c_tv, c_nt, x, training=training)
         if isinstance(outputs, (list, tuple)):
             scores, logits = outputs
@@ -136,107 +177,124 @@ class JAXTrainer(Draws):
         return scores, logits, c_nt
 
     def _generator(self, g_tv, g_nt, z, labels, training):
+        """(G(z) or G(z, labels), new non-trainable values) on the values `g_tv` and
+        `g_nt`."""
         inputs = [z, labels] if self.num_classes else z
         return self.generator.stateless_call(g_tv, g_nt, inputs, training=training)
 
-    def _penalty(self, c_tv, c_nt, real, fake, alpha):
-        """(penalty, mean norm) of equation 3, differentiable in `c_tv`."""
-        x_hat = losses_lib.interpolate(real, fake, alpha)
+    def _critic_fns(self, c_tv, c_nt):
+        """The critic and its features in training mode, on the values `c_tv`, as the
+        callables the losses of `TrainerBase` take.
 
-        def summed_scores(x):
-            # The sum gives each example its own gradient (no batch norm in the critic).
-            scores, _, _ = self._critic(c_tv, c_nt, x, training=True)
-            return jnp.sum(jnp.asarray(scores, jnp.float32))
+        Returns:
+            (critic_fn, features_fn, penalty_fn, non_trainable): the first three as
+            `_critic_loss` and `_generator_loss` take them; `non_trainable()` returns the
+            critic's non-trainable values after the calls made so far.
+        """
+        cell = [c_nt]
 
-        norms = losses_lib.gradient_norm(jax.grad(summed_scores)(x_hat))
-        one_sided = self.loss_spec.penalty == "one-sided"
-        return losses_lib.gradient_penalty_from_norms(norms, one_sided), jnp.mean(norms)
+        def critic_fn(x):
+            scores, logits, cell[0] = self._critic(c_tv, cell[0], x, training=True)
+            return scores, logits
 
-    def critic_loss_fn(self, c_tv, c_nt, real, fake, alpha, labels, fake_labels=None):
-        """The critic's loss (Algorithm 1, line 7) and its logs; pure in `c_tv`."""
-        spec = self.loss_spec
-        if self.joint_critic_call:  # one call on both halves (see WGAN.joint_critic_call)
-            n = real.shape[0]
-            scores, logits, c_nt = self._critic(
-                c_tv, c_nt, jnp.concatenate([real, fake.astype(real.dtype)]), training=True)
-            real_scores, fake_scores = scores[:n], scores[n:]
-            real_logits = None if logits is None else logits[:n]
-            fake_logits = None if logits is None else logits[n:]
-        else:
-            real_scores, real_logits, c_nt = self._critic(c_tv, c_nt, real, training=True)
-            fake_scores, fake_logits, c_nt = self._critic(c_tv, c_nt, fake, training=True)
-        loss = spec.critic_loss(real_scores, fake_scores)
-        logs = {"wasserstein_estimate": _f32_mean(real_scores) - _f32_mean(fake_scores)}
-        if spec.penalty:
-            penalty, norm = self._penalty(c_tv, c_nt, real, fake, alpha)
-            loss = loss + self.gp_weight * penalty
-            logs.update(gradient_penalty=penalty, grad_norm=norm)
-        if self.num_classes:
-            class_loss = self.critic_class_loss(labels, real_logits, fake_labels, fake_logits)
-            loss = loss + self.ac_weight_critic * class_loss
-            logs["critic_class_loss"] = class_loss
-        logs["critic_loss"] = loss
-        return loss, (logs, c_nt)
+        def features_fn(x):
+            at = self._layout()
+            features, f_nt = self._feature_model.stateless_call(
+                _take(c_tv, at["f"]), _take(cell[0], at["f_nt"]), x, training=True)
+            cell[0] = _put(cell[0], at["f_nt"], f_nt)
+            return features
 
-    def generator_loss_fn(self, g_tv, g_nt, c_tv, c_nt, z, labels):
-        """The generator's loss (Algorithm 1, line 11) and its logs; pure in `g_tv`."""
+        def penalty_fn(x_hat):
+            # Evaluated inside its own `jax.grad`: the penalty's critic calls read the
+            # non-trainable state and leave it as the scoring left it.
+            frozen = cell[0]
+
+            def critic_at(x):
+                scores, logits, _ = self._critic(c_tv, frozen, x, training=True)
+                return scores, logits
+
+            return jax.grad(base.score_sum(critic_at))(x_hat)
+
+        return critic_fn, features_fn, penalty_fn, lambda: cell[0]
+
+    def _critic_loss_fn(self, c_tv, c_nt, c_avg, real, fake, alpha, labels, fake_labels):
+        """The critic's loss (Algorithm 1, line 7); pure in `c_tv`.
+
+        Returns:
+            (loss, (logs, new non-trainable values, new flat historical average or None)).
+        """
+        critic_fn, _, penalty_fn, non_trainable = self._critic_fns(c_tv, c_nt)
+        loss, logs, new_average = self._critic_loss(
+            critic_fn, real, fake, labels=labels, fake_labels=fake_labels, alpha=alpha,
+            penalty_fn=penalty_fn, average=_average_args(c_tv, c_avg))
+        return loss, (logs, non_trainable(), _flat_average(new_average))
+
+    def _generator_loss_fn(self, g_tv, g_nt, c_tv, c_nt, g_avg, z, labels, real):
+        """The generator's loss (Algorithm 1, line 11); pure in `g_tv`.
+
+        Returns:
+            (loss, (logs, new generator and critic non-trainable values, new flat
+            historical average or None)).
+        """
         fake, g_nt = self._generator(g_tv, g_nt, z, labels, training=True)
-        scores, logits, c_nt = self._critic(c_tv, c_nt, fake, training=True)
-        loss = self.loss_spec.generator_loss(scores)
-        logs = {}
-        if self.num_classes:
-            class_loss = losses_lib.classification_loss(labels, logits)
-            loss = loss + self.ac_weight_generator * class_loss
-            logs["generator_class_loss"] = class_loss
-        logs["generator_loss"] = loss
-        return loss, (logs, g_nt, c_nt)
+        critic_fn, features_fn, _, non_trainable = self._critic_fns(c_tv, c_nt)
+        loss, logs, new_average = self._generator_loss(
+            fake, labels, critic_fn=critic_fn, features_fn=features_fn, real=real,
+            average=_average_args(g_tv, g_avg))
+        return loss, (logs, g_nt, non_trainable(), _flat_average(new_average))
 
     # --- one update of each network, pure in the state ---------------------------------
 
     def _critic_step(self, st, real, labels, fake=None, alpha=None, fake_labels=None):
         """One critic update (Algorithm 1, lines 2-9) on the state `st` (a dict of the
-        generator's and critic's variable values, the critic optimiser's and the seed);
-        returns (logs, new state). Draws fake data (z then labels, as G(z) is drawn on
-        TensorFlow) and alpha from the seed when not given."""
+        generator's and critic's variable values, the critic optimiser's, the seed and
+        the historical averages); returns (logs, new state). Draws fake data (z then
+        labels, as G(z) is drawn on TensorFlow) and alpha from the seed when not given."""
         st = dict(st)
         batch_size = real.shape[0]
         if fake is None:
             def draw():
-                z = self.sample_latent(batch_size)
-                return z, (self.sample_labels(batch_size) if self.num_classes else None)
+                z = self._sample_latent(batch_size)
+                return z, (self._sample_labels(batch_size) if self.num_classes else None)
 
-            (z, fake_labels), st["seed"] = self._draw(st["seed"], draw)
+            (z, fake_labels), st["seed"] = self._draw_from(st["seed"], draw)
             fake, st["g_nt"] = self._generator(st["g_tv"], st["g_nt"], z, fake_labels,
                                                training=True)
-        self.check_fake_labels(fake_labels)
-        if alpha is None and self.loss_spec.penalty:
-            alpha, st["seed"] = self._draw(st["seed"], lambda: self.draw("uniform", (batch_size,)))
-        grads, (logs, st["c_nt"]) = jax.grad(self.critic_loss_fn, has_aux=True)(
-            st["c_tv"], st["c_nt"], real, jax.lax.stop_gradient(fake), alpha, labels,
-            fake_labels)
+        if alpha is None and self._loss_spec.penalty:
+            alpha, st["seed"] = self._draw_from(
+                st["seed"], lambda: self._draw("uniform", (batch_size,)))
+        grads, (logs, st["c_nt"], c_avg) = jax.grad(self._critic_loss_fn, has_aux=True)(
+            st["c_tv"], st["c_nt"], st.get("c_avg"), real, jax.lax.stop_gradient(fake), alpha,
+            labels, fake_labels)
+        if c_avg is not None:
+            st["c_avg"] = c_avg
         c_tv, st["d_opt"] = self.d_optimizer.stateless_apply(st["d_opt"], grads, st["c_tv"])
-        if self.loss_spec.clip_weights:
+        if self._loss_spec.clip_weights:
             c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
         st["c_tv"] = c_tv
         return logs, st
 
-    def _generator_step(self, st, batch_size, z=None, labels=None):
+    def _generator_step(self, st, batch_size, z=None, labels=None, real=None):
         """One generator update (Algorithm 1, lines 10-12) on the state `st`; returns
         (logs, new state). Draws labels then z from the seed when not given."""
         st = dict(st)
         if self.num_classes and labels is None:
-            labels, st["seed"] = self._draw(st["seed"], lambda: self.sample_labels(batch_size))
+            labels, st["seed"] = self._draw_from(
+                st["seed"], lambda: self._sample_labels(batch_size))
         if z is None:
-            z, st["seed"] = self._draw(st["seed"], lambda: self.sample_latent(batch_size))
-        grads, (logs, st["g_nt"], st["c_nt"]) = jax.grad(self.generator_loss_fn, has_aux=True)(
-            st["g_tv"], st["g_nt"], st["c_tv"], st["c_nt"], z, labels)
+            z, st["seed"] = self._draw_from(st["seed"], lambda: self._sample_latent(batch_size))
+        grads, (logs, st["g_nt"], st["c_nt"], g_avg) = jax.grad(
+            self._generator_loss_fn, has_aux=True)(
+            st["g_tv"], st["g_nt"], st["c_tv"], st["c_nt"], st.get("g_avg"), z, labels, real)
+        if g_avg is not None:
+            st["g_avg"] = g_avg
         st["g_tv"], st["g_opt"] = self.g_optimizer.stateless_apply(st["g_opt"], grads, st["g_tv"])
         return logs, st
 
-    # --- eager updates (the same public API as the TensorFlow trainer) ------------------
+    # --- eager updates (`critic_update` and `generator_update` of TrainerBase) ----------
 
     def _owners(self):
-        """The variables behind each entry of the state `_critic_step` works on."""
+        """The variables behind each entry of the state the steps work on."""
         return {
             "g_tv": self.generator.trainable_variables,
             "g_nt": self.generator.non_trainable_variables,
@@ -244,39 +302,36 @@ class JAXTrainer(Draws):
             "c_nt": self.critic.non_trainable_variables,
             "d_opt": self.d_optimizer.variables,
             "g_opt": self.g_optimizer.variables,
+            **self._average_owners(),
         }
 
     def _eager(self, step, *args, **kwargs):
         """Runs a pure step on the variables' current values and assigns the results."""
         st = {key: [v.value for v in variables] for key, variables in self._owners().items()}
-        st["seed"] = self.seed_generator.state.value
+        st["seed"] = self._seed_generator.state.value
         logs, st = step(st, *args, **kwargs)
         for key, variables in self._owners().items():
             for variable, value in zip(variables, st[key]):
                 variable.assign(value)
-        self.seed_generator.state.assign(st["seed"])
+        self._seed_generator.state.assign(st["seed"])
         return logs
 
-    def critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
-        """One critic update on a real batch, outside `fit` (Algorithm 1, lines 2-9).
-
-        Arguments and returned logs as for the TensorFlow trainer's `critic_update`.
-        """
+    def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
         return self._eager(self._critic_step, jnp.asarray(real), labels,
                            fake=None if fake is None else jnp.asarray(fake),
                            alpha=None if alpha is None else jnp.asarray(alpha),
                            fake_labels=fake_labels)
 
-    def generator_update(self, batch_size, z=None, labels=None):
-        """One generator update, outside `fit` (Algorithm 1, lines 10-12)."""
+    def _generator_update(self, batch_size, z=None, labels=None, real=None):
         return self._eager(self._generator_step, batch_size,
-                           z=None if z is None else jnp.asarray(z), labels=labels)
+                           z=None if z is None else jnp.asarray(z), labels=labels,
+                           real=None if real is None else jnp.asarray(real))
 
     # --- the step ----------------------------------------------------------------------
 
     def train_step(self, state, data):
         trainable, non_trainable, opt_vars, metric_vars = state
-        real, labels = self.unpack_real(data)
+        real, labels = self._unpack_real(data)
         at = self._layout()
         st = {
             "g_tv": _take(trainable, at["g"]), "c_tv": _take(trainable, at["c"]),
@@ -284,28 +339,36 @@ class JAXTrainer(Draws):
             "d_opt": list(opt_vars[at["d_opt"]]), "g_opt": list(opt_vars[at["g_opt"]]),
             "seed": non_trainable[at["seed"]],
         }
-        reals = self.split_critic_batches(real)
-        label_batches = (self.split_critic_batches(labels) if self.num_classes
+        averages = list(self._average_owners())
+        for key in averages:
+            st[key] = _take(non_trainable, at[key])
+        reals = self._split_critic_batches(real)
+        label_batches = (self._split_critic_batches(labels) if self.num_classes
                          else [None] * self.n_critic)
         critic_logs = []
         for real_batch, label_batch in zip(reals, label_batches):  # unrolled under jit
             logs, st = self._critic_step(st, real_batch, label_batch)
             critic_logs.append(logs)
-        g_logs, st = self._generator_step(st, self.generator_batch_size or reals[0].shape[0])
+        # Feature matching compares the critic's features of generated and real data.
+        real = reals[-1] if self._feature_model is not None else None
+        g_logs, st = self._generator_step(
+            st, self.generator_batch_size or reals[0].shape[0], real=real)
 
         values = {name: sum(log[name] for log in critic_logs) / len(critic_logs)
                   for name in critic_logs[0]}
         values.update(g_logs)
-        logs, metric_vars = self._update_tracked(metric_vars, values)
+        logs, metric_vars = self._update_log_metrics(metric_vars, values)
         trainable = _put(_put(trainable, at["g"], st["g_tv"]), at["c"], st["c_tv"])
         non_trainable = _put(_put(non_trainable, at["g_nt"], st["g_nt"]), at["c_nt"], st["c_nt"])
+        for key in averages:
+            non_trainable = _put(non_trainable, at[key], st[key])
         non_trainable[at["seed"]] = st["seed"]
         return logs, (trainable, non_trainable, st["d_opt"] + st["g_opt"], metric_vars)
 
-    def _update_tracked(self, metric_vars, values):
-        """Updates the `tracked` Mean metrics statelessly; returns (logs, new variables)."""
+    def _update_log_metrics(self, metric_vars, values):
+        """Updates the `_log_metrics` Means statelessly; returns (logs, new variables)."""
         new_vars, logs, start = [], {}, 0
-        for name, metric in self.tracked.items():
+        for name, metric in self._log_metrics.items():
             count = len(metric.variables)
             own = metric_vars[start:start + count]
             start += count
@@ -319,22 +382,22 @@ class JAXTrainer(Draws):
         """The Wasserstein estimate E[D(x)] - E[D(G(z))] on held-out real data (section 5.3)."""
         trainable, non_trainable, metric_vars = state
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self.check_real(real)  # held-out data may come without labels
+        self._check_real(real)  # held-out data may come without labels
         at = self._layout()
         g_tv, c_tv = _take(trainable, at["g"]), _take(trainable, at["c"])
         g_nt, c_nt = _take(non_trainable, at["g_nt"]), _take(non_trainable, at["c_nt"])
         batch_size = real.shape[0]
 
         def draw():
-            z = self.sample_latent(batch_size)
-            return z, (self.sample_labels(batch_size) if self.num_classes else None)
+            z = self._sample_latent(batch_size)
+            return z, (self._sample_labels(batch_size) if self.num_classes else None)
 
-        (z, labels), seed = self._draw(non_trainable[at["seed"]], draw)
+        (z, labels), seed = self._draw_from(non_trainable[at["seed"]], draw)
         fake, _ = self._generator(g_tv, g_nt, z, labels, training=False)
         real_scores, _, _ = self._critic(c_tv, c_nt, real, training=False)
         fake_scores, _, _ = self._critic(c_tv, c_nt, fake, training=False)
-        estimate = _f32_mean(real_scores) - _f32_mean(fake_scores)
-        logs, new_vars = self._update_tracked(metric_vars, {"wasserstein_estimate": estimate})
+        estimate = base.f32_mean(real_scores) - base.f32_mean(fake_scores)
+        logs, new_vars = self._update_log_metrics(metric_vars, {"wasserstein_estimate": estimate})
         logs = {"wasserstein_estimate": logs["wasserstein_estimate"]}
         non_trainable = list(non_trainable)
         non_trainable[at["seed"]] = seed
