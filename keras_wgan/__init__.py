@@ -13,11 +13,17 @@ wgan -> datasets -> evaluation -> callbacks, export -> runs -> cli.
 
 import importlib
 
-from keras_wgan import _quiet  # noqa: F401  (first: quiets TensorFlow's start-up for the CLI)
-
 # Every serializable class is registered on import, so `keras.saving.load_model` finds
 # the layers, optimisers and models of any checkpoint.
-from keras_wgan import architectures, layers, losses, models, optimizers, presets
+from keras_wgan import (
+    _quiet,  # noqa: F401  (first: quiets TensorFlow's start-up for the CLI)
+    architectures,
+    layers,
+    losses,
+    models,
+    optimizers,
+    presets,
+)
 from keras_wgan.wgan import WGAN
 
 __version__ = "0.1.0"

@@ -9,9 +9,8 @@ import json
 import os
 import sys
 
-import numpy as np
-
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_wgan import datasets, presets, runs
@@ -26,6 +25,7 @@ from keras_wgan.export import (
 )
 from keras_wgan.runs import CHECKPOINT, kinds
 from keras_wgan.utils.files import write_atomically
+
 
 def _positive_int(text):
     try:

@@ -14,7 +14,6 @@ from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.trainers import Trainer, check_backend
 from keras_wgan.utils.validation import check_choice, check_float, check_int
 
-
 #: What the critic's class loss of a conditional model classifies (see `WGAN`).
 CONDITIONING = ("ac-gan-paper", "ac-gan")
 

@@ -6,12 +6,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_callbacks import tiny_image_gan
 
 import keras_wgan
 from keras_wgan import cli, datasets, models, runs
 from keras_wgan.datasets.common import critic_batches
-
-from test_callbacks import tiny_image_gan
 
 # A constant step size: these runs are resumed with more --steps (a decay would refuse).
 TINY = ["--width", "8", "--batch-size", "16", "--steps-per-epoch", "2", "--seed", "1",

@@ -17,9 +17,9 @@ import pytest
 
 import keras_wgan
 from keras_wgan import architectures, callbacks, cli, models
-from keras_wgan.layers import ConditionalBatchNormalization
 from keras_wgan.evaluation import evaluate_samples
 from keras_wgan.export import export_generator
+from keras_wgan.layers import ConditionalBatchNormalization
 
 
 def bn_generator(latent_dim=4, output_shape=(2,)):

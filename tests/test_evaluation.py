@@ -10,9 +10,8 @@ import tensorflow as tf
 
 import keras_wgan
 from keras_wgan import architectures, callbacks, cli, datasets, models
+from keras_wgan.evaluation import evaluate_samples, inception
 from keras_wgan.evaluation import image_metrics as metrics
-from keras_wgan.evaluation import inception
-from keras_wgan.evaluation import evaluate_samples
 from keras_wgan.export import export_generator
 
 PROJECTION = np.random.default_rng(0).standard_normal((3, 12)).astype("float32")

@@ -6,12 +6,11 @@ import sys
 import keras
 import numpy as np
 import pytest
+from test_callbacks import tiny_image_gan
 
 import keras_wgan
 from keras_wgan import architectures, layers
 from keras_wgan.export import export_generator, latest_version_dir, versions
-
-from test_callbacks import tiny_image_gan
 
 # Runs in a fresh process that imports TensorFlow only, as TF Serving would load the model.
 LOAD = """

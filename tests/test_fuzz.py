@@ -19,6 +19,7 @@ from hypothesis import strategies as st  # noqa: E402
 import keras_wgan  # noqa: E402
 from keras_wgan import cli  # noqa: E402
 
+
 def fuzz(max_examples):
     return settings(derandomize=True, deadline=None, database=None, max_examples=max_examples,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,

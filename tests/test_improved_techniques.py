@@ -1,8 +1,8 @@
 """The techniques of Salimans et al. 2016, pinned on closed forms, saved, loaded and resumed."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 import tensorflow as tf
 
 import keras_wgan

@@ -2,11 +2,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import import_tfgan
 
 from keras_wgan import losses
 from keras_wgan.trainers.tensorflow import gradient_penalty
-
-from helpers import import_tfgan
 
 
 def linear_critic(w):

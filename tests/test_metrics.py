@@ -8,11 +8,10 @@ import scipy.linalg
 import scipy.special
 import scipy.stats
 import tensorflow as tf
-
-from keras_wgan.evaluation import image_metrics as metrics
-from keras_wgan.evaluation import frechet_distance, inception_score, kernel_inception_distance
-
 from helpers import import_tfgan
+
+from keras_wgan.evaluation import frechet_distance, inception_score, kernel_inception_distance
+from keras_wgan.evaluation import image_metrics as metrics
 
 # `keras_wgan.evaluation.digits_score` is also the name of a function; take the modules.
 digits = importlib.import_module("keras_wgan.evaluation.digits")

@@ -10,11 +10,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_callbacks import tiny_image_gan
 
 import keras_wgan
 from keras_wgan.export import SEED_SIGNATURE, export_generator, seed_latent
-
-from test_callbacks import tiny_image_gan
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "usage")
 spec = importlib.util.spec_from_file_location("serving_client", os.path.join(EXAMPLES, "serving_client.py"))

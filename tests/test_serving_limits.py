@@ -5,12 +5,10 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
+from test_callbacks import tiny_image_gan
 
 from keras_wgan.export import METADATA, export_generator, metadata
-
-from test_callbacks import tiny_image_gan
 
 MAX_SAMPLES = 8
 

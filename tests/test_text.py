@@ -14,9 +14,9 @@ import tensorflow as tf
 import keras_wgan
 from keras_wgan import cli, losses
 from keras_wgan import evaluation as metrics
-from keras_wgan.runs import kinds as modalities
 from keras_wgan.architectures.language import build_language, vocabulary_of
 from keras_wgan.datasets import text
+from keras_wgan.runs import kinds as modalities
 
 LINES = ["the cat sat on the mat", "a dog ran after the cat", "dogs and cats",
          "the end of the line is near", "x" * 40, "  indented line  ", ""]

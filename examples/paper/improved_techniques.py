@@ -22,8 +22,8 @@ import numpy as np
 
 import keras_wgan
 from keras_wgan import architectures, datasets, evaluation, presets, runs
-from keras_wgan.utils import plotting
 from keras_wgan.architectures import improved
+from keras_wgan.utils import plotting
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
 import _common  # noqa: E402

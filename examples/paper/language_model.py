@@ -18,8 +18,8 @@ import sys
 import keras
 
 from keras_wgan import callbacks, datasets, presets, runs
-from keras_wgan.runs import kinds
 from keras_wgan.evaluation import text_reference
+from keras_wgan.runs import kinds
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
 import _common  # noqa: E402

@@ -10,7 +10,6 @@ from keras_wgan.layers.conditional_batch_normalization import (
     ConditionalBatchNormalization,
 )
 from keras_wgan.layers.gated_activation import GatedActivation
-from keras_wgan.architectures.initializers import TflibUniform
 
 # The smallest image every design here can make: 4x4 features and one resampling step.
 MIN_IMAGE_SIZE = 8

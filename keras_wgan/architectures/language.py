@@ -6,7 +6,6 @@ positions; the critic reads one-hot real sequences, or the generator's softmax a
 """
 
 import keras
-from keras import ops
 
 from keras_wgan.architectures import common
 from keras_wgan.layers import CharacterSoftmax

@@ -6,6 +6,7 @@ import ot
 from keras_wgan.evaluation._checks import as_matrix
 from keras_wgan.utils.validation import check_int
 
+
 def wasserstein_distance(samples_a, samples_b, max_samples=5000):
     """The exact Wasserstein-1 (earth mover's) distance between two empirical distributions.
 

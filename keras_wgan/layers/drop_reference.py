@@ -1,7 +1,6 @@
 """`DropReference`: removes the reference rows that `ReferenceBatch` put first."""
 
 import keras
-from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
