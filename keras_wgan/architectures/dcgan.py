@@ -3,6 +3,7 @@
 import keras
 
 from keras_wgan.architectures import common
+from keras_wgan.architectures.initializers import TflibUniform
 
 
 def _check_dcgan_args(norm, activation, kernel_initializer, critic):
@@ -28,7 +29,7 @@ def _kernel_init(init, layer):
         return common.initializer(init)
     if layer == "dense":
         return common.initializer(common.GLOROT_INIT)
-    return common.TflibUniform(2.0, stride=2, transposed=layer == "deconv")
+    return TflibUniform(2.0, stride=2, transposed=layer == "deconv")
 
 
 def dcgan_generator(

@@ -14,10 +14,10 @@ import keras
 from keras_wgan.architectures.common import (
     GLOROT_INIT,
     HE_INIT,
-    TflibUniform,
     initializer,
     normalize,
 )
+from keras_wgan.architectures.initializers import TflibUniform
 from keras_wgan.layers.conv_mean_pool import ConvMeanPool
 from keras_wgan.layers.upsample_conv import UpsampleConv
 
