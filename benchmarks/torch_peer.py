@@ -56,16 +56,20 @@ NORM_EPSILON = 1e-12  # under the square root of the gradient norm, as keras_wga
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python benchmarks/torch_peer.py",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/torch_peer.py", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--n-critic", type=int, default=5)
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=20, help="timed generator iterations")
     parser.add_argument("--warmup", type=int, default=3, help="untimed iterations first")
-    parser.add_argument("--channels-last", action="store_true",
-                        help="NHWC memory format for the images, networks and activations")
+    parser.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="NHWC memory format for the images, networks and activations",
+    )
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -203,12 +207,13 @@ class Trainer:
 
     def __init__(self, args, device):
         self.args, self.device = args, device
-        self.memory_format = (torch.channels_last if args.channels_last
-                              else torch.contiguous_format)
+        self.memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
         self.generator = Generator(args.width, args.image_size).to(
-            device, memory_format=self.memory_format)
+            device, memory_format=self.memory_format
+        )
         self.critic = Critic(args.width, args.image_size).to(
-            device, memory_format=self.memory_format)
+            device, memory_format=self.memory_format
+        )
         self.g_optimizer = adam(self.generator.parameters())
         self.d_optimizer = adam(self.critic.parameters())
         self.generator.train()
@@ -257,8 +262,13 @@ class Trainer:
         self.iterations += 1
 
     def means(self):
-        names = ("critic_loss", "wasserstein_estimate", "gradient_penalty", "grad_norm",
-                 "generator_loss")
+        names = (
+            "critic_loss",
+            "wasserstein_estimate",
+            "gradient_penalty",
+            "grad_norm",
+            "generator_loss",
+        )
         values = (self.sums / max(1, self.iterations)).tolist()
         return dict(sorted(zip(names, values)))
 
@@ -284,17 +294,21 @@ def run(args):
     synchronize()
     seconds = time.perf_counter() - start
     rate = args.steps / seconds
-    print(f"torch {torch.__version__} device={args.device} width={args.width} "
-          f"batch={args.batch_size} n_critic={args.n_critic} image_size={args.image_size} "
-          f"channels_last={args.channels_last} threads={torch.get_num_threads()}: "
-          f"{args.steps} timed iterations in {seconds:.2f} s "
-          f"({1000 * seconds / args.steps:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
-          f"generated; warm-up {start - warmup_start:.1f} s)")
+    print(
+        f"torch {torch.__version__} device={args.device} width={args.width} "
+        f"batch={args.batch_size} n_critic={args.n_critic} image_size={args.image_size} "
+        f"channels_last={args.channels_last} threads={torch.get_num_threads()}: "
+        f"{args.steps} timed iterations in {seconds:.2f} s "
+        f"({1000 * seconds / args.steps:.1f} ms/iter, {rate * args.batch_size:.1f} images/s "
+        f"generated; warm-up {start - warmup_start:.1f} s)"
+    )
     means = step.means()
     finite = all(map(math.isfinite, means.values()))
-    print(f"means over all {step.iterations} iterations: "
-          + " ".join(f"{name}={value:.4f}" for name, value in means.items())
-          + ("; no NaN or Inf" if finite else "; NaN or Inf in the run"))
+    print(
+        f"means over all {step.iterations} iterations: "
+        + " ".join(f"{name}={value:.4f}" for name, value in means.items())
+        + ("; no NaN or Inf" if finite else "; NaN or Inf in the run")
+    )
     print(f"gen_iters_per_s={rate:.3f}")
     return rate
 

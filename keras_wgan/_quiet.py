@@ -28,8 +28,11 @@ def launched_as_command():
 
 
 def wanted():
-    return (launched_as_command() and "--verbose" not in sys.argv[1:]
-            and os.environ.get(VERBOSE_ENV, "0") in ("", "0"))
+    return (
+        launched_as_command()
+        and "--verbose" not in sys.argv[1:]
+        and os.environ.get(VERBOSE_ENV, "0") in ("", "0")
+    )
 
 
 def silence_native_logs():
@@ -42,8 +45,7 @@ def silence_native_logs():
     except (OSError, AttributeError, ValueError):  # no usable descriptor 2: nothing to hide
         return
     encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
-    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=encoding,
-                           errors="backslashreplace")
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=encoding, errors="backslashreplace")
     previous_hook = sys.excepthook
 
     def replay_then_report(*exc_info):

@@ -45,13 +45,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = _Parser(
-        prog="keras-wgan", description="Train, sample and export WGAN-GP models."
-    )
+    parser = _Parser(prog="keras-wgan", description="Train, sample and export WGAN-GP models.")
     common = _Parser(add_help=False)
-    common.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's start-up logs, hidden by default (as does "
-                             "KERAS_WGAN_VERBOSE=1)")
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's start-up logs, hidden by default (as does KERAS_WGAN_VERBOSE=1)",
+    )
     parser.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -59,37 +59,73 @@ def build_parser():
         return sub.add_parser(name, parents=[common], **kwargs)
 
     train = add_parser("train", help="train a model; rerun with the same --out to resume")
-    train.add_argument("--dataset", required=True,
-                       help="8gaussians, 25gaussians, swissroll, digits, mnist (embedded), "
-                            "mnist-full, cifar10, lsun-bedroom, folder:PATH, or text "
-                            "(embedded), text:PATH, lm1b")
-    train.add_argument("--arch", default=None,
-                       help="image architecture (keras_wgan.architectures.ARCHITECTURES); "
-                            "default: mlp for digits, dcgan for folders, cifar10-resnet for "
-                            "cifar10, resnet-64 for lsun-bedroom (text: language, the only one)")
-    train.add_argument("--conditional", action="store_true",
-                       help="class-conditional AC-GAN form (datasets with labels)")
-    train.add_argument("--conditioning", default=None, choices=("ac-gan-paper", "ac-gan"),
-                       help="what the critic's class loss classifies: real images only "
-                            "(ac-gan-paper, the paper's code) or real and generated "
-                            "(ac-gan, Odena et al. 2017); default: the recipe's")
-    train.add_argument("--ac-weight-critic", type=float, default=None,
-                       help="weight of the critic's class loss (default: the recipe's, 1)")
-    train.add_argument("--ac-weight-generator", type=float, default=None,
-                       help="weight of the generator's class loss (default: the recipe's, 0.1)")
-    train.add_argument("--paper", action="store_true",
-                       help="the paper's own set-up where this package's default differs "
-                            "(toy data: gan_toy.py's 512-wide networks, constant 1e-4; text: "
-                            "gan_language.py's 512 channels, n_critic 10, constant 1e-4)")
-    train.add_argument("--lr-decay", default=None, choices=("none", "linear"),
-                       help="learning-rate schedule: constant, or linear to 0 over --steps; "
-                            "default: the recipe's (keras_wgan.presets.RECIPES)")
+    train.add_argument(
+        "--dataset",
+        required=True,
+        help="8gaussians, 25gaussians, swissroll, digits, mnist (embedded), "
+        "mnist-full, cifar10, lsun-bedroom, folder:PATH, or text "
+        "(embedded), text:PATH, lm1b",
+    )
+    train.add_argument(
+        "--arch",
+        default=None,
+        help="image architecture (keras_wgan.architectures.ARCHITECTURES); "
+        "default: mlp for digits, dcgan for folders, cifar10-resnet for "
+        "cifar10, resnet-64 for lsun-bedroom (text: language, the only one)",
+    )
+    train.add_argument(
+        "--conditional",
+        action="store_true",
+        help="class-conditional AC-GAN form (datasets with labels)",
+    )
+    train.add_argument(
+        "--conditioning",
+        default=None,
+        choices=("ac-gan-paper", "ac-gan"),
+        help="what the critic's class loss classifies: real images only "
+        "(ac-gan-paper, the paper's code) or real and generated "
+        "(ac-gan, Odena et al. 2017); default: the recipe's",
+    )
+    train.add_argument(
+        "--ac-weight-critic",
+        type=float,
+        default=None,
+        help="weight of the critic's class loss (default: the recipe's, 1)",
+    )
+    train.add_argument(
+        "--ac-weight-generator",
+        type=float,
+        default=None,
+        help="weight of the generator's class loss (default: the recipe's, 0.1)",
+    )
+    train.add_argument(
+        "--paper",
+        action="store_true",
+        help="the paper's own set-up where this package's default differs "
+        "(toy data: gan_toy.py's 512-wide networks, constant 1e-4; text: "
+        "gan_language.py's 512 channels, n_critic 10, constant 1e-4)",
+    )
+    train.add_argument(
+        "--lr-decay",
+        default=None,
+        choices=("none", "linear"),
+        help="learning-rate schedule: constant, or linear to 0 over --steps; "
+        "default: the recipe's (keras_wgan.presets.RECIPES)",
+    )
     train.add_argument("--image-size", type=_positive_int, default=None)
-    train.add_argument("--latent-dim", type=_positive_int, default=None,
-                       help="size of z (default 2 for toy data, 128 for images)")
+    train.add_argument(
+        "--latent-dim",
+        type=_positive_int,
+        default=None,
+        help="size of z (default 2 for toy data, 128 for images)",
+    )
     train.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    train.add_argument("--sample-every", type=_positive_int, default=500,
-                       help="generator steps between sample grids (images)")
+    train.add_argument(
+        "--sample-every",
+        type=_positive_int,
+        default=500,
+        help="generator steps between sample grids (images)",
+    )
     train.add_argument("--loss", default="wgan-gp", help=f"one of {', '.join(losses_lib.LOSSES)}")
     train.add_argument("--steps", type=_positive_int, required=True, help="generator iterations")
     train.add_argument("--out", required=True, help="run folder: checkpoint, logs, export")
@@ -98,77 +134,159 @@ def build_parser():
     train.add_argument("--n-critic", type=_positive_int, default=None)
     train.add_argument("--gp-weight", type=float, default=None, help="lambda")
     train.add_argument("--clip-value", type=float, default=None, help="c, for wgan-clip")
-    train.add_argument("--width", type=_positive_int, default=None,
-                       help="base width or hidden units (default: the recipe's; toy 256, "
-                            "the paper's toy networks use 512)")
-    train.add_argument("--lr", type=float, default=None,
-                       help="learning rate of both optimisers (default: the recipe's)")
+    train.add_argument(
+        "--width",
+        type=_positive_int,
+        default=None,
+        help="base width or hidden units (default: the recipe's; toy 256, "
+        "the paper's toy networks use 512)",
+    )
+    train.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate of both optimisers (default: the recipe's)",
+    )
     improved = train.add_argument_group(
-        "the improved-GAN techniques of Salimans et al. 2016, for the GAN baselines")
-    improved.add_argument("--feature-matching", nargs="?", const=True, default=None,
-                          metavar="LAYER",
-                          help="the generator matches the mean of the critic's features: its "
-                               "last hidden features, or those of the hidden layer LAYER")
-    improved.add_argument("--minibatch-discrimination", nargs="*", type=_positive_int,
-                          default=None, metavar="N",
-                          help="a minibatch-discrimination layer before the critic's score: "
-                               "B kernels of C dimensions (default 100 5); refused under a "
-                               "gradient penalty")
-    improved.add_argument("--historical-averaging", type=float, default=None, metavar="W",
-                          help="weight of ||theta - mean of past theta||^2 in both losses")
-    improved.add_argument("--label-smoothing", nargs="+", type=float, default=None,
-                          metavar="ALPHA",
-                          help="real target alpha (one-sided, e.g. 0.9), or ALPHA BETA for a "
-                               "fake target too; dcgan and minimax losses")
-    improved.add_argument("--virtual-batch-norm", nargs="?", type=_positive_int, const=64,
-                          default=None, metavar="R",
-                          help="virtual batch norm in the generator, with a fixed reference "
-                               "batch of R latent vectors (default 64)")
-    train.add_argument("--export-dir", default=None,
-                       help="base folder of the TF Serving export (default: OUT/export)")
-    train.add_argument("--max-samples", type=_positive_int, default=None,
-                       help="the export's limit on samples per request (default 1024)")
-    train.add_argument("--steps-per-epoch", type=_positive_int, default=100,
-                       help="steps between checkpoints and progress lines")
+        "the improved-GAN techniques of Salimans et al. 2016, for the GAN baselines"
+    )
+    improved.add_argument(
+        "--feature-matching",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="LAYER",
+        help="the generator matches the mean of the critic's features: its "
+        "last hidden features, or those of the hidden layer LAYER",
+    )
+    improved.add_argument(
+        "--minibatch-discrimination",
+        nargs="*",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="a minibatch-discrimination layer before the critic's score: "
+        "B kernels of C dimensions (default 100 5); refused under a "
+        "gradient penalty",
+    )
+    improved.add_argument(
+        "--historical-averaging",
+        type=float,
+        default=None,
+        metavar="W",
+        help="weight of ||theta - mean of past theta||^2 in both losses",
+    )
+    improved.add_argument(
+        "--label-smoothing",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="ALPHA",
+        help="real target alpha (one-sided, e.g. 0.9), or ALPHA BETA for a "
+        "fake target too; dcgan and minimax losses",
+    )
+    improved.add_argument(
+        "--virtual-batch-norm",
+        nargs="?",
+        type=_positive_int,
+        const=64,
+        default=None,
+        metavar="R",
+        help="virtual batch norm in the generator, with a fixed reference "
+        "batch of R latent vectors (default 64)",
+    )
+    train.add_argument(
+        "--export-dir",
+        default=None,
+        help="base folder of the TF Serving export (default: OUT/export)",
+    )
+    train.add_argument(
+        "--max-samples",
+        type=_positive_int,
+        default=None,
+        help="the export's limit on samples per request (default 1024)",
+    )
+    train.add_argument(
+        "--steps-per-epoch",
+        type=_positive_int,
+        default=100,
+        help="steps between checkpoints and progress lines",
+    )
 
     sample = add_parser("sample", help="draw samples from an export or a checkpoint")
-    sample.add_argument("--model", required=True,
-                        help="an export folder (or its base folder), a .keras file or a run folder")
+    sample.add_argument(
+        "--model",
+        required=True,
+        help="an export folder (or its base folder), a .keras file or a run folder",
+    )
     sample.add_argument("--num", type=_positive_int, default=1000)
-    sample.add_argument("--out", required=True,
-                        help=".npy or .png file (points, images); .txt or .npy (text: one "
-                             "decoded sample a line, or the token ids)")
+    sample.add_argument(
+        "--out",
+        required=True,
+        help=".npy or .png file (points, images); .txt or .npy (text: one "
+        "decoded sample a line, or the token ids)",
+    )
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--labels", type=int, nargs="+", default=None,
-                        help="class labels for a conditional model, repeated to --num")
+    sample.add_argument(
+        "--labels",
+        type=int,
+        nargs="+",
+        default=None,
+        help="class labels for a conditional model, repeated to --num",
+    )
 
     export = add_parser("export", help="export a checkpoint's generator for TF Serving")
     export.add_argument("--checkpoint", required=True, help="a .keras file or a run folder")
     export.add_argument("--out", required=True, help="base folder; writes <out>/<version>/")
     export.add_argument("--version", type=_positive_int, default=None)
-    export.add_argument("--max-samples", type=_positive_int, default=None,
-                        help="the most samples one request may ask for (default 1024); "
-                             "larger requests are refused with INVALID_ARGUMENT")
+    export.add_argument(
+        "--max-samples",
+        type=_positive_int,
+        default=None,
+        help="the most samples one request may ask for (default 1024); "
+        "larger requests are refused with INVALID_ARGUMENT",
+    )
     evaluate = add_parser("evaluate", help="score an export's samples against a dataset")
-    evaluate.add_argument("--model", required=True,
-                          help="an export folder (or its base folder), a .keras file or a run folder")
+    evaluate.add_argument(
+        "--model",
+        required=True,
+        help="an export folder (or its base folder), a .keras file or a run folder",
+    )
     evaluate.add_argument("--dataset", required=True, help="the dataset the model was trained on")
-    evaluate.add_argument("--num-samples", type=_positive_int, default=5000,
-                          help="samples to score (the paper's Inception Scores use 50000)")
+    evaluate.add_argument(
+        "--num-samples",
+        type=_positive_int,
+        default=5000,
+        help="samples to score (the paper's Inception Scores use 50000)",
+    )
     evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--num-classes", type=_positive_int, default=None,
-                          help="classes of a conditional export (sampled in equal shares)")
-    evaluate.add_argument("--inception", default=None,
-                          help="the Inception network: a TF-Hub handle or a local SavedModel "
-                               "folder (images other than digits)")
-    evaluate.add_argument("--reference-examples", type=_positive_int, default=50000,
-                          help="real images behind the reference statistics (cached)")
+    evaluate.add_argument(
+        "--num-classes",
+        type=_positive_int,
+        default=None,
+        help="classes of a conditional export (sampled in equal shares)",
+    )
+    evaluate.add_argument(
+        "--inception",
+        default=None,
+        help="the Inception network: a TF-Hub handle or a local SavedModel "
+        "folder (images other than digits)",
+    )
+    evaluate.add_argument(
+        "--reference-examples",
+        type=_positive_int,
+        default=50000,
+        help="real images behind the reference statistics (cached)",
+    )
     evaluate.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
     evaluate.add_argument("--out", default=None, help="also write the scores to this .json file")
-    evaluate.add_argument("--batch-stats", action="store_true",
-                          help="sample with the batch statistics of each generator call (100 "
-                               "samples), as the paper's code does, instead of the moving "
-                               "averages of batch norm; a checkpoint or .keras model only")
+    evaluate.add_argument(
+        "--batch-stats",
+        action="store_true",
+        help="sample with the batch statistics of each generator call (100 "
+        "samples), as the paper's code does, instead of the moving "
+        "averages of batch norm; a checkpoint or .keras model only",
+    )
     return parser
 
 
@@ -184,41 +302,61 @@ def _train_settings(args):
     if kind == "points" and args.arch:
         raise ValueError("--arch is for image and text datasets.")
     if kind == "text" and args.arch not in (None, "language"):
-        raise ValueError(f"--arch {args.arch} is an image architecture; text has one, "
-                         "'language' (the default).")
+        raise ValueError(
+            f"--arch {args.arch} is an image architecture; text has one, 'language' (the default)."
+        )
     if args.paper and kind == "images":
-        raise ValueError("--paper picks the paper's set-up for toy data and text; the cifar10 "
-                         "and lsun-bedroom recipes are the paper's already (keras_wgan.presets).")
+        raise ValueError(
+            "--paper picks the paper's set-up for toy data and text; the cifar10 "
+            "and lsun-bedroom recipes are the paper's already (keras_wgan.presets)."
+        )
     for flag in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
         if getattr(args, flag) is not None and not args.conditional:
-            raise ValueError(f"--{flag.replace('_', '-')} is for class-conditional runs: "
-                             "add --conditional.")
+            raise ValueError(
+                f"--{flag.replace('_', '-')} is for class-conditional runs: add --conditional."
+            )
     minibatch = args.minibatch_discrimination
     if minibatch is not None:
         if len(minibatch) not in (0, 2):
-            raise ValueError("--minibatch-discrimination takes no value (100 kernels of 5) or "
-                             f"two, B and C; got {len(minibatch)}.")
+            raise ValueError(
+                "--minibatch-discrimination takes no value (100 kernels of 5) or "
+                f"two, B and C; got {len(minibatch)}."
+            )
         minibatch = minibatch or [100, 5]
     smoothing = args.label_smoothing
     if smoothing is not None:
         smoothing = smoothing[0] if len(smoothing) == 1 else smoothing
     if kind == "text" and (minibatch or args.virtual_batch_norm):
-        raise ValueError("--minibatch-discrimination and --virtual-batch-norm are for image "
-                         "and toy networks.")
+        raise ValueError(
+            "--minibatch-discrimination and --virtual-batch-norm are for image and toy networks."
+        )
     name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
-        name, loss=args.loss, arch=args.arch, width=args.width, batch_size=args.batch_size,
-        latent_dim=args.latent_dim, lr=args.lr, lr_decay=decay, steps=args.steps,
-        n_critic=args.n_critic, gp_weight=args.gp_weight, clip_value=args.clip_value,
-        conditioning=args.conditioning, ac_weight_critic=args.ac_weight_critic,
+        name,
+        loss=args.loss,
+        arch=args.arch,
+        width=args.width,
+        batch_size=args.batch_size,
+        latent_dim=args.latent_dim,
+        lr=args.lr,
+        lr_decay=decay,
+        steps=args.steps,
+        n_critic=args.n_critic,
+        gp_weight=args.gp_weight,
+        clip_value=args.clip_value,
+        conditioning=args.conditioning,
+        ac_weight_critic=args.ac_weight_critic,
         ac_weight_generator=args.ac_weight_generator,
-        minibatch_discrimination=minibatch, virtual_batch_norm=args.virtual_batch_norm,
-        feature_matching=args.feature_matching, historical_averaging=args.historical_averaging,
+        minibatch_discrimination=minibatch,
+        virtual_batch_norm=args.virtual_batch_norm,
+        feature_matching=args.feature_matching,
+        historical_averaging=args.historical_averaging,
         label_smoothing=smoothing,
     )
-    return runs.with_data(settings, args.dataset, image_size=args.image_size,
-                          data_dir=args.data_dir)
+    return runs.with_data(
+        settings, args.dataset, image_size=args.image_size, data_dir=args.data_dir
+    )
 
 
 def _new_model(args, settings):
@@ -253,8 +391,11 @@ def _check_run_folder(args, settings):
         # A constant step size does not depend on the run's length: a rerun with more
         # --steps continues the run. A decay does, so its length is part of the record.
         settings.pop("steps")
-    wanted = json.loads(json.dumps(
-        {"dataset": args.dataset, "loss": args.loss, "seed": args.seed, "settings": settings}))
+    wanted = json.loads(
+        json.dumps(
+            {"dataset": args.dataset, "loss": args.loss, "seed": args.seed, "settings": settings}
+        )
+    )
     if os.path.exists(record):
         with open(record) as f:
             held = json.load(f)
@@ -288,18 +429,34 @@ def train(args):
     gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
     record_run()
     kind = kinds.for_model(gan)
-    dataset, _ = datasets.load(args.dataset, settings["batch_size"], gan.n_critic,
-                               seed=args.seed, start_step=done,
-                               **kind.load_kwargs(gan, settings, data_dir=args.data_dir))
+    dataset, _ = datasets.load(
+        args.dataset,
+        settings["batch_size"],
+        gan.n_critic,
+        seed=args.seed,
+        start_step=done,
+        **kind.load_kwargs(gan, settings, data_dir=args.data_dir),
+    )
     export_dir = runs.fit_run(
-        gan, dataset, args.steps, args.out, steps_per_epoch=args.steps_per_epoch,
-        sample_every=args.sample_every, seed=args.seed, export_dir=args.export_dir,
+        gan,
+        dataset,
+        args.steps,
+        args.out,
+        steps_per_epoch=args.steps_per_epoch,
+        sample_every=args.sample_every,
+        seed=args.seed,
+        export_dir=args.export_dir,
         max_samples=args.max_samples,
     )
     print(f"Exported the generator to {export_dir}")
-    kind.report(gan, args.dataset, args.out, args.seed,
-                title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps",
-                data_dir=args.data_dir)
+    kind.report(
+        gan,
+        args.dataset,
+        args.out,
+        args.seed,
+        title=f"{args.loss} on {args.dataset}, {gan.generator_step()} steps",
+        data_dir=args.data_dir,
+    )
 
 
 def _serving_fn(path):
@@ -317,9 +474,9 @@ def _request(fn, z, labels, max_samples):
     step = max_samples or len(z)
     parts = []
     for start in range(0, len(z), step):
-        inputs = {"z": tf.constant(z[start:start + step], tf.float32)}
+        inputs = {"z": tf.constant(z[start : start + step], tf.float32)}
         if labels is not None:
-            inputs["labels"] = tf.constant(labels[start:start + step], tf.int32)
+            inputs["labels"] = tf.constant(labels[start : start + step], tf.int32)
         parts.append({k: v.numpy() for k, v in fn(**inputs).items()})
     return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
 
@@ -330,8 +487,10 @@ def _check_labels(fn, labels, num_classes=None):
         if labels is None:
             raise ValueError("This export is class-conditional: pass --labels.")
         if num_classes and (np.min(labels) < 0 or np.max(labels) >= num_classes):
-            raise ValueError(f"--labels must be class indices in [0, {num_classes}) for this "
-                             f"export; got {sorted(set(np.asarray(labels).tolist()))}.")
+            raise ValueError(
+                f"--labels must be class indices in [0, {num_classes}) for this "
+                f"export; got {sorted(set(np.asarray(labels).tolist()))}."
+            )
     elif labels is not None:
         raise ValueError("--labels is only for class-conditional models.")
 
@@ -350,8 +509,9 @@ def sample(args):
         outputs = _request(fn, z.astype("float32"), labels, info.get("max_samples"))
         kind = kinds.for_outputs(outputs)
     if not args.out.endswith(kind.suffixes):
-        raise ValueError(f"Invalid value for --out: {args.out!r}. Expected a "
-                         f"{' or '.join(kind.suffixes)} file.")
+        raise ValueError(
+            f"Invalid value for --out: {args.out!r}. Expected a {' or '.join(kind.suffixes)} file."
+        )
     kind.write(args.out, outputs)
     print(f"Wrote {len(outputs['samples'])} samples to {args.out}")
 
@@ -371,25 +531,30 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
         gan = _load_checkpoint(path)
         labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
         if batch_stats:  # the paper's code drew its Inception-Score samples 100 at a time
-            samples = gan.generate(num, labels=labels, seed=seed, batch_size=100,
-                                   batch_stats=True)
+            samples = gan.generate(num, labels=labels, seed=seed, batch_size=100, batch_stats=True)
         else:
             samples = gan.generate(num, labels=labels, seed=seed)
         return kinds.for_model(gan).decode(gan, samples), labels
     if batch_stats:
-        raise ValueError(f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
-                         "an export's generator is in inference mode (moving averages).")
+        raise ValueError(
+            f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
+            "an export's generator is in inference mode (moving averages)."
+        )
     loaded, fn, latent_dim, info = _serving_fn(latest_version_dir(path))
     if SEED_SIGNATURE not in loaded.signatures:
-        raise ValueError(f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
-                         "re-export it with this version of keras-wgan.")
+        raise ValueError(
+            f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
+            "re-export it with this version of keras-wgan."
+        )
     labels = None
     if "labels" in fn.structured_input_signature[1]:
         if not num_classes:
             raise ValueError("This export is class-conditional: pass --num-classes.")
         labels = np.arange(num) % num_classes
     elif num_classes:
-        raise ValueError("--num-classes is for class-conditional exports; this one takes no labels.")
+        raise ValueError(
+            "--num-classes is for class-conditional exports; this one takes no labels."
+        )
     # generate_from_seed's z, sent to serving_default in requests within the export's
     # max_samples: the samples one generate_from_seed request of `num` would give.
     z = seed_latent(seed, num, latent_dim).numpy()
@@ -398,12 +563,15 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
 
 def evaluate(args):
     kind = kinds.for_dataset(args.dataset)
-    outputs, labels = _generate(args.model, args.num_samples, args.seed, args.num_classes,
-                                batch_stats=args.batch_stats)
+    outputs, labels = _generate(
+        args.model, args.num_samples, args.seed, args.num_classes, batch_stats=args.batch_stats
+    )
     made = kinds.for_outputs(outputs)
     if made is not kind:
-        raise ValueError(f"{args.model!r} generates {made.name}; {args.dataset!r} holds "
-                         f"{kind.name}: pass the dataset the model was trained on.")
+        raise ValueError(
+            f"{args.model!r} generates {made.name}; {args.dataset!r} holds "
+            f"{kind.name}: pass the dataset the model was trained on."
+        )
     samples = kind.scored(outputs)
     kwargs = {}
     if labels is not None and args.dataset in OFFLINE_SCORES:
@@ -411,19 +579,33 @@ def evaluate(args):
     if kind.name == "text":
         kwargs["data_dir"] = args.data_dir
     elif kind.name == "images" and args.dataset not in OFFLINE_SCORES:
-        kwargs = dict(kwargs, network=args.inception, reference_examples=args.reference_examples,
-                      data_dir=args.data_dir, image_size=np.shape(samples)[1:3])
+        kwargs = dict(
+            kwargs,
+            network=args.inception,
+            reference_examples=args.reference_examples,
+            data_dir=args.data_dir,
+            image_size=np.shape(samples)[1:3],
+        )
     scores = evaluate_samples(samples, args.dataset, **kwargs)
     if not scores:
         raise ValueError(f"There is no quality score for {args.dataset!r}.")
-    mode = ("batch statistics of each 100 samples (the paper's protocol)" if args.batch_stats
-            else "moving averages (inference mode)")
+    mode = (
+        "batch statistics of each 100 samples (the paper's protocol)"
+        if args.batch_stats
+        else "moving averages (inference mode)"
+    )
     if kind.name != "text":  # the language model has no batch norm
         print(f"Batch norm: {mode}")
     for name, value in scores.items():
         print(f"{name}: {value:.4f}")
-    record = {"model": args.model, "dataset": args.dataset, "num_samples": args.num_samples,
-              "seed": args.seed, "batch_stats": bool(args.batch_stats), **scores}
+    record = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "num_samples": args.num_samples,
+        "seed": args.seed,
+        "batch_stats": bool(args.batch_stats),
+        **scores,
+    }
     if "network" in kwargs:  # the Inception scores: say which weights made them
         record["inception_network"] = inception.network_source(args.inception)
         print(f"Inception network: {record['inception_network']}")
@@ -440,7 +622,9 @@ def export(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    command = {"train": train, "sample": sample, "export": export, "evaluate": evaluate}[args.command]
+    command = {"train": train, "sample": sample, "export": export, "evaluate": evaluate}[
+        args.command
+    ]
     try:
         command(args)
     except Exception as e:

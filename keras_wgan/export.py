@@ -126,9 +126,13 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     archive.track(model.generator)
     for name, (fn, signature) in _endpoints(model, max_samples).items():
         archive.add_endpoint(name=name, fn=fn, input_signature=signature)
-    record = {"latent_dim": int(model.latent_dim), "num_classes": model.num_classes or None,
-              "max_samples": max_samples, "sample_shape": list(model.sample_shape)[1:],
-              "kind": model_kind(model)}
+    record = {
+        "latent_dim": int(model.latent_dim),
+        "num_classes": model.num_classes or None,
+        "max_samples": max_samples,
+        "sample_shape": list(model.sample_shape)[1:],
+        "kind": model_kind(model),
+    }
     # A dot-prefixed, non-integer name: TF Serving ignores it while it is being written.
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir)
     try:
@@ -150,15 +154,18 @@ def seed_latent(seed, num_samples, latent_dim):
 
 def _count_check(name, count, max_samples):
     message = f"{name} must be in [1, {max_samples}] (max_samples of this export)"
-    return [tf.debugging.assert_greater_equal(count, 1, message=message),
-            tf.debugging.assert_less_equal(count, max_samples, message=message)]
+    return [
+        tf.debugging.assert_greater_equal(count, 1, message=message),
+        tf.debugging.assert_less_equal(count, max_samples, message=message),
+    ]
 
 
 def _label_checks(labels, count, num_classes):
     in_range = f"`labels` must be class indices in [0, {num_classes})"
     return [
-        tf.debugging.assert_equal(tf.shape(labels)[0], count,
-                                  message="`labels` must hold one class label per sample"),
+        tf.debugging.assert_equal(
+            tf.shape(labels)[0], count, message="`labels` must hold one class label per sample"
+        ),
         tf.debugging.assert_greater_equal(labels, 0, message=in_range),
         tf.debugging.assert_less(labels, num_classes, message=in_range),
     ]
@@ -166,11 +173,13 @@ def _label_checks(labels, count, num_classes):
 
 def _z_checks(z, latent_dim, max_samples):
     return [
-        tf.debugging.assert_equal(tf.shape(z)[1], latent_dim,
-                                  message=f"`z` must have latent_dim = {latent_dim} columns"),
+        tf.debugging.assert_equal(
+            tf.shape(z)[1], latent_dim, message=f"`z` must have latent_dim = {latent_dim} columns"
+        ),
         *_count_check("the row count of `z`", tf.shape(z)[0], max_samples),
-        tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(z)),
-                            ["`z` must be finite (no NaN or infinity)"]),
+        tf.debugging.Assert(
+            tf.reduce_all(tf.math.is_finite(z)), ["`z` must be finite (no NaN or infinity)"]
+        ),
     ]
 
 
@@ -190,6 +199,7 @@ def _output_fn(model):
 
         return text_outputs
     if kind == "images":
+
         def image_outputs(samples):
             samples = tf.cast(samples, tf.float32)
             scaled = tf.round((tf.clip_by_value(samples, -1.0, 1.0) + 1.0) * 127.5)
@@ -223,14 +233,23 @@ def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
     count_spec = tf.TensorSpec([], tf.int32, name="num_samples")
     labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
     if num_classes:
+
         def from_z(z, labels):
-            z, labels = checked(_z_checks(z, latent_dim, max_samples)
-                                + _label_checks(labels, tf.shape(z)[0], num_classes), z, labels)
+            z, labels = checked(
+                _z_checks(z, latent_dim, max_samples)
+                + _label_checks(labels, tf.shape(z)[0], num_classes),
+                z,
+                labels,
+            )
             return outputs(generator([z, labels], training=False))
 
         def from_seed(seed, num_samples, labels):
-            seed, labels = checked(_count_check("`num_samples`", num_samples, max_samples)
-                                   + _label_checks(labels, num_samples, num_classes), seed, labels)
+            seed, labels = checked(
+                _count_check("`num_samples`", num_samples, max_samples)
+                + _label_checks(labels, num_samples, num_classes),
+                seed,
+                labels,
+            )
             z = seed_latent(seed, num_samples, latent_dim)
             return outputs(generator([z, labels], training=False), z=z)
 

@@ -100,8 +100,9 @@ def smoothed_minimax_critic_loss(real_logits, fake_logits, real_target=0.9, fake
     >>> round(float(smoothed_minimax_critic_loss([0.0], [0.0])), 4)  # 2 log 2
     1.3863
     """
-    return (sigmoid_cross_entropy(real_logits, real_target)
-            + sigmoid_cross_entropy(fake_logits, fake_target))
+    return sigmoid_cross_entropy(real_logits, real_target) + sigmoid_cross_entropy(
+        fake_logits, fake_target
+    )
 
 
 def label_smoothing_targets(label_smoothing):
@@ -109,14 +110,15 @@ def label_smoothing_targets(label_smoothing):
     (alpha, beta); both in [0, 1] with beta < alpha."""
     values = label_smoothing if isinstance(label_smoothing, (list, tuple)) else (label_smoothing,)
     ok = len(values) in (1, 2) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0
-        for v in values)
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0 for v in values
+    )
     alpha, beta = (tuple(float(v) for v in values) + (0.0,))[:2] if ok else (None, None)
     if not ok or not beta < alpha:
         raise ValueError(
             f"Invalid value for argument `label_smoothing`. Received: "
             f"label_smoothing={label_smoothing!r}. Expected the real target alpha (e.g. 0.9), "
-            "or (alpha, beta) with 0 <= beta < alpha <= 1.")
+            "or (alpha, beta) with 0 <= beta < alpha <= 1."
+        )
     return alpha, beta
 
 
@@ -201,15 +203,11 @@ class LossSpec:
 
 
 LOSSES = {
-    "wgan-gp": LossSpec(
-        wasserstein_critic_loss, wasserstein_generator_loss, penalty="two-sided"
-    ),
+    "wgan-gp": LossSpec(wasserstein_critic_loss, wasserstein_generator_loss, penalty="two-sided"),
     "wgan-gp-one-sided": LossSpec(
         wasserstein_critic_loss, wasserstein_generator_loss, penalty="one-sided"
     ),
-    "wgan-clip": LossSpec(
-        wasserstein_critic_loss, wasserstein_generator_loss, clip_weights=True
-    ),
+    "wgan-clip": LossSpec(wasserstein_critic_loss, wasserstein_generator_loss, clip_weights=True),
     "dcgan": LossSpec(dcgan_critic_loss, dcgan_generator_loss),
     "minimax": LossSpec(minimax_critic_loss, minimax_generator_loss),
     "lsgan": LossSpec(lsgan_critic_loss, lsgan_generator_loss),

@@ -24,8 +24,12 @@ def mlp(input_dim, output_dim, width=512, depth=3, activation="relu", name="mlp"
     >>> mlp(2, 1, width=8).output_shape
     (None, 1)
     """
-    for arg, value in (("input_dim", input_dim), ("output_dim", output_dim),
-                       ("width", width), ("depth", depth)):
+    for arg, value in (
+        ("input_dim", input_dim),
+        ("output_dim", output_dim),
+        ("width", width),
+        ("depth", depth),
+    ):
         if not isinstance(value, int) or value < (0 if arg == "depth" else 1):
             raise ValueError(
                 f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "

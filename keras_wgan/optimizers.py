@@ -16,12 +16,10 @@ def _check_number(name, value, low, high=None):
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= low
     else:
         expected = f"a number in [{low}, {high})"
-        ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
-              and low <= value < high)
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and low <= value < high
     if not ok or not math.isfinite(value):
         raise ValueError(
-            f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-            f"Expected {expected}."
+            f"Invalid value for argument `{name}`. Received: {name}={value!r}. Expected {expected}."
         )
 
 
@@ -113,8 +111,7 @@ class TF1RMSprop(keras.optimizers.Optimizer):
         super().build(var_list)
         start = keras.initializers.Constant(self.initial_accumulator_value)
         self._mean_squares = [
-            self.add_variable_from_reference(v, name="rms", initializer=start)
-            for v in var_list
+            self.add_variable_from_reference(v, name="rms", initializer=start) for v in var_list
         ]
         self._momentums = []
         if self.momentum > 0:
@@ -128,8 +125,10 @@ class TF1RMSprop(keras.optimizers.Optimizer):
         gradient = ops.cast(gradient, variable.dtype)
         index = self._get_variable_index(variable)
         ms = self._mean_squares[index]
-        self.assign(ms, ops.add(ops.multiply(self.rho, ms),
-                                ops.multiply(1.0 - self.rho, ops.square(gradient))))
+        self.assign(
+            ms,
+            ops.add(ops.multiply(self.rho, ms), ops.multiply(1.0 - self.rho, ops.square(gradient))),
+        )
         step = ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(ms, self.epsilon)))
         if self.momentum > 0:
             mom = self._momentums[index]

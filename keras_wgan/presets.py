@@ -28,6 +28,7 @@ def _TF1_RMSPROP(learning_rate):  # noqa: N802 (a constant's factory)
     (`keras_wgan.optimizers.TF1RMSprop`); the plain Keras RMSprop stays one config away."""
     return {"class_name": "keras_wgan>TF1RMSprop", "config": {"learning_rate": learning_rate}}
 
+
 PRESETS = {
     # Algorithm 1 of the paper: lambda 10, n_critic 5, Adam(1e-4, 0, 0.9).
     "wgan-gp": {
@@ -67,8 +68,14 @@ PRESETS = {
     # gan_toy.py: lambda 0.1, n_critic 5, batch 256, Adam(1e-4, 0.5, 0.9), 512-wide MLPs.
     "toy": {
         "model": {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 0.1},
-        "d_optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9}},
-        "g_optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9}},
+        "d_optimizer": {
+            "class_name": "Adam",
+            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
+        },
+        "g_optimizer": {
+            "class_name": "Adam",
+            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
+        },
         "batch_size": 256,
         "width": 512,
     },
@@ -103,52 +110,89 @@ def optimizers(name):
 # --- whole recipes ---------------------------------------------------------------------
 
 _GP = {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 10.0}
-_AC_GAN_PAPER = {"conditioning": "ac-gan-paper", "ac_weight_critic": 1.0,
-                 "ac_weight_generator": 0.1}
+_AC_GAN_PAPER = {
+    "conditioning": "ac-gan-paper",
+    "ac_weight_critic": 1.0,
+    "ac_weight_generator": 0.1,
+}
 
 
 def _adam(learning_rate, beta_1=0.0, beta_2=0.9):
-    return {"class_name": "Adam",
-            "config": {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2}}
+    return {
+        "class_name": "Adam",
+        "config": {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2},
+    }
 
 
 def _toy(width, learning_rate, lr_decay, steps):
     return {
-        "dataset_kind": "points", "arch": "mlp", "width": width, "depth": 3, "latent_dim": 2,
-        "batch_size": 256, "model": dict(PRESETS["toy"]["model"]),
-        "optimizer": _adam(learning_rate, beta_1=0.5), "lr_decay": lr_decay, "steps": steps,
+        "dataset_kind": "points",
+        "arch": "mlp",
+        "width": width,
+        "depth": 3,
+        "latent_dim": 2,
+        "batch_size": 256,
+        "model": dict(PRESETS["toy"]["model"]),
+        "optimizer": _adam(learning_rate, beta_1=0.5),
+        "lr_decay": lr_decay,
+        "steps": steps,
     }
 
 
 def _images(arch, width, learning_rate, lr_decay, steps, model=None, **extra):
     """An image recipe: z of size 128, critic batch 64, lambda 10, n_critic 5 unless said."""
     return dict(
-        {"dataset_kind": "images", "arch": arch, "width": width, "latent_dim": 128,
-         "batch_size": 64, "model": dict(_GP, **(model or {})),
-         "optimizer": _adam(learning_rate), "lr_decay": lr_decay, "steps": steps},
+        {
+            "dataset_kind": "images",
+            "arch": arch,
+            "width": width,
+            "latent_dim": 128,
+            "batch_size": 64,
+            "model": dict(_GP, **(model or {})),
+            "optimizer": _adam(learning_rate),
+            "lr_decay": lr_decay,
+            "steps": steps,
+        },
         **extra,
     )
 
 
 def _conditional(recipe, **changes):
     """The class-conditional form of a recipe, with the paper's AC-GAN."""
-    return dict(copy.deepcopy(recipe), model=dict(recipe["model"], **_AC_GAN_PAPER),
-                conditional=True, **changes)
+    return dict(
+        copy.deepcopy(recipe),
+        model=dict(recipe["model"], **_AC_GAN_PAPER),
+        conditional=True,
+        **changes,
+    )
 
 
 def _language(width, learning_rate, lr_decay, steps, n_critic, beta_1=0.5):
     """A language-model recipe (gan_language.py): 32 characters, z of size 128, batch 64,
     lambda 10, five residual blocks, Adam(lr, 0.5, 0.9) for both networks."""
     return {
-        "dataset_kind": "text", "arch": "language", "width": width, "num_blocks": 5,
-        "latent_dim": 128, "batch_size": 64,
+        "dataset_kind": "text",
+        "arch": "language",
+        "width": width,
+        "num_blocks": 5,
+        "latent_dim": 128,
+        "batch_size": 64,
         "model": dict(_GP, n_critic=n_critic),
-        "optimizer": _adam(learning_rate, beta_1=beta_1), "lr_decay": lr_decay, "steps": steps,
+        "optimizer": _adam(learning_rate, beta_1=beta_1),
+        "lr_decay": lr_decay,
+        "steps": steps,
     }
 
 
-_CIFAR10 = _images("cifar10-resnet", 128, 2e-4, "linear", 100_000,
-                   model={"generator_batch_size": 128}, dequantize=True)
+_CIFAR10 = _images(
+    "cifar10-resnet",
+    128,
+    2e-4,
+    "linear",
+    100_000,
+    model={"generator_batch_size": 128},
+    dequantize=True,
+)
 _DIGITS = _images("mlp", 256, 3e-3, "linear", 10_000)
 _MNIST = _images("mlp", 512, 1e-3, "linear", 3_000)
 
@@ -174,8 +218,7 @@ RECIPES = {
     "mnist-conditional": _conditional(_MNIST),
     # Conditional: the label makes the task easier; a constant 3e-4 follows the labels
     # (README: 98% of the asked class after 3,000 steps).
-    "digits-conditional": _conditional(_DIGITS, steps=3_000, lr_decay=None,
-                                       optimizer=_adam(3e-4)),
+    "digits-conditional": _conditional(_DIGITS, steps=3_000, lr_decay=None, optimizer=_adam(3e-4)),
     # gan_language.py exactly: DIM 512, n_critic 10, Adam(1e-4, 0.5, 0.9), 200k iterations
     # on the Billion Word benchmark ("lm1b"; "--paper" gives it for other text).
     "text-paper": _language(512, 1e-4, None, 200_000, n_critic=10),
@@ -230,13 +273,26 @@ def recipe_name(dataset, conditional=False, paper=False):
     if conditional:
         kind = f"{kind}-conditional"
         if kind not in RECIPES:
-            raise ValueError(f"`conditional=True` needs a dataset with labels; {dataset!r} has none.")
+            raise ValueError(
+                f"`conditional=True` needs a dataset with labels; {dataset!r} has none."
+            )
     return kind
 
 
-def resolve(name, loss=None, arch=None, width=None, batch_size=None, latent_dim=None,
-            lr=None, lr_decay="recipe", steps=None, minibatch_discrimination=None,
-            virtual_batch_norm=None, **model_overrides):
+def resolve(
+    name,
+    loss=None,
+    arch=None,
+    width=None,
+    batch_size=None,
+    latent_dim=None,
+    lr=None,
+    lr_decay="recipe",
+    steps=None,
+    minibatch_discrimination=None,
+    virtual_batch_norm=None,
+    **model_overrides,
+):
     """The settings of a run: a recipe, then the caller's overrides.
 
     The recipe's width and optimiser go with its own architecture and a penalty loss:
@@ -291,23 +347,29 @@ def resolve(name, loss=None, arch=None, width=None, batch_size=None, latent_dim=
         decay = r["lr_decay"]
     else:
         preset = get(loss)
-        keep = {k: v for k, v in model.items()
-                if k not in ("loss", "n_critic", "gp_weight", "clip_value")}
+        keep = {
+            k: v
+            for k, v in model.items()
+            if k not in ("loss", "n_critic", "gp_weight", "clip_value")
+        }
         model = dict(preset["model"], **keep, loss=loss)
         optimizers = [preset["d_optimizer"], preset["g_optimizer"]]
         decay = None
     model.update({k: v for k, v in model_overrides.items() if v is not None})
     if lr is not None:
         if not lr > 0:
-            raise ValueError(f"Invalid value for argument `lr`. Received: lr={lr!r}. "
-                             "Expected a number > 0.")
+            raise ValueError(
+                f"Invalid value for argument `lr`. Received: lr={lr!r}. Expected a number > 0."
+            )
         for opt in optimizers:
             opt["config"]["learning_rate"] = lr
     if lr_decay != "recipe":
         decay = lr_decay
     if decay not in LR_DECAYS:
-        raise ValueError(f"Invalid value for argument `lr_decay`. Received: lr_decay={decay!r}. "
-                         f"Expected one of {list(LR_DECAYS)}.")
+        raise ValueError(
+            f"Invalid value for argument `lr_decay`. Received: lr_decay={decay!r}. "
+            f"Expected one of {list(LR_DECAYS)}."
+        )
     settings.update(model=model, optimizers=optimizers, lr_decay=decay)
     # Salimans et al. 2016's layers, recorded only when asked for (older run.json files
     # stay valid).
@@ -331,6 +393,7 @@ def build_optimizers(settings):
         config = copy.deepcopy(config)
         if settings["lr_decay"] == "linear":
             config["config"]["learning_rate"] = keras.optimizers.schedules.PolynomialDecay(
-                config["config"]["learning_rate"], settings["steps"] * updates, 0.0, power=1.0)
+                config["config"]["learning_rate"], settings["steps"] * updates, 0.0, power=1.0
+            )
         built.append(keras.optimizers.deserialize(config))
     return tuple(built)

@@ -153,9 +153,7 @@ class WGAN(Trainer, keras.Model):
         self._check_conditional_networks()
         self._build_improved_techniques()
         # One Mean per log, named `_log_metrics`: TensorFlow's Layer already has `_tracked`.
-        self._log_metrics = {
-            name: keras.metrics.Mean(name=name) for name in self._metric_names()
-        }
+        self._log_metrics = {name: keras.metrics.Mean(name=name) for name in self._metric_names()}
         self.built = True
 
     # --- construction helpers -------------------------------------------------------
@@ -197,8 +195,11 @@ class WGAN(Trainer, keras.Model):
         try:
             spec = self.generator.compute_output_spec(self._generator_input_spec())
         except ValueError as error:
-            takes = ("[z, labels] (latent codes and int class labels)" if self.num_classes
-                     else f"z of shape (batch, {self.latent_dim})")
+            takes = (
+                "[z, labels] (latent codes and int class labels)"
+                if self.num_classes
+                else f"z of shape (batch, {self.latent_dim})"
+            )
             raise ValueError(
                 f"The generator cannot take {takes}"
                 + (f", as num_classes={self.num_classes} needs" if self.num_classes else "")
@@ -228,23 +229,29 @@ class WGAN(Trainer, keras.Model):
         averaging, label smoothing)."""
         self.feature_matching = None if feature_matching in (None, False) else feature_matching
         if self.feature_matching is not None and not (
-                self.feature_matching is True or isinstance(self.feature_matching, str)):
+            self.feature_matching is True or isinstance(self.feature_matching, str)
+        ):
             raise ValueError(
                 f"Invalid value for argument `feature_matching`. Received: "
                 f"feature_matching={feature_matching!r}. Expected None, True (the critic's "
-                "last hidden features) or the name of a hidden layer of the critic.")
+                "last hidden features) or the name of a hidden layer of the critic."
+            )
         self.historical_averaging = check_float("historical_averaging", historical_averaging)
         self.label_smoothing = label_smoothing
         if label_smoothing is not None:
             if self.loss_name not in ("dcgan", "minimax"):
                 raise ValueError(
                     f"label_smoothing is for the sigmoid losses 'dcgan' and 'minimax'; "
-                    f"loss={self.loss_name!r} has no targets to smooth.")
+                    f"loss={self.loss_name!r} has no targets to smooth."
+                )
             alpha, beta = losses_lib.label_smoothing_targets(label_smoothing)
             self.label_smoothing = alpha if beta == 0.0 else [alpha, beta]
             self._loss_spec = dataclasses.replace(
-                self._loss_spec, critic_loss=functools.partial(
-                    losses_lib.smoothed_minimax_critic_loss, real_target=alpha, fake_target=beta))
+                self._loss_spec,
+                critic_loss=functools.partial(
+                    losses_lib.smoothed_minimax_critic_loss, real_target=alpha, fake_target=beta
+                ),
+            )
         if self.feature_matching is not None and self.num_classes:
             raise ValueError("feature_matching is for unconditional models (num_classes=None).")
 
@@ -294,7 +301,8 @@ class WGAN(Trainer, keras.Model):
             # float16 gradients underflow without loss scaling; Keras's compile wraps only
             # `model.optimizer`, so each GAN optimiser is wrapped here.
             self.d_optimizer, self.g_optimizer = (
-                opt if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                opt
+                if isinstance(opt, keras.optimizers.LossScaleOptimizer)
                 else keras.optimizers.LossScaleOptimizer(opt)
                 for opt in (self.d_optimizer, self.g_optimizer)
             )
@@ -306,8 +314,10 @@ class WGAN(Trainer, keras.Model):
         self._on_compile()
 
     def _float16(self):
-        return any(getattr(network.dtype_policy, "compute_dtype", None) == "float16"
-                   for network in (self.generator, self.critic))
+        return any(
+            getattr(network.dtype_policy, "compute_dtype", None) == "float16"
+            for network in (self.generator, self.critic)
+        )
 
     def generator_step(self):
         """The number of generator updates made so far (the run's step counter)."""
@@ -464,11 +474,14 @@ class WGAN(Trainer, keras.Model):
 
             def run(chunk):
                 outputs, _ = self.generator.stateless_call(
-                    trainable, non_trainable, chunk, training=True)
+                    trainable, non_trainable, chunk, training=True
+                )
                 return outputs
         else:
+
             def run(chunk):
                 return self.generator(chunk, training=False)
+
         outputs = []
         for start, stop in zip(bounds[:-1], bounds[1:]):
             chunk = [x[start:stop] for x in inputs]

@@ -30,7 +30,10 @@ def import_tfgan(module):
         if spec is None:
             pytest.skip("tensorflow-gan is not installed (pip install -e '.[test]')")
         root = os.path.dirname(spec.origin)
-    for name, path in (("tensorflow_gan", root), ("tensorflow_gan.python", os.path.join(root, "python"))):
+    for name, path in (
+        ("tensorflow_gan", root),
+        ("tensorflow_gan.python", os.path.join(root, "python")),
+    ):
         if name not in sys.modules or not hasattr(sys.modules[name], "__path__"):
             package = types.ModuleType(name)
             package.__path__ = [path]
@@ -44,10 +47,18 @@ def run_on_backend(backend, script, inputs, out, *args):
     The script writes `out + ".json"` and the weights to `out + ".npz"` (np.savez of a
     list); returns (the JSON, the list of weights).
     """
-    env = dict(os.environ, KERAS_BACKEND=backend,
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", script, inputs, out, *args], env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        KERAS_BACKEND=backend,
+        PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, inputs, out, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out + ".json") as f:
         meta = json.load(f)

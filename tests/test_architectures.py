@@ -80,17 +80,13 @@ def test_documented_shapes_and_range(name):
 @pytest.mark.parametrize("name", architectures.ARCHITECTURES)
 def test_critic_has_no_batch_norm(name):
     _, critic = small_networks(name)
-    assert not layers_of(
-        critic, (keras.layers.BatchNormalization, ConditionalBatchNormalization)
-    )
+    assert not layers_of(critic, (keras.layers.BatchNormalization, ConditionalBatchNormalization))
 
 
 @pytest.mark.parametrize("name", architectures.CONDITIONAL_ARCHITECTURES)
 def test_conditional_critic_has_no_batch_norm(name):
     _, critic = small_networks(name, num_classes=3)
-    assert not layers_of(
-        critic, (keras.layers.BatchNormalization, ConditionalBatchNormalization)
-    )
+    assert not layers_of(critic, (keras.layers.BatchNormalization, ConditionalBatchNormalization))
 
 
 def _penalty_gradients(critic, images):
@@ -154,8 +150,11 @@ def test_cifar10_resnet_matches_the_paper():
         + _conv(3, c, 3)  # Generator.Output
     )
     expected_d = (
-        _conv(3, 3, c) + _conv(3, c, c) + _conv(1, 3, c)  # OptimizedResBlockDisc1
-        + 2 * _conv(3, c, c) + _conv(1, c, c)  # Discriminator.2, down
+        _conv(3, 3, c)
+        + _conv(3, c, c)
+        + _conv(1, 3, c)  # OptimizedResBlockDisc1
+        + 2 * _conv(3, c, c)
+        + _conv(1, c, c)  # Discriminator.2, down
         + 2 * (2 * _conv(3, c, c))  # Discriminator.3-4, identity shortcuts
         + (c + 1)  # Discriminator.Output
     )
@@ -240,9 +239,11 @@ def test_resnet_101_is_101_layers_deep():
     generator, critic = small_networks("resnet-101")
     for model in (generator, critic):
         weighted = [
-            layer for layer in model.layers
-            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose,
-                                  keras.layers.Dense))
+            layer
+            for layer in model.layers
+            if isinstance(
+                layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.Dense)
+            )
             and "shortcut" not in layer.name
         ]
         assert len(weighted) == 101, model.name
@@ -288,9 +289,9 @@ def test_conditional_batch_norm_closed_form():
     layer.gamma.assign(gamma)
     layer.beta.assign(beta)
     mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
-    expected = (x - mean) / np.sqrt(var + 1e-5) * gamma[labels][:, None, None] + beta[
-        labels
-    ][:, None, None]
+    expected = (x - mean) / np.sqrt(var + 1e-5) * gamma[labels][:, None, None] + beta[labels][
+        :, None, None
+    ]
     out = keras.ops.convert_to_numpy(layer([x, labels], training=True))
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(layer.moving_mean.numpy(), 0.01 * mean, rtol=1e-4, atol=1e-6)
@@ -387,8 +388,10 @@ def test_wgan_accepts_the_networks():
 @pytest.mark.parametrize(
     "name",
     # resnet-101's train step takes 1.5 minutes to trace on 2 CPU cores: kept to `-m slow`.
-    [pytest.param(n, marks=pytest.mark.slow) if n == "resnet-101" else n
-     for n in architectures.ARCHITECTURES],
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n == "resnet-101" else n
+        for n in architectures.ARCHITECTURES
+    ],
 )
 def test_every_architecture_trains_a_step_with_the_penalty(name):
     generator, critic = small_networks(name)

@@ -13,8 +13,18 @@ from keras_wgan import cli, datasets, models, runs
 from keras_wgan.datasets.common import critic_batches
 
 # A constant step size: these runs are resumed with more --steps (a decay would refuse).
-TINY = ["--width", "8", "--batch-size", "16", "--steps-per-epoch", "2", "--seed", "1",
-        "--lr-decay", "none"]
+TINY = [
+    "--width",
+    "8",
+    "--batch-size",
+    "16",
+    "--steps-per-epoch",
+    "2",
+    "--seed",
+    "1",
+    "--lr-decay",
+    "none",
+]
 
 
 def _one_line_error(argv, capsys):
@@ -63,13 +73,15 @@ def test_cli_rejects_bad_numbers_before_writing_anything(capsys, tmp_path):
         cli.main(base + ["--n-critic", "0"])
     assert "expected an integer >= 1" in capsys.readouterr().err
     digits = ["train", "--dataset", "digits", "--conditional", "--steps", "2", "--out", str(out)]
-    assert "ac_weight_generator=-1.0" in _one_line_error(digits + ["--ac-weight-generator", "-1"],
-                                                         capsys)
+    assert "ac_weight_generator=-1.0" in _one_line_error(
+        digits + ["--ac-weight-generator", "-1"], capsys
+    )
     assert not out.exists()  # no run folder, no half-written run.json
 
 
 def _poisoned(at_step, per_step=16):
     """Finite toy points, then NaN from generator step `at_step` on."""
+
     def step(s):
         points = tf.random.stateless_normal([per_step, 2], seed=tf.stack([s, s]))
         return tf.where(s >= at_step, tf.fill([per_step, 2], np.nan), points)
@@ -105,8 +117,14 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkp
     data = datasets.load("8gaussians", 16, 1, seed=0)[0]
     with pytest.raises(FloatingPointError, match="critic_loss=nan at generator step 7") as info:
         # Epoch 2 (0-based) of 3 steps begins with generator step 7.
-        runs.fit_run(gan, data, steps=20, out=out, steps_per_epoch=3,
-                     extra_callbacks=[_NaNScoreBias(epoch=2)])
+        runs.fit_run(
+            gan,
+            data,
+            steps=20,
+            out=out,
+            steps_per_epoch=3,
+            extra_callbacks=[_NaNScoreBias(epoch=2)],
+        )
     assert "last checkpoint is kept" in str(info.value)
     kept = runs.load_checkpoint(out)
     assert int(kept.g_optimizer.iterations) == 6  # the end of the last whole epoch
@@ -115,8 +133,7 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkp
     assert sorted(os.listdir(out)) == ["checkpoint.keras", "export", "logs"]
 
 
-def test_a_diverging_cli_run_leaves_checkpoint_and_export_untouched(capsys, tmp_path,
-                                                                    monkeypatch):
+def test_a_diverging_cli_run_leaves_checkpoint_and_export_untouched(capsys, tmp_path, monkeypatch):
     out = str(tmp_path / "run")
     argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", out] + TINY
     assert cli.main(argv) == 0
@@ -125,8 +142,9 @@ def test_a_diverging_cli_run_leaves_checkpoint_and_export_untouched(capsys, tmp_
     capsys.readouterr()
     # The resumed run meets NaN data at once, at generator step 3.
     monkeypatch.setattr(datasets, "load", lambda *a, **k: (_poisoned(at_step=0, per_step=80), None))
-    err = _one_line_error(["train", "--dataset", "8gaussians", "--steps", "40", "--out", out] + TINY,
-                          capsys)
+    err = _one_line_error(
+        ["train", "--dataset", "8gaussians", "--steps", "40", "--out", out] + TINY, capsys
+    )
     assert "Training diverged" in err and "at generator step 3" in err
     assert open(checkpoint, "rb").read() == before
     assert os.listdir(os.path.join(out, "export")) == ["1"]
@@ -139,7 +157,9 @@ def test_resuming_with_other_hyperparameters_is_refused_by_name(capsys, tmp_path
     before = open(os.path.join(out, runs.CHECKPOINT), "rb").read()
     capsys.readouterr()
     err = _one_line_error(
-        ["train", "--dataset", "8gaussians", "--steps", "3", "--out", out, "--lr", "0.1"] + TINY, capsys)
+        ["train", "--dataset", "8gaussians", "--steps", "3", "--out", out, "--lr", "0.1"] + TINY,
+        capsys,
+    )
     assert "learning_rate=0.002 there, 0.1 asked" in err and "another --out" in err
     assert open(os.path.join(out, runs.CHECKPOINT), "rb").read() == before
 

@@ -25,14 +25,17 @@ from keras_wgan.layers import ConditionalBatchNormalization
 def bn_generator(latent_dim=4, output_shape=(2,)):
     """Dense, BatchNormalization, ReLU, Dense: a generator whose batch norm matters."""
     size = int(np.prod(output_shape))
-    return keras.Sequential([
-        keras.Input((latent_dim,)),
-        keras.layers.Dense(8, name="dense"),
-        keras.layers.BatchNormalization(name="bn"),
-        keras.layers.ReLU(),
-        keras.layers.Dense(size, name="out"),
-        keras.layers.Reshape(output_shape),
-    ], name="generator")
+    return keras.Sequential(
+        [
+            keras.Input((latent_dim,)),
+            keras.layers.Dense(8, name="dense"),
+            keras.layers.BatchNormalization(name="bn"),
+            keras.layers.ReLU(),
+            keras.layers.Dense(size, name="out"),
+            keras.layers.Reshape(output_shape),
+        ],
+        name="generator",
+    )
 
 
 def move_statistics_away(model):
@@ -69,14 +72,18 @@ def test_generate_with_batch_stats_is_a_training_mode_call_that_changes_nothing(
     halves = gan.generate(z, batch_size=5, batch_stats=True)  # two chunks, own statistics
     inference = gan.generate(z)
     assert_unchanged(before, gan)  # the moving statistics included
-    np.testing.assert_allclose(inference, keras.ops.convert_to_numpy(
-        gan.generator(z, training=False)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        inference,
+        keras.ops.convert_to_numpy(gan.generator(z, training=False)),
+        rtol=1e-5,
+        atol=1e-5,
+    )
     assert np.abs(batch - inference).max() > 1.0
     # The hand calls in training mode, last: they update the moving statistics.
-    np.testing.assert_allclose(batch, keras.ops.convert_to_numpy(
-        gan.generator(z, training=True)), rtol=1e-5, atol=1e-5)
-    hand = [keras.ops.convert_to_numpy(gan.generator(z[i:i + 5], training=True))
-            for i in (0, 5)]
+    np.testing.assert_allclose(
+        batch, keras.ops.convert_to_numpy(gan.generator(z, training=True)), rtol=1e-5, atol=1e-5
+    )
+    hand = [keras.ops.convert_to_numpy(gan.generator(z[i : i + 5], training=True)) for i in (0, 5)]
     np.testing.assert_allclose(halves, np.concatenate(hand), rtol=1e-5, atol=1e-5)
     assert not np.allclose(halves, batch, atol=1e-3)
 
@@ -85,8 +92,7 @@ def test_generate_with_batch_stats_splits_evenly_and_refuses_single_sample_chunk
     gan = toy_bn_gan()
     z = np.random.default_rng(2).standard_normal((9, 4)).astype("float32")
     got = gan.generate(z, batch_size=8, batch_stats=True)  # chunks of 5 and 4, not 8 and 1
-    hand = [keras.ops.convert_to_numpy(gan.generator(c, training=True))
-            for c in (z[:5], z[5:])]
+    hand = [keras.ops.convert_to_numpy(gan.generator(c, training=True)) for c in (z[:5], z[5:])]
     np.testing.assert_allclose(got, np.concatenate(hand), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="at least 2 samples"):
         gan.generate(1, batch_stats=True)
@@ -96,12 +102,15 @@ def test_generate_with_batch_stats_splits_evenly_and_refuses_single_sample_chunk
 
 def test_conditional_generator_with_conditional_batch_norm():
     keras.utils.set_random_seed(0)
-    generator, critic = architectures.build("cifar10-resnet", (8, 8, 1), latent_dim=8, width=8,
-                                            num_classes=3)
+    generator, critic = architectures.build(
+        "cifar10-resnet", (8, 8, 1), latent_dim=8, width=8, num_classes=3
+    )
     gan = keras_wgan.WGAN(generator, critic, num_classes=3, seed=0)
     move_statistics_away(gan.generator)
-    assert any(isinstance(layer, ConditionalBatchNormalization)
-               for layer in gan.generator._flatten_layers())
+    assert any(
+        isinstance(layer, ConditionalBatchNormalization)
+        for layer in gan.generator._flatten_layers()
+    )
     rng = np.random.default_rng(3)
     z = rng.standard_normal((6, 8)).astype("float32")
     labels = np.array([0, 1, 2, 0, 1, 2], "int32")
@@ -110,20 +119,26 @@ def test_conditional_generator_with_conditional_batch_norm():
     inference = gan.generate(z, labels=labels)
     assert_unchanged(before, gan)
     assert np.abs(batch - inference).max() > 0.1
-    np.testing.assert_allclose(batch, keras.ops.convert_to_numpy(
-        gan.generator([z, labels], training=True)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        batch,
+        keras.ops.convert_to_numpy(gan.generator([z, labels], training=True)),
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 def test_evaluation_callback_samples_with_batch_stats():
     gan = toy_bn_gan()
     before = values(gan)
-    evaluation = callbacks.Evaluation("8gaussians", num_samples=200, seed=4, batch_stats=True,
-                                      batch_size=100)
+    evaluation = callbacks.Evaluation(
+        "8gaussians", num_samples=200, seed=4, batch_stats=True, batch_size=100
+    )
     evaluation.set_model(gan)
     scores = evaluation.evaluate()
     assert_unchanged(before, gan)
-    want = evaluate_samples(gan.generate(200, seed=4, batch_size=100, batch_stats=True),
-                            "8gaussians")
+    want = evaluate_samples(
+        gan.generate(200, seed=4, batch_size=100, batch_stats=True), "8gaussians"
+    )
     assert scores == want
     inference = callbacks.Evaluation("8gaussians", num_samples=200, seed=4)
     assert inference.batch_stats is False
@@ -134,15 +149,18 @@ def test_evaluation_callback_samples_with_batch_stats():
 def _digits_bn_gan():
     keras.utils.set_random_seed(0)
     _, critic = architectures.build("mlp", (8, 8, 1), latent_dim=8, width=16)
-    generator = keras.Sequential([
-        keras.Input((8,)),
-        keras.layers.Dense(16),
-        keras.layers.BatchNormalization(),
-        keras.layers.ReLU(),
-        keras.layers.Dense(64),
-        keras.layers.Reshape((8, 8, 1)),
-        keras.layers.Activation("tanh"),
-    ], name="generator")
+    generator = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(16),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.Dense(64),
+            keras.layers.Reshape((8, 8, 1)),
+            keras.layers.Activation("tanh"),
+        ],
+        name="generator",
+    )
     gan = keras_wgan.WGAN(generator, critic, n_critic=2, seed=0)
     gan.compile()
     move_statistics_away(gan.generator)
@@ -240,9 +258,17 @@ print("ok")
 def test_batch_stats_on_jax():
     pytest.importorskip("jax")
     here = os.path.dirname(os.path.abspath(__file__))
-    env = dict(os.environ, KERAS_BACKEND="jax",
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, here], env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", JAX_SCRIPT, here],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")

@@ -16,17 +16,22 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCHMARKS = os.path.join(ROOT, "benchmarks")
-TINY = ["--width", "8", "--image-size", "8", "--batch-size", "2", "--steps", "2",
-        "--warmup", "1"]
+TINY = ["--width", "8", "--image-size", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
 LAST_LINE = re.compile(r"gen_iters_per_s=(\d+\.\d+)")
 
 
 def run_script(name, *args):
     """Runs benchmarks/`name` from the repository root; returns the rate of its last line."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, os.path.join(BENCHMARKS, name), *args],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS, name), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
     match = LAST_LINE.fullmatch(lines[-1])
@@ -53,7 +58,8 @@ def test_torch_peer_networks_have_the_benchmarks_shapes():
     from keras_wgan import architectures
 
     spec = importlib.util.spec_from_file_location(
-        "torch_peer", os.path.join(BENCHMARKS, "torch_peer.py"))
+        "torch_peer", os.path.join(BENCHMARKS, "torch_peer.py")
+    )
     peer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(peer)
 
@@ -61,8 +67,8 @@ def test_torch_peer_networks_have_the_benchmarks_shapes():
         return sum(int(np.prod(tuple(w.shape))) for w in weights)
 
     for size in (8, 32):
-        generator, critic = architectures.build("cifar10-resnet", (size, size, 3),
-                                                latent_dim=128, width=8)
-        assert count(generator.trainable_weights) == count(
-            peer.Generator(8, size).parameters())
+        generator, critic = architectures.build(
+            "cifar10-resnet", (size, size, 3), latent_dim=128, width=8
+        )
+        assert count(generator.trainable_weights) == count(peer.Generator(8, size).parameters())
         assert count(critic.trainable_weights) == count(peer.Critic(8, size).parameters())

@@ -19,12 +19,18 @@ def tiny_image_gan(num_classes=None):
     if num_classes:
         y = keras.Input((), dtype="int32")
         inputs.append(y)
-        h = keras.layers.Concatenate()([z, keras.layers.Flatten()(keras.layers.Embedding(num_classes, 4)(y))])
+        h = keras.layers.Concatenate()(
+            [z, keras.layers.Flatten()(keras.layers.Embedding(num_classes, 4)(y))]
+        )
     x = keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16, activation="tanh")(h))
     generator = keras.Model(inputs if num_classes else z, x)
     image = keras.Input((4, 4, 1))
     f = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(image))
-    outputs = [keras.layers.Dense(1)(f), keras.layers.Dense(num_classes)(f)] if num_classes else keras.layers.Dense(1)(f)
+    outputs = (
+        [keras.layers.Dense(1)(f), keras.layers.Dense(num_classes)(f)]
+        if num_classes
+        else keras.layers.Dense(1)(f)
+    )
     critic = keras.Model(image, outputs)
     gan = keras_wgan.WGAN(generator, critic, n_critic=1, num_classes=num_classes, seed=0)
     gan.compile()
@@ -34,7 +40,9 @@ def tiny_image_gan(num_classes=None):
 def image_data(num_classes=None):
     x = np.random.default_rng(0).uniform(-1, 1, (32, 4, 4, 1)).astype("float32")
     if num_classes:
-        return tf.data.Dataset.from_tensor_slices((x, np.arange(32) % num_classes)).batch(8).repeat()
+        return (
+            tf.data.Dataset.from_tensor_slices((x, np.arange(32) % num_classes)).batch(8).repeat()
+        )
     return tf.data.Dataset.from_tensor_slices(x).batch(8).repeat()
 
 
@@ -74,7 +82,10 @@ def test_tensorboard_samples_writes_images_and_scalars_at_the_generator_step(tmp
 
     gan = tiny_image_gan()
     log_dir = str(tmp_path / "logs")
-    cbs = [keras.callbacks.TensorBoard(log_dir), callbacks.TensorBoardSamples(log_dir, num_samples=4, every_n_steps=3)]
+    cbs = [
+        keras.callbacks.TensorBoard(log_dir),
+        callbacks.TensorBoardSamples(log_dir, num_samples=4, every_n_steps=3),
+    ]
     gan.fit(image_data(), epochs=1, steps_per_epoch=3, callbacks=cbs, verbose=0)
     gan.fit(image_data(), epochs=1, steps_per_epoch=3, callbacks=cbs, verbose=0)
     steps, tags = set(), set()

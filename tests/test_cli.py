@@ -9,8 +9,18 @@ import pytest
 from keras_wgan import cli
 
 # A constant step size: a rerun with more --steps continues the run (a decay would refuse).
-TINY = ["--width", "8", "--batch-size", "16", "--steps-per-epoch", "2", "--seed", "1",
-        "--lr-decay", "none"]
+TINY = [
+    "--width",
+    "8",
+    "--batch-size",
+    "16",
+    "--steps-per-epoch",
+    "2",
+    "--seed",
+    "1",
+    "--lr-decay",
+    "none",
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +60,9 @@ def test_export_loads_with_tensorflow_alone_and_matches_the_model(run_dir, tmp_p
 
 
 def test_rerun_resumes_and_exports_the_next_version(run_dir, capsys):
-    assert cli.main(["train", "--dataset", "8gaussians", "--steps", "5", "--out", run_dir] + TINY) == 0
+    assert (
+        cli.main(["train", "--dataset", "8gaussians", "--steps", "5", "--out", run_dir] + TINY) == 0
+    )
     assert "Resuming" in capsys.readouterr().out
     gan = keras.saving.load_model(os.path.join(run_dir, "checkpoint.keras"))
     assert int(gan.g_optimizer.iterations) == 5
@@ -69,7 +81,10 @@ def test_rerun_as_another_run_is_refused(run_dir, capsys):
 @pytest.mark.parametrize("source", ["export", "checkpoint.keras"])
 def test_sample_writes_points(run_dir, tmp_path, source):
     out = str(tmp_path / "s.npy")
-    assert cli.main(["sample", "--model", os.path.join(run_dir, source), "--num", "9", "--out", out]) == 0
+    assert (
+        cli.main(["sample", "--model", os.path.join(run_dir, source), "--num", "9", "--out", out])
+        == 0
+    )
     assert np.load(out).shape == (9, 2)
     png = str(tmp_path / "s.png")
     assert cli.main(["sample", "--model", os.path.join(run_dir, source), "--out", png]) == 0
@@ -89,7 +104,10 @@ def test_export_command_never_overwrites(run_dir, tmp_path):
     "argv, message",
     [
         (["train", "--dataset", "fashion-mnist", "--steps", "1", "--out", "x"], "25gaussians"),
-        (["train", "--dataset", "8gaussians", "--loss", "wgan", "--steps", "1", "--out", "x"], "wgan-gp"),
+        (
+            ["train", "--dataset", "8gaussians", "--loss", "wgan", "--steps", "1", "--out", "x"],
+            "wgan-gp",
+        ),
         (["sample", "--model", "nowhere", "--out", "x.npy"], "No SavedModel"),
     ],
 )
@@ -102,7 +120,9 @@ def test_bad_input_gives_one_line_error(argv, message, capsys, tmp_path, monkeyp
 
 
 def test_module_entry_point_help():
-    result = subprocess.run([sys.executable, "-m", "keras_wgan", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_wgan", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "train" in result.stdout
 
 
@@ -112,7 +132,8 @@ def test_digits_defaults_go_with_their_architecture():
     assert (own["arch"], own["width"], own["image_shape"]) == ("mlp", 256, (8, 8, 1))
     assert own["optimizers"][0]["config"]["learning_rate"] == 3e-3 and own["lr_decay"] == "linear"
     other = cli._train_settings(
-        parse(["train", "--dataset", "digits", "--arch", "dcgan", "--steps", "1", "--out", "x"]))
+        parse(["train", "--dataset", "digits", "--arch", "dcgan", "--steps", "1", "--out", "x"])
+    )
     assert other["width"] is None  # the architecture's own default
     assert other["optimizers"][0]["config"]["learning_rate"] == 1e-4  # the wgan-gp preset
 
@@ -123,24 +144,37 @@ def _command():
 
     path = os.path.join(sysconfig.get_path("scripts"), "keras-wgan")
     assert os.path.isfile(path), (
-        f"no {path}: install the package (pip install -e .) to test the command itself")
+        f"no {path}: install the package (pip install -e .) to test the command itself"
+    )
     return path
 
 
 def test_the_command_prints_one_line_for_bad_input_and_no_tensorflow_logs(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_WGAN_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
-    for argv in (["train", "--dataset", "nope", "--steps", "1", "--out", str(tmp_path / "x")],
-                 ["train", "--dataset", "digits", "--out", str(tmp_path / "x")]):  # no --steps
-        run = subprocess.run([_command()] + argv, capture_output=True, text=True, env=env,
-                             cwd=tmp_path, timeout=300)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KERAS_WGAN_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")
+    }
+    for argv in (
+        ["train", "--dataset", "nope", "--steps", "1", "--out", str(tmp_path / "x")],
+        ["train", "--dataset", "digits", "--out", str(tmp_path / "x")],
+    ):  # no --steps
+        run = subprocess.run(
+            [_command()] + argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+        )
         lines = (run.stdout + run.stderr).strip().splitlines()
         assert run.returncode != 0 and len(lines) == 1, lines
         assert "error:" in lines[0]
     assert not os.path.exists(tmp_path / "x")
     # --verbose brings TensorFlow's own start-up lines back.
-    run = subprocess.run([_command(), "sample", "--verbose", "--model", str(tmp_path / "nowhere"),
-                          "--out", "x.npy"], capture_output=True, text=True, env=env,
-                         cwd=tmp_path, timeout=300)
+    run = subprocess.run(
+        [_command(), "sample", "--verbose", "--model", str(tmp_path / "nowhere"), "--out", "x.npy"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert len(run.stderr.strip().splitlines()) > 1
 
 
@@ -153,8 +187,10 @@ def test_an_export_is_sampled_within_its_max_samples_and_refuses_bad_labels(tmp_
     base = str(tmp_path / "serving")
     path = export_generator(gan, base, max_samples=4)
     out = str(tmp_path / "s.npy")
-    assert cli.main(["sample", "--model", base, "--num", "10", "--labels", "0", "2",
-                     "--out", out]) == 0
+    assert (
+        cli.main(["sample", "--model", base, "--num", "10", "--labels", "0", "2", "--out", out])
+        == 0
+    )
     assert np.load(out).shape == (10, 4, 4, 1)  # three requests of at most 4
     assert cli.main(["sample", "--model", path, "--num", "2", "--labels", "3", "--out", out]) == 1
     assert "[0, 3)" in capsys.readouterr().err
@@ -166,6 +202,8 @@ def test_an_export_is_sampled_within_its_max_samples_and_refuses_bad_labels(tmp_
     outputs, labels = cli._generate(base, 9, seed=5, num_classes=3)
     whole = export_generator(gan, str(tmp_path / "big"), max_samples=16)
     expected = tf.saved_model.load(whole).signatures[SEED_SIGNATURE](
-        seed=tf.constant(5, tf.int64), num_samples=tf.constant(9),
-        labels=tf.constant(labels, tf.int32))
+        seed=tf.constant(5, tf.int64),
+        num_samples=tf.constant(9),
+        labels=tf.constant(labels, tf.int32),
+    )
     np.testing.assert_allclose(outputs["samples"], expected["samples"].numpy(), atol=1e-6)

@@ -106,12 +106,14 @@ def test_jax_and_tensorflow_agree_on_a_conditional_ac_gan_step(tmp_path):
     gan = tiny_gan("ac-gan", seed=5)
     rng = np.random.default_rng(0)
     given = {f"w{i}": w for i, w in enumerate(gan.get_weights())}
-    given.update(real=rng.uniform(-1, 1, (6, *SHAPE)).astype("float32"),
-                 fake=rng.uniform(-1, 1, (6, *SHAPE)).astype("float32"),
-                 labels=np.array([0, 1, 2, 0, 1, 2], "int32"),
-                 fake_labels=np.array([2, 2, 1, 1, 0, 0], "int32"),
-                 alpha=rng.uniform(size=6).astype("float32"),
-                 z=rng.standard_normal((6, 4)).astype("float32"))
+    given.update(
+        real=rng.uniform(-1, 1, (6, *SHAPE)).astype("float32"),
+        fake=rng.uniform(-1, 1, (6, *SHAPE)).astype("float32"),
+        labels=np.array([0, 1, 2, 0, 1, 2], "int32"),
+        fake_labels=np.array([2, 2, 1, 1, 0, 0], "int32"),
+        alpha=rng.uniform(size=6).astype("float32"),
+        z=rng.standard_normal((6, 4)).astype("float32"),
+    )
     inputs = str(tmp_path / "inputs.npz")
     np.savez(inputs, **given)
     tf_meta, tf_weights = run_backend("tensorflow", inputs, str(tmp_path / "tf"))
@@ -126,8 +128,22 @@ def test_jax_and_tensorflow_agree_on_a_conditional_ac_gan_step(tmp_path):
 
 def test_conditional_digits_through_the_command_line(tmp_path, capsys):
     out = str(tmp_path / "run")
-    argv = ["train", "--dataset", "digits", "--conditional", "--steps", "2", "--width", "8",
-            "--batch-size", "8", "--steps-per-epoch", "1", "--out", out]
+    argv = [
+        "train",
+        "--dataset",
+        "digits",
+        "--conditional",
+        "--steps",
+        "2",
+        "--width",
+        "8",
+        "--batch-size",
+        "8",
+        "--steps-per-epoch",
+        "1",
+        "--out",
+        out,
+    ]
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
     assert "Label accuracy:" in printed
@@ -137,27 +153,80 @@ def test_conditional_digits_through_the_command_line(tmp_path, capsys):
     assert record["settings"]["arch"] == "mlp" and record["settings"]["num_classes"] == 10
 
     samples = str(tmp_path / "threes.npy")
-    assert cli.main(["sample", "--model", os.path.join(out, "export"), "--labels", "3",
-                     "--num", "4", "--out", samples]) == 0
+    assert (
+        cli.main(
+            [
+                "sample",
+                "--model",
+                os.path.join(out, "export"),
+                "--labels",
+                "3",
+                "--num",
+                "4",
+                "--out",
+                samples,
+            ]
+        )
+        == 0
+    )
     assert np.load(samples).shape == (4, *SHAPE)
 
     scores = str(tmp_path / "scores.json")
-    assert cli.main(["evaluate", "--model", os.path.join(out, "export"), "--dataset", "digits",
-                     "--num-classes", "10", "--num-samples", "100", "--out", scores]) == 0
+    assert (
+        cli.main(
+            [
+                "evaluate",
+                "--model",
+                os.path.join(out, "export"),
+                "--dataset",
+                "digits",
+                "--num-classes",
+                "10",
+                "--num-samples",
+                "100",
+                "--out",
+                scores,
+            ]
+        )
+        == 0
+    )
     with open(scores) as f:
         record = json.load(f)
     assert 0.0 <= record["label_accuracy"] <= 1.0
     assert "label_accuracy" in capsys.readouterr().out
     # The same from the checkpoint, which knows its classes.
-    assert cli.main(["evaluate", "--model", out, "--dataset", "digits",
-                     "--num-samples", "100", "--out", scores]) == 0
+    assert (
+        cli.main(
+            [
+                "evaluate",
+                "--model",
+                out,
+                "--dataset",
+                "digits",
+                "--num-samples",
+                "100",
+                "--out",
+                scores,
+            ]
+        )
+        == 0
+    )
     with open(scores) as f:
         assert "label_accuracy" in json.load(f)
 
 
 def test_conditioning_flag_needs_a_conditional_run(tmp_path, capsys):
-    argv = ["train", "--dataset", "digits", "--conditioning", "ac-gan", "--steps", "1",
-            "--out", str(tmp_path / "x")]
+    argv = [
+        "train",
+        "--dataset",
+        "digits",
+        "--conditioning",
+        "ac-gan",
+        "--steps",
+        "1",
+        "--out",
+        str(tmp_path / "x"),
+    ]
     assert cli.main(argv) == 1
     assert "--conditional" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "x")
@@ -169,8 +238,23 @@ def test_conditional_digits_defaults_follow_their_labels(tmp_path):
     from keras_wgan.evaluation import digits_score
 
     out = str(tmp_path / "run")
-    assert cli.main(["train", "--dataset", "digits", "--conditional", "--steps", "3000",
-                     "--out", out, "--steps-per-epoch", "500"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--dataset",
+                "digits",
+                "--conditional",
+                "--steps",
+                "3000",
+                "--out",
+                out,
+                "--steps-per-epoch",
+                "500",
+            ]
+        )
+        == 0
+    )
     gan = keras.saving.load_model(os.path.join(out, "checkpoint.keras"))
     labels = np.arange(5000) % 10
     score = digits_score(gan.generate(5000, labels=labels, seed=1), labels=labels)

@@ -53,8 +53,9 @@ def _check(grads, updated, given):
     want_grads, want_updated = _reference(given)
     for name in ("gamma", "beta"):
         np.testing.assert_allclose(grads[name], want_grads[name], rtol=1e-4, atol=1e-4)
-        np.testing.assert_allclose(updated[name], want_updated[name], rtol=0, atol=2e-6,
-                                   err_msg=f"Adam step of {name}")
+        np.testing.assert_allclose(
+            updated[name], want_updated[name], rtol=0, atol=2e-6, err_msg=f"Adam step of {name}"
+        )
 
 
 def test_one_adam_step_matches_the_dense_reference_on_tensorflow():
@@ -73,9 +74,14 @@ def test_one_adam_step_matches_the_dense_reference_on_tensorflow():
         loss = tf.reduce_sum(outputs * given["weights"])
     grads = tape.gradient(loss, [layer.gamma, layer.beta])
     optimizer.apply(grads, [layer.gamma, layer.beta])
-    _check({"gamma": tf.convert_to_tensor(grads[0]).numpy(),
-            "beta": tf.convert_to_tensor(grads[1]).numpy()},
-           {"gamma": layer.gamma.numpy(), "beta": layer.beta.numpy()}, given)
+    _check(
+        {
+            "gamma": tf.convert_to_tensor(grads[0]).numpy(),
+            "beta": tf.convert_to_tensor(grads[1]).numpy(),
+        },
+        {"gamma": layer.gamma.numpy(), "beta": layer.beta.numpy()},
+        given,
+    )
     assert all(not isinstance(g, tf.IndexedSlices) for g in grads), "sparse gradients"
 
 
@@ -116,11 +122,22 @@ def test_one_adam_step_matches_the_dense_reference_on_jax(tmp_path):
     given = _inputs()
     inputs, out = str(tmp_path / "inputs.npz"), str(tmp_path / "jax.npz")
     np.savez(inputs, **given)
-    env = dict(os.environ, KERAS_BACKEND="jax",
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, inputs, out, str(LR)], env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", JAX_SCRIPT, inputs, out, str(LR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     got = np.load(out)
-    _check({"gamma": got["grad_gamma"], "beta": got["grad_beta"]},
-           {"gamma": got["gamma"], "beta": got["beta"]}, given)
+    _check(
+        {"gamma": got["grad_gamma"], "beta": got["grad_beta"]},
+        {"gamma": got["gamma"], "beta": got["beta"]},
+        given,
+    )

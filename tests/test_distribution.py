@@ -89,8 +89,13 @@ def _run(script, *args, env=None, timeout=300):
     env = dict(env or os.environ)
     env["PYTHONPATH"] = os.getcwd() + os.pathsep + env.get("PYTHONPATH", "")
     env["KERAS_BACKEND"] = "tensorflow"
-    return subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.parametrize("loss", ["wgan-gp", pytest.param("wgan-clip", marks=pytest.mark.slow)])
@@ -100,15 +105,19 @@ def test_mirrored_strategy_matches_one_device(tmp_path, loss):
     from keras_wgan import models
 
     keras.utils.set_random_seed(1)
-    weights = models.toy_generator(2, width=8).get_weights() + models.toy_critic(width=8).get_weights()
+    weights = (
+        models.toy_generator(2, width=8).get_weights() + models.toy_critic(width=8).get_weights()
+    )
     rng = np.random.default_rng(0)
     given = {f"w{i}": w for i, w in enumerate(weights)}
-    given.update(num_weights=len(weights),
-                 real=rng.standard_normal((16, 2)).astype("float32"),
-                 fake=rng.standard_normal((16, 2)).astype("float32"),
-                 alpha=rng.uniform(size=16).astype("float32"),
-                 z=rng.standard_normal((16, 2)).astype("float32"),
-                 data=rng.standard_normal((128, 2)).astype("float32"))
+    given.update(
+        num_weights=len(weights),
+        real=rng.standard_normal((16, 2)).astype("float32"),
+        fake=rng.standard_normal((16, 2)).astype("float32"),
+        alpha=rng.uniform(size=16).astype("float32"),
+        z=rng.standard_normal((16, 2)).astype("float32"),
+        data=rng.standard_normal((128, 2)).astype("float32"),
+    )
     np.savez(tmp_path / "inputs.npz", **given)
     out = tmp_path / "out.npz"
     result = _run(MIRRORED, str(tmp_path / "inputs.npz"), str(out), loss)
@@ -187,14 +196,23 @@ def test_multi_worker_mirrored_strategy_with_two_workers_on_localhost(tmp_path):
     workers = [f"localhost:{port}" for port in _free_ports(2)]
     processes, logs = [], [tmp_path / f"worker{i}.log" for i in range(2)]
     for index in range(2):
-        env = dict(os.environ, TF_CONFIG=json.dumps(
-            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
+        env = dict(
+            os.environ,
+            TF_CONFIG=json.dumps(
+                {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+            ),
+        )
         env["PYTHONPATH"] = os.getcwd() + os.pathsep + env.get("PYTHONPATH", "")
         env["KERAS_BACKEND"] = "tensorflow"
         with open(logs[index], "w") as log:  # a file, not a pipe: nothing reads it until the end
-            processes.append(subprocess.Popen(
-                [sys.executable, "-c", WORKER, str(tmp_path / f"worker{index}.npz")], env=env,
-                stdout=log, stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", WORKER, str(tmp_path / f"worker{index}.npz")],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     _wait_for_all(processes, timeout=300)
     for process, log in zip(processes, logs):
         assert process.returncode == 0, log.read_text()[-3000:]

@@ -44,9 +44,12 @@ def test_inception_outputs_batch_resize_and_accept_uint8_and_gray():
 
     uint8 = rng.integers(0, 256, (2, 8, 8, 1), dtype=np.uint8)
     as_float = np.repeat(uint8.astype("float32") / 127.5 - 1, 3, axis=-1)
-    np.testing.assert_allclose(inception.inception_outputs(uint8, network=network)[0],
-                               inception.inception_outputs(as_float, network=network)[0],
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        inception.inception_outputs(uint8, network=network)[0],
+        inception.inception_outputs(as_float, network=network)[0],
+        rtol=1e-5,
+        atol=1e-5,
+    )
     with pytest.raises(ValueError, match="Expected \\[N, height, width, 1 or 3\\]"):
         inception.inception_outputs(np.zeros((2, 8, 8)), network=network)
 
@@ -61,13 +64,17 @@ def test_without_the_network_the_error_says_how_to_provide_it(tmp_path):
 
 def test_reference_statistics_are_computed_once_and_cached(tmp_path):
     network = FakeInception()
-    first = inception.reference_statistics("digits", num_examples=50, network=network,
-                                           cache_dir=str(tmp_path), kid_examples=20)
+    first = inception.reference_statistics(
+        "digits", num_examples=50, network=network, cache_dir=str(tmp_path), kid_examples=20
+    )
     calls = len(network.calls)
-    again = inception.reference_statistics("digits", num_examples=50, network=network,
-                                           cache_dir=str(tmp_path), kid_examples=20)
+    again = inception.reference_statistics(
+        "digits", num_examples=50, network=network, cache_dir=str(tmp_path), kid_examples=20
+    )
     assert len(network.calls) == calls  # read from the cache
-    assert [f for f in os.listdir(tmp_path) if f.endswith(".npz")] and int(first["num_examples"]) == 50
+    assert [f for f in os.listdir(tmp_path) if f.endswith(".npz")] and int(
+        first["num_examples"]
+    ) == 50
     for key in ("mean", "cov", "features"):
         np.testing.assert_array_equal(first[key], again[key])
     assert first["features"].shape == (20, 9)
@@ -87,8 +94,7 @@ def test_evaluate_samples_picks_the_score_of_the_data(tmp_path, monkeypatch):
     assert toy["modes_covered"] == 8 and toy["high_quality"] > 0.9
     assert toy["distance_ratio"] == pytest.approx(1.0, abs=0.2)  # real points: as close as real
     roll = datasets.sample_toy("swissroll", 400, rng=1)
-    assert evaluate_samples(roll, "swissroll") == {
-        "distance_ratio": pytest.approx(1.0, abs=0.2)}
+    assert evaluate_samples(roll, "swissroll") == {"distance_ratio": pytest.approx(1.0, abs=0.2)}
     # Points scattered off the roll are far from it.
     scattered = np.random.default_rng(0).uniform(-2, 2, (400, 2))
     assert evaluate_samples(scattered, "swissroll")["distance_ratio"] > 3
@@ -101,8 +107,14 @@ def test_evaluate_samples_picks_the_score_of_the_data(tmp_path, monkeypatch):
     for i in range(30):
         Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
     fakes = rng.uniform(-1, 1, (30, 16, 16, 3)).astype("float32")
-    scores = evaluate_samples(fakes, f"folder:{folder}", network=FakeInception(),
-                              reference_examples=30, splits=3, image_size=16)
+    scores = evaluate_samples(
+        fakes,
+        f"folder:{folder}",
+        network=FakeInception(),
+        reference_examples=30,
+        splits=3,
+        image_size=16,
+    )
     assert set(scores) == {"inception_score", "inception_score_std", "fid", "kid", "kid_std"}
     assert 1.0 <= scores["inception_score"] <= 12 and scores["fid"] >= 0
     assert os.listdir(tmp_path / "cache")  # the reference statistics, cached
@@ -122,8 +134,9 @@ def test_evaluation_callback_logs_to_history_and_tensorboard(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     gan = _digits_gan()
-    evaluation = callbacks.Evaluation("digits", every_n_steps=2, num_samples=40,
-                                      log_dir=str(tmp_path))
+    evaluation = callbacks.Evaluation(
+        "digits", every_n_steps=2, num_samples=40, log_dir=str(tmp_path)
+    )
     data, _ = datasets.load("digits", 8, 2, seed=0)
     history = gan.fit(data, epochs=2, steps_per_epoch=2, callbacks=[evaluation], verbose=0)
     assert [r["step"] for r in evaluation.records] == [2, 4]
@@ -142,15 +155,32 @@ def test_evaluate_command_scores_an_export(tmp_path, capsys):
     gan = _digits_gan()
     path = export_generator(gan, str(tmp_path / "digits"))
     out = str(tmp_path / "scores.json")
-    argv = ["evaluate", "--model", path, "--dataset", "digits", "--num-samples", "200", "--out", out]
+    argv = [
+        "evaluate",
+        "--model",
+        path,
+        "--dataset",
+        "digits",
+        "--num-samples",
+        "200",
+        "--out",
+        out,
+    ]
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
     assert "digits_score:" in printed and "digits_frechet:" in printed
     with open(out) as f:
         scores = json.load(f)
-    samples = tf.saved_model.load(path).signatures["generate_from_seed"](
-        seed=tf.constant(0, tf.int64), num_samples=tf.constant(200))["samples"].numpy()
-    assert scores["digits_score"] == pytest.approx(evaluate_samples(samples, "digits")["digits_score"])
+    samples = (
+        tf.saved_model.load(path)
+        .signatures["generate_from_seed"](
+            seed=tf.constant(0, tf.int64), num_samples=tf.constant(200)
+        )["samples"]
+        .numpy()
+    )
+    assert scores["digits_score"] == pytest.approx(
+        evaluate_samples(samples, "digits")["digits_score"]
+    )
 
     toy = keras_wgan.WGAN(models.toy_generator(width=8), models.toy_critic(width=8))
     toy_path = export_generator(toy, str(tmp_path / "toy"))
@@ -160,8 +190,9 @@ def test_evaluate_command_scores_an_export(tmp_path, capsys):
     assert "distance_ratio:" in capsys.readouterr().out
 
 
-def test_evaluate_command_gives_inception_scores_and_names_the_network(tmp_path, capsys,
-                                                                      monkeypatch):
+def test_evaluate_command_gives_inception_scores_and_names_the_network(
+    tmp_path, capsys, monkeypatch
+):
     from PIL import Image
 
     folder = tmp_path / "images"
@@ -174,8 +205,21 @@ def test_evaluate_command_gives_inception_scores_and_names_the_network(tmp_path,
     path = export_generator(keras_wgan.WGAN(generator, critic), str(tmp_path / "export"))
     monkeypatch.setitem(inception._LOADED, "stand-in-network", FakeInception())
     out = str(tmp_path / "scores.json")
-    argv = ["evaluate", "--model", path, "--dataset", f"folder:{folder}", "--num-samples", "30",
-            "--inception", "stand-in-network", "--reference-examples", "30", "--out", out]
+    argv = [
+        "evaluate",
+        "--model",
+        path,
+        "--dataset",
+        f"folder:{folder}",
+        "--num-samples",
+        "30",
+        "--inception",
+        "stand-in-network",
+        "--reference-examples",
+        "30",
+        "--out",
+        out,
+    ]
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
     assert "fid:" in printed and "Inception network: stand-in-network" in printed

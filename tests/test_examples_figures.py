@@ -23,9 +23,30 @@ def check_png(path):
 
 def test_critic_loss_vs_quality_records_losses_and_scores(tmp_path):
     script = load("critic_loss_vs_quality")
-    results = script.main(["--out", str(tmp_path), "--dataset", "digits", "--arch", "mlp",
-                           "--steps", "4", "--every", "2", "--width", "8", "--latent-dim", "4",
-                           "--batch-size", "8", "--num-samples", "40", "--verbose", "0"])
+    results = script.main(
+        [
+            "--out",
+            str(tmp_path),
+            "--dataset",
+            "digits",
+            "--arch",
+            "mlp",
+            "--steps",
+            "4",
+            "--every",
+            "2",
+            "--width",
+            "8",
+            "--latent-dim",
+            "4",
+            "--batch-size",
+            "8",
+            "--num-samples",
+            "40",
+            "--verbose",
+            "0",
+        ]
+    )
     assert list(results) == ["wgan-gp", "wgan-clip", "dcgan"]
     for records in results.values():
         assert [r["step"] for r in records] == [2, 4]
@@ -37,19 +58,59 @@ def test_critic_loss_vs_quality_records_losses_and_scores(tmp_path):
 
 def test_overfitting_records_both_estimates(tmp_path):
     script = load("overfitting")
-    records = script.main(["--out", str(tmp_path), "--steps", "4", "--every", "2", "--width", "8",
-                           "--latent-dim", "4", "--batch-size", "8", "--num-train", "50",
-                           "--eval-examples", "20", "--verbose", "0"])
+    records = script.main(
+        [
+            "--out",
+            str(tmp_path),
+            "--steps",
+            "4",
+            "--every",
+            "2",
+            "--width",
+            "8",
+            "--latent-dim",
+            "4",
+            "--batch-size",
+            "8",
+            "--num-train",
+            "50",
+            "--eval-examples",
+            "20",
+            "--verbose",
+            "0",
+        ]
+    )
     assert [r["step"] for r in records] == [2, 4]
-    assert all(isinstance(r["train"], float) and isinstance(r["validation"], float) for r in records)
+    assert all(
+        isinstance(r["train"], float) and isinstance(r["validation"], float) for r in records
+    )
     check_png(tmp_path / "overfitting.png")
 
 
 def test_improved_techniques_table_trains_every_row(tmp_path):
     script = load("improved_techniques")
-    records = script.main(["--out", str(tmp_path), "--dataset", "digits", "--steps", "2",
-                           "--width", "8", "--batch-size", "8", "--steps-per-epoch", "1",
-                           "--grid-size", "2", "--rows", "dcgan", "all", "wgan-gp"])
+    records = script.main(
+        [
+            "--out",
+            str(tmp_path),
+            "--dataset",
+            "digits",
+            "--steps",
+            "2",
+            "--width",
+            "8",
+            "--batch-size",
+            "8",
+            "--steps-per-epoch",
+            "1",
+            "--grid-size",
+            "2",
+            "--rows",
+            "dcgan",
+            "all",
+            "wgan-gp",
+        ]
+    )
     assert [r["row"] for r in records] == ["dcgan", "all", "wgan-gp"]  # "all": every technique
     for r in records:
         assert r["steps"] == 2 and 1.0 <= r["score"] <= 10.0 and sum(r["class_counts"]) == 2000

@@ -34,7 +34,9 @@ def load_in_subprocess(path, z, labels, tmp_path):
         np.save(tmp_path / "labels.npy", np.asarray(labels, "int32"))
         labels_file = str(tmp_path / "labels.npy")
     out = str(tmp_path / "out.npz")
-    subprocess.run([sys.executable, "-c", LOAD, path, str(tmp_path / "z.npy"), labels_file, out], check=True)
+    subprocess.run(
+        [sys.executable, "-c", LOAD, path, str(tmp_path / "z.npy"), labels_file, out], check=True
+    )
     with open(out + ".json") as f:
         meta = json.load(f)
     return dict(np.load(out)), meta
@@ -53,7 +55,9 @@ def test_image_export_has_uint8_images_and_labels(tmp_path, num_classes):
     expected = gan.generate(z, labels=labels)
     np.testing.assert_allclose(out["samples"], expected, rtol=1e-5, atol=1e-6)
     assert out["images_uint8"].dtype == np.uint8
-    np.testing.assert_array_equal(out["images_uint8"], np.round((expected + 1) * 127.5).astype("uint8"))
+    np.testing.assert_array_equal(
+        out["images_uint8"], np.round((expected + 1) * 127.5).astype("uint8")
+    )
 
 
 def test_resnet_export_with_fused_layers_loads_with_tensorflow_alone(tmp_path):

@@ -21,12 +21,22 @@ from keras_wgan import cli  # noqa: E402
 
 
 def fuzz(max_examples):
-    return settings(derandomize=True, deadline=None, database=None, max_examples=max_examples,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+    return settings(
+        derandomize=True,
+        deadline=None,
+        database=None,
+        max_examples=max_examples,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
-junk = st.one_of(st.none(), st.booleans(), st.text(max_size=3),
-                 st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3))
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(max_size=3),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-3, 3),
+)
 maybe_int = lambda valid: st.one_of(valid, junk)  # noqa: E731
 maybe_float = st.one_of(st.floats(0, 20), junk)
 
@@ -39,19 +49,22 @@ def tiny_networks(latent_dim=3):
 
 NETWORKS = tiny_networks()
 
-CONSTRUCTOR = st.fixed_dictionaries({}, optional={
-    "latent_dim": maybe_int(st.integers(1, 5)),
-    "n_critic": maybe_int(st.integers(1, 6)),
-    "loss": st.one_of(st.sampled_from(sorted(keras_wgan.losses.LOSSES)), st.text(max_size=6)),
-    "gp_weight": maybe_float,
-    "clip_value": maybe_float,
-    "generator_batch_size": st.one_of(st.none(), maybe_int(st.integers(1, 64))),
-    "seed": st.one_of(st.none(), st.integers(0, 2**31 - 1)),
-    "num_classes": st.one_of(st.none(), maybe_int(st.integers(2, 10))),
-    "ac_weight_critic": maybe_float,
-    "ac_weight_generator": maybe_float,
-    "conditioning": st.one_of(st.sampled_from(["ac-gan-paper", "ac-gan"]), st.text(max_size=6)),
-})
+CONSTRUCTOR = st.fixed_dictionaries(
+    {},
+    optional={
+        "latent_dim": maybe_int(st.integers(1, 5)),
+        "n_critic": maybe_int(st.integers(1, 6)),
+        "loss": st.one_of(st.sampled_from(sorted(keras_wgan.losses.LOSSES)), st.text(max_size=6)),
+        "gp_weight": maybe_float,
+        "clip_value": maybe_float,
+        "generator_batch_size": st.one_of(st.none(), maybe_int(st.integers(1, 64))),
+        "seed": st.one_of(st.none(), st.integers(0, 2**31 - 1)),
+        "num_classes": st.one_of(st.none(), maybe_int(st.integers(2, 10))),
+        "ac_weight_critic": maybe_float,
+        "ac_weight_generator": maybe_float,
+        "conditioning": st.one_of(st.sampled_from(["ac-gan-paper", "ac-gan"]), st.text(max_size=6)),
+    },
+)
 
 
 @fuzz(60)
@@ -63,8 +76,16 @@ def test_wgan_constructor_builds_or_names_the_bad_argument(kwargs):
     except ValueError as error:
         event("refused")
         message = str(error)
-        assert message.startswith(("Invalid value for argument", "The ", "A ", "label_smoothing",
-                                   "feature_matching", "Could not infer")), message
+        assert message.startswith(
+            (
+                "Invalid value for argument",
+                "The ",
+                "A ",
+                "label_smoothing",
+                "feature_matching",
+                "Could not infer",
+            )
+        ), message
         named = [name for name in kwargs if name in message]
         conditional = kwargs.get("num_classes") not in (None,) and "class" in message
         assert named or conditional, (kwargs, message)
@@ -77,8 +98,10 @@ def test_wgan_constructor_builds_or_names_the_bad_argument(kwargs):
 JUNK_TEXT = st.sampled_from(["", "x", "-1", "0", "nan", "inf", "1e9", "2.5"])
 # flag: (values that should train, values that may not)
 TRAIN_FLAGS = {
-    "--loss": (st.sampled_from(["wgan-gp", "wgan-clip", "dcgan", "lsgan"]),
-               st.sampled_from(["wgan", "", "WGAN-GP"])),
+    "--loss": (
+        st.sampled_from(["wgan-gp", "wgan-clip", "dcgan", "lsgan"]),
+        st.sampled_from(["wgan", "", "WGAN-GP"]),
+    ),
     "--width": (st.integers(1, 8).map(str), JUNK_TEXT),
     "--batch-size": (st.integers(2, 16).map(str), JUNK_TEXT),
     "--n-critic": (st.integers(1, 3).map(str), JUNK_TEXT),
@@ -99,12 +122,19 @@ def train_flags(draw):
     rest mix in values that may not, and datasets that do not exist."""
     valid = draw(st.booleans())
     if valid:
-        flags = {"--dataset": draw(st.sampled_from(["8gaussians", "swissroll"])),
-                 "--steps": draw(st.integers(1, 2).map(str))}
+        flags = {
+            "--dataset": draw(st.sampled_from(["8gaussians", "swissroll"])),
+            "--steps": draw(st.integers(1, 2).map(str)),
+        }
     else:
-        flags = {"--dataset": draw(st.sampled_from(["8gaussians", "digits", "nope",
-                                                     "folder:/nowhere", "text:/nowhere.txt"])),
-                 "--steps": draw(st.one_of(st.integers(-1, 2).map(str), JUNK_TEXT))}
+        flags = {
+            "--dataset": draw(
+                st.sampled_from(
+                    ["8gaussians", "digits", "nope", "folder:/nowhere", "text:/nowhere.txt"]
+                )
+            ),
+            "--steps": draw(st.one_of(st.integers(-1, 2).map(str), JUNK_TEXT)),
+        }
     for flag in draw(st.lists(st.sampled_from(sorted(TRAIN_FLAGS)), unique=True, max_size=5)):
         good, bad = TRAIN_FLAGS[flag]
         choice = good if valid else st.one_of(good, bad)

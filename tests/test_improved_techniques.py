@@ -17,12 +17,14 @@ def softplus(x):
 def test_smoothed_loss_values():
     real, fake = np.array([2.0, -1.0]), np.array([0.5, -3.0])
     for alpha, beta in ((0.9, 0.0), (0.8, 0.1), (1.0, 0.0)):
-        expected = (np.mean(alpha * softplus(-real) + (1 - alpha) * softplus(real))
-                    + np.mean(beta * softplus(-fake) + (1 - beta) * softplus(fake)))
+        expected = np.mean(alpha * softplus(-real) + (1 - alpha) * softplus(real)) + np.mean(
+            beta * softplus(-fake) + (1 - beta) * softplus(fake)
+        )
         got = float(losses.smoothed_minimax_critic_loss(real, fake, alpha, beta))
         assert got == pytest.approx(expected, rel=1e-6)
     assert float(losses.smoothed_minimax_critic_loss(real, fake, 1.0, 0.0)) == pytest.approx(
-        float(losses.minimax_critic_loss(real, fake)), rel=1e-6)
+        float(losses.minimax_critic_loss(real, fake)), rel=1e-6
+    )
     assert losses.label_smoothing_targets(0.9) == (0.9, 0.0)
     assert losses.label_smoothing_targets([0.9, 0.1]) == (0.9, 0.1)
     for bad in (1.5, -0.1, (0.5, 0.7), "0.9", (0.9, 0.1, 0.0), True):
@@ -45,9 +47,11 @@ def test_smoothing_is_for_the_sigmoid_losses_and_reaches_the_critic_loss():
         keras_wgan.WGAN(generator, critic, label_smoothing=0.9)
     gan = keras_wgan.WGAN(generator, critic, loss="dcgan", label_smoothing=0.9)
     assert float(gan._loss_spec.critic_loss(np.array([0.0]), np.array([0.0]))) == pytest.approx(
-        2 * np.log(2), rel=1e-6)
+        2 * np.log(2), rel=1e-6
+    )
     assert float(gan._loss_spec.critic_loss(np.array([3.0]), np.array([-3.0]))) == pytest.approx(
-        0.9 * softplus(-3) + 0.1 * softplus(3) + softplus(-3), rel=1e-6)
+        0.9 * softplus(-3) + 0.1 * softplus(3) + softplus(-3), rel=1e-6
+    )
 
 
 def test_feature_matching_gradient_of_a_linear_discriminator():
@@ -93,8 +97,9 @@ def test_minibatch_discrimination_is_refused_under_a_gradient_penalty():
 
 def test_historical_average_after_three_steps():
     generator, critic = pair()
-    gan = keras_wgan.WGAN(generator, critic, loss="dcgan", n_critic=1, historical_averaging=0.5,
-                          seed=0)
+    gan = keras_wgan.WGAN(
+        generator, critic, loss="dcgan", n_critic=1, historical_averaging=0.5, seed=0
+    )
     gan.compile(keras.optimizers.SGD(0.05), keras.optimizers.SGD(0.05))
     real = tf.constant(np.random.default_rng(0).standard_normal((8, 2)), tf.float32)
     seen = []
@@ -104,15 +109,17 @@ def test_historical_average_after_three_steps():
     averages, count = gan._historical_averages["critic"]
     assert float(count.numpy()) == 3.0
     for i, average in enumerate(averages):
-        np.testing.assert_allclose(average.numpy(), np.mean([s[i] for s in seen], axis=0),
-                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            average.numpy(), np.mean([s[i] for s in seen], axis=0), rtol=1e-5, atol=1e-7
+        )
     # The term is w * ||theta - average||^2 with the current theta folded in first.
     now = [v.numpy() for v in critic.trainable_variables]
     before = [a.numpy() for a in averages]
     term = float(gan._historical_average_loss("critic"))
     folded = [b + (n - b) / 4.0 for b, n in zip(before, now)]
-    assert term == pytest.approx(0.5 * sum(np.sum((n - f) ** 2) for n, f in zip(now, folded)),
-                                 rel=1e-5)
+    assert term == pytest.approx(
+        0.5 * sum(np.sum((n - f) ** 2) for n, f in zip(now, folded)), rel=1e-5
+    )
 
 
 def test_virtual_batch_norm_uses_the_reference_batch_statistics():
@@ -127,9 +134,8 @@ def test_virtual_batch_norm_uses_the_reference_batch_statistics():
     # Any other example: the reference's statistics combined with its own, weight 1 / 5.
     x = batch[0]
     mean = (4 * reference.mean(axis=(0, 1, 2)) + x.mean(axis=(0, 1))) / 5
-    square = (4 * (reference ** 2).mean(axis=(0, 1, 2)) + (x ** 2).mean(axis=(0, 1))) / 5
-    np.testing.assert_allclose(out[4], (x - mean) / np.sqrt(square - mean ** 2), rtol=1e-4,
-                               atol=1e-5)
+    square = (4 * (reference**2).mean(axis=(0, 1, 2)) + (x**2).mean(axis=(0, 1))) / 5
+    np.testing.assert_allclose(out[4], (x - mean) / np.sqrt(square - mean**2), rtol=1e-4, atol=1e-5)
     # ... and never on the rest of its batch.
     alone = layer(np.concatenate([reference, batch[:1]])).numpy()
     np.testing.assert_allclose(alone[4], out[4], rtol=1e-5, atol=1e-6)
@@ -144,7 +150,8 @@ def vbn_pair():
     x = keras.Input((2,))
     h = keras.layers.Dense(6, activation="relu")(x)
     critic = improved.with_minibatch_discrimination(
-        keras.Model(x, keras.layers.Dense(1)(h)), num_kernels=3, kernel_dim=2)
+        keras.Model(x, keras.layers.Dense(1)(h)), num_kernels=3, kernel_dim=2
+    )
     return generator, critic
 
 
@@ -154,20 +161,33 @@ def test_virtual_batch_norm_generator_gives_each_sample_from_its_own_z():
     z = np.random.default_rng(0).standard_normal((5, 3)).astype("float32")
     together = generator(z, training=True).numpy()
     for i in range(5):
-        np.testing.assert_allclose(generator(z[i:i + 1], training=True).numpy()[0], together[i],
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            generator(z[i : i + 1], training=True).numpy()[0], together[i], rtol=1e-5, atol=1e-6
+        )
     with pytest.raises(ValueError, match="no BatchNormalization"):
         improved.with_virtual_batch_norm(pair()[0])
 
 
 def test_all_techniques_save_load_and_resume_exactly(tmp_path):
     generator, critic = vbn_pair()
-    gan = keras_wgan.WGAN(generator, critic, loss="dcgan", n_critic=1, seed=5,
-                          feature_matching=True, historical_averaging=0.1,
-                          label_smoothing=[0.9, 0.05])
+    gan = keras_wgan.WGAN(
+        generator,
+        critic,
+        loss="dcgan",
+        n_critic=1,
+        seed=5,
+        feature_matching=True,
+        historical_averaging=0.1,
+        label_smoothing=[0.9, 0.05],
+    )
     gan.compile()
-    data = tf.data.Dataset.from_tensor_slices(
-        np.random.default_rng(0).standard_normal((64, 2)).astype("float32") + 2).batch(8).repeat()
+    data = (
+        tf.data.Dataset.from_tensor_slices(
+            np.random.default_rng(0).standard_normal((64, 2)).astype("float32") + 2
+        )
+        .batch(8)
+        .repeat()
+    )
     gan.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
     path = str(tmp_path / "m.keras")
     gan.save(path)
@@ -176,8 +196,10 @@ def test_all_techniques_save_load_and_resume_exactly(tmp_path):
     assert loaded.feature_matching is True and loaded.historical_averaging == 0.1
     np.testing.assert_allclose(loaded.generate(6, seed=1), gan.generate(6, seed=1), atol=1e-6)
     for player in ("critic", "generator"):
-        (mine, count), (theirs, their_count) = (gan._historical_averages[player],
-                                                loaded._historical_averages[player])
+        (mine, count), (theirs, their_count) = (
+            gan._historical_averages[player],
+            loaded._historical_averages[player],
+        )
         assert float(count.numpy()) == float(their_count.numpy()) == 2.0
         for a, b in zip(mine, theirs):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -189,17 +211,46 @@ def test_all_techniques_save_load_and_resume_exactly(tmp_path):
 
 def test_the_train_command_takes_each_technique(tmp_path, capsys):
     out = str(tmp_path / "run")
-    argv = ["train", "--dataset", "8gaussians", "--loss", "dcgan", "--steps", "2", "--out", out,
-            "--width", "8", "--batch-size", "8", "--steps-per-epoch", "1",
-            "--feature-matching", "--minibatch-discrimination", "4", "2",
-            "--historical-averaging", "0.1", "--label-smoothing", "0.9"]
+    argv = [
+        "train",
+        "--dataset",
+        "8gaussians",
+        "--loss",
+        "dcgan",
+        "--steps",
+        "2",
+        "--out",
+        out,
+        "--width",
+        "8",
+        "--batch-size",
+        "8",
+        "--steps-per-epoch",
+        "1",
+        "--feature-matching",
+        "--minibatch-discrimination",
+        "4",
+        "2",
+        "--historical-averaging",
+        "0.1",
+        "--label-smoothing",
+        "0.9",
+    ]
     assert cli.main(argv) == 0
     gan = keras.saving.load_model(f"{out}/checkpoint.keras")
     assert gan.feature_matching is True and gan.label_smoothing == 0.9
     assert "minibatch_discrimination" in [layer.name for layer in gan.critic.layers]
     capsys.readouterr()
-    bad = ["train", "--dataset", "8gaussians", "--steps", "1", "--out", str(tmp_path / "x"),
-           "--minibatch-discrimination"]
+    bad = [
+        "train",
+        "--dataset",
+        "8gaussians",
+        "--steps",
+        "1",
+        "--out",
+        str(tmp_path / "x"),
+        "--minibatch-discrimination",
+    ]
     assert cli.main(bad) == 1  # wgan-gp: refused, with the reason
     assert "each example" in capsys.readouterr().err
     assert cli.main(bad[:-1] + ["--virtual-batch-norm"]) == 1

@@ -58,11 +58,13 @@ def test_jax_and_tensorflow_trainers_agree(tmp_path, loss):
     weights = generator.get_weights() + critic.get_weights()
     rng = np.random.default_rng(0)
     given = {f"w{i}": w for i, w in enumerate(weights)}
-    given.update(real=rng.standard_normal((8, 2)).astype("float32"),
-                 fake=rng.standard_normal((8, 2)).astype("float32"),
-                 alpha=rng.uniform(size=8).astype("float32"),
-                 z=rng.standard_normal((8, 2)).astype("float32"),
-                 data=rng.standard_normal((64, 2)).astype("float32"))
+    given.update(
+        real=rng.standard_normal((8, 2)).astype("float32"),
+        fake=rng.standard_normal((8, 2)).astype("float32"),
+        alpha=rng.uniform(size=8).astype("float32"),
+        z=rng.standard_normal((8, 2)).astype("float32"),
+        data=rng.standard_normal((64, 2)).astype("float32"),
+    )
     inputs = str(tmp_path / "inputs.npz")
     np.savez(inputs, **given)
     tf_meta, tf_weights = run("tensorflow", inputs, str(tmp_path / "tf"), loss)
@@ -127,17 +129,21 @@ def test_jax_and_tensorflow_trainers_agree_on_the_improved_techniques(tmp_path, 
     rng = np.random.default_rng(0)
     given = {f"g{i}": w for i, w in enumerate(generator.get_weights())}
     given.update({f"c{i}": w for i, w in enumerate(critic.get_weights())})
-    given.update(real=rng.standard_normal((8, 2)).astype("float32"),
-                 fake=rng.standard_normal((8, 2)).astype("float32"),
-                 alpha=rng.uniform(size=8).astype("float32"),
-                 z=rng.standard_normal((8, 2)).astype("float32"),
-                 data=rng.standard_normal((64, 2)).astype("float32"))
+    given.update(
+        real=rng.standard_normal((8, 2)).astype("float32"),
+        fake=rng.standard_normal((8, 2)).astype("float32"),
+        alpha=rng.uniform(size=8).astype("float32"),
+        z=rng.standard_normal((8, 2)).astype("float32"),
+        data=rng.standard_normal((64, 2)).astype("float32"),
+    )
     inputs = str(tmp_path / "inputs.npz")
     np.savez(inputs, **given)
-    tf_meta, tf_weights = run_on_backend("tensorflow", TECHNIQUE_SCRIPT, inputs,
-                                         str(tmp_path / "tf"), technique)
-    jax_meta, jax_weights = run_on_backend("jax", TECHNIQUE_SCRIPT, inputs,
-                                           str(tmp_path / "jax"), technique)
+    tf_meta, tf_weights = run_on_backend(
+        "tensorflow", TECHNIQUE_SCRIPT, inputs, str(tmp_path / "tf"), technique
+    )
+    jax_meta, jax_weights = run_on_backend(
+        "jax", TECHNIQUE_SCRIPT, inputs, str(tmp_path / "jax"), technique
+    )
     assert (tf_meta["backend"], jax_meta["backend"]) == ("tensorflow", "jax")
     assert set(tf_meta["logs"]) == set(jax_meta["logs"])
     for name, value in tf_meta["logs"].items():
@@ -215,11 +221,20 @@ json.dump({"step": gan.generator_step(), "devices": len(kernel.sharding.device_s
 
 
 def test_jax_trainer_under_keras_data_parallel(tmp_path):
-    env = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2",
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+        PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
     out = str(tmp_path / "out.json")
-    result = subprocess.run([sys.executable, "-c", DATA_PARALLEL, out], env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", DATA_PARALLEL, out],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out) as f:
         meta = json.load(f)
@@ -229,8 +244,9 @@ def test_jax_trainer_under_keras_data_parallel(tmp_path):
 
 
 # The speed benchmark, a script outside the package.
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                     "benchmarks", "bench.py")
+BENCH = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "bench.py"
+)
 
 WITHOUT_TENSORFLOW = r"""
 import importlib.util
@@ -258,10 +274,18 @@ assert rate > 0
 
 
 def test_the_jax_trainer_and_benchmark_run_without_tensorflow():
-    env = dict(os.environ, KERAS_BACKEND="jax",
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, BENCH], env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TENSORFLOW, BENCH],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "gen_iters_per_s=" in result.stdout
     assert "critic_loss=" in result.stdout and "; no NaN or Inf" in result.stdout

@@ -42,8 +42,11 @@ def _imports(path):
                     for alias in child.names:
                         found.append((_resolve(f"{child.module}.{alias.name}"), inner))
             elif isinstance(child, ast.Import):
-                found.extend((_resolve(a.name), inner) for a in child.names
-                             if a.name.startswith("keras_wgan"))
+                found.extend(
+                    (_resolve(a.name), inner)
+                    for a in child.names
+                    if a.name.startswith("keras_wgan")
+                )
             visit(child, inner)
 
     visit(ast.parse(path.read_text()), False)
@@ -51,23 +54,27 @@ def _imports(path):
 
 
 def test_no_function_level_import_of_the_package_s_own_modules():
-    inside = {name: sorted({m for m, inner in _imports(path) if inner})
-              for name, path in MODULES.items()}
+    inside = {
+        name: sorted({m for m, inner in _imports(path) if inner}) for name, path in MODULES.items()
+    }
     assert {name: found for name, found in inside.items() if found} == {}
 
 
 def test_no_import_cycle_counting_every_import():
     # The root package is the public facade: it imports the layers, none imports it back
     # for anything but a submodule (which `_resolve` names).
-    graph = {name: {m for m, _ in _imports(path) if m != name and m != "keras_wgan"}
-             for name, path in MODULES.items() if name != "keras_wgan"}
+    graph = {
+        name: {m for m, _ in _imports(path) if m != name and m != "keras_wgan"}
+        for name, path in MODULES.items()
+        if name != "keras_wgan"
+    }
     state, cycles = {}, []
 
     def visit(node, stack):
         state[node] = "open"
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, stack + [nxt])
         state[node] = "done"
@@ -83,8 +90,7 @@ LINT_IMPORTS = pathlib.Path(sys.executable).parent / "lint-imports"
 
 @pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter is not installed")
 def test_the_import_layers_hold():
-    result = subprocess.run([str(LINT_IMPORTS)], cwd=PACKAGE.parent, capture_output=True,
-                            text=True)
+    result = subprocess.run([str(LINT_IMPORTS)], cwd=PACKAGE.parent, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:]
 
 

@@ -70,8 +70,12 @@ def test_penalty_matches_tensorflow_gan(one_sided, shape):
     tfgan = import_tfgan("losses.losses_impl")
     keras.utils.set_random_seed(1)
     critic = keras.Sequential(
-        [keras.Input(shape[1:]), keras.layers.Flatten(), keras.layers.Dense(16, activation="tanh"),
-         keras.layers.Dense(1)]
+        [
+            keras.Input(shape[1:]),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="tanh"),
+            keras.layers.Dense(1),
+        ]
     )
     net = critic
 
@@ -99,7 +103,12 @@ def test_penalty_matches_tensorflow_gan(one_sided, shape):
         tfgan.tf = FixedAlpha()
         try:
             return tfgan.wasserstein_gradient_penalty(
-                real, fake, None, lambda x, _: critic(x), "critic", epsilon=losses.NORM_EPSILON,
+                real,
+                fake,
+                None,
+                lambda x, _: critic(x),
+                "critic",
+                epsilon=losses.NORM_EPSILON,
                 one_sided=one_sided,
             )
         finally:
@@ -117,13 +126,20 @@ def test_losses_match_tensorflow_gan():
     real = tf.constant(rng.standard_normal(32), tf.float32)
     fake = tf.constant(rng.standard_normal(32), tf.float32)
     pairs = [
-        (losses.wasserstein_critic_loss(real, fake), tfgan.wasserstein_discriminator_loss(real, fake)),
+        (
+            losses.wasserstein_critic_loss(real, fake),
+            tfgan.wasserstein_discriminator_loss(real, fake),
+        ),
         (losses.wasserstein_generator_loss(fake), tfgan.wasserstein_generator_loss(fake)),
-        (losses.minimax_critic_loss(real, fake),
-         tfgan.minimax_discriminator_loss(real, fake, label_smoothing=0.0)),
+        (
+            losses.minimax_critic_loss(real, fake),
+            tfgan.minimax_discriminator_loss(real, fake, label_smoothing=0.0),
+        ),
         # tensorflow-gan's form adds the constant -log(sigmoid(1)) (a term on ones_like).
-        (losses.minimax_generator_loss(fake),
-         tfgan.minimax_generator_loss(fake) + np.log1p(np.exp(-1.0))),
+        (
+            losses.minimax_generator_loss(fake),
+            tfgan.minimax_generator_loss(fake) + np.log1p(np.exp(-1.0)),
+        ),
         (losses.dcgan_generator_loss(fake), tfgan.modified_generator_loss(fake)),
         (losses.lsgan_critic_loss(real, fake), tfgan.least_squares_discriminator_loss(real, fake)),
         (losses.lsgan_generator_loss(fake), tfgan.least_squares_generator_loss(fake)),

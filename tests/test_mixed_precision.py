@@ -17,8 +17,9 @@ def policy(request):
 
 # The ResNets hold the fused resampling layers (ConvMeanPool, UpsampleConv); that case is
 # slow, the mlp one runs by default.
-@pytest.mark.parametrize("arch, width", [
-    ("mlp", 16), pytest.param("cifar10-resnet", 4, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "arch, width", [("mlp", 16), pytest.param("cifar10-resnet", 4, marks=pytest.mark.slow)]
+)
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
 def test_mixed_precision_trains_with_a_float32_penalty(policy, arch, width):
     keras.utils.set_random_seed(0)

@@ -61,11 +61,16 @@ def test_mnist_stream_is_padded_labelled_and_resumable():
     # Two background pixels on every side of the 28x28 digit.
     assert (x[:, :2] == -1).all() and (x[:, -2:] == -1).all() and (x[:, :, :2] == -1).all()
     raw, labels = mnist.load_mnist()
-    index = [int(np.flatnonzero((raw == np.round((x[i, 2:30, 2:30, 0] + 1) * 127.5)).all(axis=(1, 2)))[0])
-             for i in range(2)]
+    index = [
+        int(
+            np.flatnonzero((raw == np.round((x[i, 2:30, 2:30, 0] + 1) * 127.5)).all(axis=(1, 2)))[0]
+        )
+        for i in range(2)
+    ]
     np.testing.assert_array_equal(labels[index], y[:2])
-    resumed = next(iter(image_data.training_dataset("mnist", 4, 2, seed=3, with_labels=True,
-                                                    start_step=2)))
+    resumed = next(
+        iter(image_data.training_dataset("mnist", 4, 2, seed=3, with_labels=True, start_step=2))
+    )
     np.testing.assert_array_equal(resumed[0].numpy(), steps[2][0])
     small = next(iter(image_data.training_dataset("mnist", 4, 2, seed=3, image_size=28)))
     assert small.shape == (8, 28, 28, 1)
@@ -74,8 +79,7 @@ def test_mnist_stream_is_padded_labelled_and_resumable():
 def test_mnist_full_through_tfds_mock_data():
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=20):
-        x, y = next(iter(image_data.training_dataset("mnist-full", 4, 2, seed=0,
-                                                     with_labels=True)))
+        x, y = next(iter(image_data.training_dataset("mnist-full", 4, 2, seed=0, with_labels=True)))
     assert x.shape == (8, 32, 32, 1) and y.dtype.name == "int32"
     assert (x.numpy()[:, :2] == -1).all()
 
@@ -89,13 +93,19 @@ def test_offline_score_ranks_real_digits_above_noise(tmp_path, monkeypatch):
     real_images, real_labels = mnist_score._real_mnist()
     few = np.concatenate([np.flatnonzero(real_labels == c)[:100] for c in range(10)])
     spec = digits_score.ClassifierSpec(
-        "mnist-small", (32, 32, 1), 1, 3, lambda: (real_images[few], real_labels[few]),
-        mnist_score._build)
+        "mnist-small",
+        (32, 32, 1),
+        1,
+        3,
+        lambda: (real_images[few], real_labels[few]),
+        mnist_score._build,
+    )
     monkeypatch.setattr(mnist_score, "MNIST", spec)
     cache = str(tmp_path)
     held_out = np.setdiff1d(np.arange(10000), few)[:500]
-    score = mnist_score.mnist_score(real_images[held_out], cache_dir=cache,
-                                    labels=real_labels[held_out])
+    score = mnist_score.mnist_score(
+        real_images[held_out], cache_dir=cache, labels=real_labels[held_out]
+    )
     noise = np.random.default_rng(0).uniform(-1, 1, (500, 28, 28))  # 28x28: padded first
     noise_score = mnist_score.mnist_score(noise, cache_dir=cache)
     assert score["inception_score"] > noise_score["inception_score"]
@@ -118,7 +128,8 @@ def test_wasserstein_distance_closed_forms():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=300), rng.exponential(size=200)
     assert metrics.wasserstein_distance(a, b) == pytest.approx(
-        scipy.stats.wasserstein_distance(a, b), rel=1e-7)
+        scipy.stats.wasserstein_distance(a, b), rel=1e-7
+    )
     # A translation by c moves every point by ||c||, and no coupling does better.
     points = rng.normal(size=(100, 2))
     shift = np.array([0.3, -0.4])
@@ -137,13 +148,16 @@ def test_evaluation_logs_the_exact_w1_beside_the_critics_estimate():
     gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), seed=0)
     gan.compile()
     data, _ = datasets.load("8gaussians", 32, gan.n_critic, seed=0)
-    evaluation = callbacks.Evaluation("8gaussians", every_n_steps=2, num_samples=300,
-                                      wasserstein=True)
+    evaluation = callbacks.Evaluation(
+        "8gaussians", every_n_steps=2, num_samples=300, wasserstein=True
+    )
     history = gan.fit(data, steps_per_epoch=2, epochs=1, verbose=0, callbacks=[evaluation])
     record = evaluation.records[-1]
     samples = gan.generate(300, seed=0)
     real = datasets.sample_toy("8gaussians", 300, rng=12345)
-    assert record["wasserstein_distance"] == pytest.approx(metrics.wasserstein_distance(samples, real))
+    assert record["wasserstein_distance"] == pytest.approx(
+        metrics.wasserstein_distance(samples, real)
+    )
     assert history.history["eval_wasserstein_distance"][-1] == record["wasserstein_distance"]
     assert "wasserstein_estimate" in record
 
@@ -155,13 +169,41 @@ def test_mnist_trains_from_the_command_line_and_is_scored(tmp_path, monkeypatch,
 
     real_images, real_labels = mnist_score._real_mnist()
     few = np.arange(0, 10000, 20)  # a small stand-in classifier keeps the test fast
-    monkeypatch.setattr(mnist_score, "MNIST", digits_score.ClassifierSpec(
-        "mnist-tiny", (32, 32, 1), 1, 1, lambda: (real_images[few], real_labels[few]),
-        mnist_score._build))
+    monkeypatch.setattr(
+        mnist_score,
+        "MNIST",
+        digits_score.ClassifierSpec(
+            "mnist-tiny",
+            (32, 32, 1),
+            1,
+            1,
+            lambda: (real_images[few], real_labels[few]),
+            mnist_score._build,
+        ),
+    )
     monkeypatch.setenv("KERAS_WGAN_CACHE", str(tmp_path / "cache"))
     out = str(tmp_path / "run")
-    assert cli.main(["train", "--dataset", "mnist", "--steps", "2", "--out", out, "--width", "8",
-                     "--batch-size", "8", "--steps-per-epoch", "1", "--conditional"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--dataset",
+                "mnist",
+                "--steps",
+                "2",
+                "--out",
+                out,
+                "--width",
+                "8",
+                "--batch-size",
+                "8",
+                "--steps-per-epoch",
+                "1",
+                "--conditional",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "MNIST quality: Inception-Score analogue" in printed and "Label accuracy" in printed
     assert cli.main(["evaluate", "--model", out, "--dataset", "mnist", "--num-samples", "100"]) == 0

@@ -13,11 +13,14 @@ import keras_wgan
 from keras_wgan.optimizers import TF1RMSprop
 
 VAR = np.array([[0.5, -1.0, 2.0], [0.0, 0.25, -3.0]], dtype="float32")
-GRADS = np.array([
-    [[0.1, -2.0, 0.003], [1.5, 0.0, -0.4]],
-    [[-0.2, 1.0, 0.01], [0.5, 0.7, -0.4]],
-    [[0.05, -0.5, 2.0], [-1.0, 0.3, 0.1]],
-], dtype="float32")
+GRADS = np.array(
+    [
+        [[0.1, -2.0, 0.003], [1.5, 0.0, -0.4]],
+        [[-0.2, 1.0, 0.01], [0.5, 0.7, -0.4]],
+        [[0.05, -0.5, 2.0], [-1.0, 0.3, 0.1]],
+    ],
+    dtype="float32",
+)
 
 
 def tf1_reference(var, grads, lrs, rho=0.9, momentum=0.0, epsilon=1e-10, ms0=1.0):
@@ -58,12 +61,14 @@ def test_three_steps_match_the_tf1_formula_and_the_first_differs_from_keras():
     # The first step by hand: the accumulator starts at 1, so ms = 0.9 + 0.1 g^2.
     g = GRADS[0].astype("float64")
     tf1_first = lr * g / np.sqrt(0.9 + 0.1 * g * g + 1e-10)
-    np.testing.assert_allclose(run_steps(TF1RMSprop(lr), GRADS[:1]), VAR - tf1_first,
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        run_steps(TF1RMSprop(lr), GRADS[:1]), VAR - tf1_first, rtol=1e-6, atol=1e-7
+    )
     # Keras starts at 0 (and eps 1e-7): about lr * sign(g) * sqrt(10) wherever g is not tiny.
     keras_var = run_steps(keras.optimizers.RMSprop(lr), GRADS[:1])
-    np.testing.assert_allclose(keras_var, VAR - lr * g / np.sqrt(0.1 * g * g + 1e-7),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        keras_var, VAR - lr * g / np.sqrt(0.1 * g * g + 1e-7), rtol=1e-6, atol=1e-7
+    )
     keras_first = VAR - keras_var
     big = np.abs(g) > 0.05
     np.testing.assert_allclose(keras_first[big], lr * np.sqrt(10) * np.sign(g[big]), rtol=1e-3)
@@ -71,7 +76,9 @@ def test_three_steps_match_the_tf1_formula_and_the_first_differs_from_keras():
     # initial_accumulator_value=0 and Keras's epsilon give Keras's RMSprop.
     np.testing.assert_allclose(
         run_steps(TF1RMSprop(lr, epsilon=1e-7, initial_accumulator_value=0.0), GRADS),
-        run_steps(keras.optimizers.RMSprop(lr), GRADS), rtol=1e-6)
+        run_steps(keras.optimizers.RMSprop(lr), GRADS),
+        rtol=1e-6,
+    )
 
 
 def test_matches_tensorflow_1_rmsprop_itself():
@@ -86,11 +93,13 @@ def test_matches_tensorflow_1_rmsprop_itself():
 
 
 def test_momentum_matches_the_hand_formula():
-    opt = TF1RMSprop(learning_rate=0.02, rho=0.8, momentum=0.9, epsilon=1e-6,
-                     initial_accumulator_value=0.5)
+    opt = TF1RMSprop(
+        learning_rate=0.02, rho=0.8, momentum=0.9, epsilon=1e-6, initial_accumulator_value=0.5
+    )
     got = run_steps(opt, GRADS)
-    want, ms, mom = tf1_reference(VAR, GRADS, [0.02] * 3, rho=0.8, momentum=0.9,
-                                  epsilon=1e-6, ms0=0.5)
+    want, ms, mom = tf1_reference(
+        VAR, GRADS, [0.02] * 3, rho=0.8, momentum=0.9, epsilon=1e-6, ms0=0.5
+    )
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     (mom_var,) = [v for v in opt.variables if v.name.endswith("momentum")]
     np.testing.assert_allclose(mom_var.numpy(), mom, rtol=1e-5, atol=1e-9)
@@ -109,13 +118,27 @@ def test_learning_rate_schedule():
 
 
 def test_config_and_serialization_round_trip():
-    opt = TF1RMSprop(learning_rate=2e-4, rho=0.8, momentum=0.1, epsilon=1e-8,
-                     initial_accumulator_value=0.5, clipnorm=1.0, name="critic_rms")
+    opt = TF1RMSprop(
+        learning_rate=2e-4,
+        rho=0.8,
+        momentum=0.1,
+        epsilon=1e-8,
+        initial_accumulator_value=0.5,
+        clipnorm=1.0,
+        name="critic_rms",
+    )
     config = opt.get_config()
-    assert {k: config[k] for k in ("rho", "momentum", "epsilon", "initial_accumulator_value",
-                                   "clipnorm", "name")} == {
-        "rho": 0.8, "momentum": 0.1, "epsilon": 1e-8, "initial_accumulator_value": 0.5,
-        "clipnorm": 1.0, "name": "critic_rms"}
+    assert {
+        k: config[k]
+        for k in ("rho", "momentum", "epsilon", "initial_accumulator_value", "clipnorm", "name")
+    } == {
+        "rho": 0.8,
+        "momentum": 0.1,
+        "epsilon": 1e-8,
+        "initial_accumulator_value": 0.5,
+        "clipnorm": 1.0,
+        "name": "critic_rms",
+    }
     assert TF1RMSprop.from_config(config).get_config() == config
 
     serialized = keras.optimizers.serialize(opt)
@@ -124,13 +147,16 @@ def test_config_and_serialization_round_trip():
     assert serialized["module"] == "keras_wgan.optimizers"
     assert keras.optimizers.deserialize(serialized).get_config() == config
     # The registered name alone, as a hand-written config (e.g. a preset) would give it.
-    for identifier in ({"class_name": "keras_wgan>TF1RMSprop", "config": config},
-                       {"class_name": "keras_wgan>TF1RMSprop", "config": {"learning_rate": 0.1}}):
+    for identifier in (
+        {"class_name": "keras_wgan>TF1RMSprop", "config": config},
+        {"class_name": "keras_wgan>TF1RMSprop", "config": {"learning_rate": 0.1}},
+    ):
         restored = keras.optimizers.deserialize(identifier)
         assert isinstance(restored, TF1RMSprop)
     assert restored.initial_accumulator_value == 1.0 and restored.epsilon == 1e-10
-    assert isinstance(keras.optimizers.get(
-        {"class_name": "keras_wgan>TF1RMSprop", "config": {}}), TF1RMSprop)
+    assert isinstance(
+        keras.optimizers.get({"class_name": "keras_wgan>TF1RMSprop", "config": {}}), TF1RMSprop
+    )
     assert keras_wgan.optimizers.TF1RMSprop is TF1RMSprop
 
     scheduled = TF1RMSprop(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
@@ -139,22 +165,31 @@ def test_config_and_serialization_round_trip():
     assert back._learning_rate.get_config() == scheduled._learning_rate.get_config()
 
 
-@pytest.mark.parametrize("name, value", [
-    ("rho", 1.5), ("rho", 1.0), ("rho", -0.1), ("rho", "0.9"), ("momentum", -0.5),
-    ("epsilon", -1e-10), ("epsilon", float("nan")), ("initial_accumulator_value", -1.0),
-    ("initial_accumulator_value", True),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("rho", 1.5),
+        ("rho", 1.0),
+        ("rho", -0.1),
+        ("rho", "0.9"),
+        ("momentum", -0.5),
+        ("epsilon", -1e-10),
+        ("epsilon", float("nan")),
+        ("initial_accumulator_value", -1.0),
+        ("initial_accumulator_value", True),
+    ],
+)
 def test_bad_arguments_name_the_argument(name, value):
-    with pytest.raises(ValueError, match=f"Invalid value for argument `{name}`. "
-                                         f"Received: {name}="):
+    with pytest.raises(ValueError, match=f"Invalid value for argument `{name}`. Received: {name}="):
         TF1RMSprop(**{name: value})
 
 
 def test_bad_rho_message():
     with pytest.raises(ValueError) as info:
         TF1RMSprop(rho=1.5)
-    assert str(info.value) == ("Invalid value for argument `rho`. Received: rho=1.5. "
-                               "Expected a number in [0, 1).")
+    assert str(info.value) == (
+        "Invalid value for argument `rho`. Received: rho=1.5. Expected a number in [0, 1)."
+    )
 
 
 def test_docstring_example_runs():
@@ -194,10 +229,18 @@ def test_jax_stateless_apply_matches_tensorflow(tmp_path):
     pytest.importorskip("jax")
     inputs, out, meta = tmp_path / "in.npz", tmp_path / "out.npz", tmp_path / "meta.json"
     np.savez(inputs, var=VAR, grads=GRADS)
-    env = dict(os.environ, KERAS_BACKEND="jax",
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(inputs), str(out), str(meta)],
-                            env=env, capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", JAX_SCRIPT, str(inputs), str(out), str(meta)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     info = json.loads(meta.read_text())
     assert info["backend"] == "jax" and info["type"].startswith("jax")
@@ -213,19 +256,29 @@ def test_jax_stateless_apply_matches_tensorflow(tmp_path):
 
 
 def test_wgan_save_and_load_keeps_the_accumulators(tmp_path):
-    gan = keras_wgan.WGAN(keras_wgan.models.toy_generator(width=8),
-                          keras_wgan.models.toy_critic(width=8), loss="wgan-clip", n_critic=5)
+    gan = keras_wgan.WGAN(
+        keras_wgan.models.toy_generator(width=8),
+        keras_wgan.models.toy_critic(width=8),
+        loss="wgan-clip",
+        n_critic=5,
+    )
     gan.compile(TF1RMSprop(5e-5), TF1RMSprop(5e-5))
-    gan.fit(keras_wgan.datasets.toy_dataset("8gaussians", batch_size=16, n_critic=5, seed=0),
-            epochs=1, steps_per_epoch=1, verbose=0)
+    gan.fit(
+        keras_wgan.datasets.toy_dataset("8gaussians", batch_size=16, n_critic=5, seed=0),
+        epochs=1,
+        steps_per_epoch=1,
+        verbose=0,
+    )
     assert int(gan.d_optimizer.iterations) == 5 and int(gan.g_optimizer.iterations) == 1
     path = tmp_path / "gan.keras"
     gan.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded.d_optimizer, TF1RMSprop) and isinstance(loaded.g_optimizer, TF1RMSprop)
     assert loaded.d_optimizer.get_config()["initial_accumulator_value"] == 1.0
-    for before, after in ((gan.d_optimizer, loaded.d_optimizer),
-                          (gan.g_optimizer, loaded.g_optimizer)):
+    for before, after in (
+        (gan.d_optimizer, loaded.d_optimizer),
+        (gan.g_optimizer, loaded.g_optimizer),
+    ):
         assert [v.name for v in before.variables] == [v.name for v in after.variables]
         rms = [v for v in before.variables if v.name.endswith("rms")]
         assert rms and len(rms) == len(before._trainable_variables)

@@ -23,6 +23,7 @@ DCGAN_FAMILY = ("dcgan", "dcgan-no-bn-const", "mlp-generator", "gated", "tanh")
 
 # --- tflib's formulas, written out here independently of the package ---------------------
 
+
 def tflib_conv_stdev(input_dim, output_dim, filter_size, stride=1, he_init=True):
     """tflib/ops/conv2d.py `Conv2D`."""
     fan_in = input_dim * filter_size**2
@@ -63,13 +64,18 @@ def assert_tflib_std(layer, expected, old_keras=None, rtol=0.03):
 
 
 def critic_norms(critic):
-    kinds = (keras.layers.BatchNormalization, keras.layers.GroupNormalization,
-             keras.layers.LayerNormalization)
-    return sorted({type(layer).__name__ for layer in critic._flatten_layers()
-                   if isinstance(layer, kinds)})
+    kinds = (
+        keras.layers.BatchNormalization,
+        keras.layers.GroupNormalization,
+        keras.layers.LayerNormalization,
+    )
+    return sorted(
+        {type(layer).__name__ for layer in critic._flatten_layers() if isinstance(layer, kinds)}
+    )
 
 
 # --- 1. the critic's normalisation follows the method -----------------------------------
+
 
 @pytest.mark.parametrize("name", DCGAN_FAMILY)
 @pytest.mark.parametrize("loss", ["wgan-gp", "dcgan"])
@@ -77,8 +83,11 @@ def test_dcgan_family_critic_norm_follows_the_loss(name, loss):
     _, critic = architectures.build(name, (16, 16, 1), latent_dim=8, width=8, loss=loss)
     if loss == "wgan-gp":
         assert critic_norms(critic) == ["GroupNormalization"]
-        assert all(layer.groups == 1 for layer in critic._flatten_layers()
-                   if isinstance(layer, keras.layers.GroupNormalization))  # layer norm
+        assert all(
+            layer.groups == 1
+            for layer in critic._flatten_layers()
+            if isinstance(layer, keras.layers.GroupNormalization)
+        )  # layer norm
     else:
         assert critic_norms(critic) == ["BatchNormalization"]
 
@@ -110,7 +119,8 @@ def test_resnet_critic_norms(loss):
     assert critic_norms(critic) == []
     _, critic = architectures.build("resnet-64", (8, 8, 1), width=8, loss=loss)
     assert critic_norms(critic) == (
-        ["GroupNormalization"] if loss == "wgan-gp" else ["BatchNormalization"])
+        ["GroupNormalization"] if loss == "wgan-gp" else ["BatchNormalization"]
+    )
 
 
 @pytest.mark.slow
@@ -129,8 +139,9 @@ def test_build_checks_the_loss():
 
 def test_wgan_refuses_a_batch_norm_critic_under_a_penalty_and_trains_it_otherwise():
     keras.utils.set_random_seed(0)
-    generator, critic = architectures.build("dcgan", (16, 16, 1), latent_dim=8, width=8,
-                                            loss="dcgan")
+    generator, critic = architectures.build(
+        "dcgan", (16, 16, 1), latent_dim=8, width=8, loss="dcgan"
+    )
     assert critic_norms(critic) == ["BatchNormalization"]
     for loss in PENALTY_LOSSES:
         with pytest.raises(ValueError, match="BatchNormalization"):
@@ -138,13 +149,15 @@ def test_wgan_refuses_a_batch_norm_critic_under_a_penalty_and_trains_it_otherwis
     gan = keras_wgan.WGAN(generator, critic, loss="dcgan", n_critic=1, seed=0)
     gan.compile()
     x = np.random.default_rng(0).uniform(-1, 1, (32, 16, 16, 1)).astype("float32")
-    history = gan.fit(datasets.critic_batches(x, 4, gan.n_critic), steps_per_epoch=1,
-                      epochs=1, verbose=0)
+    history = gan.fit(
+        datasets.critic_batches(x, 4, gan.n_critic), steps_per_epoch=1, epochs=1, verbose=0
+    )
     assert int(gan.d_optimizer.iterations) == 1 and int(gan.g_optimizer.iterations) == 1
     assert all(np.isfinite(v[-1]) for v in history.history.values()), history.history
 
 
 # --- 2. tflib's initialisation -----------------------------------------------------------
+
 
 def test_tflib_uniform_fans_and_config():
     conv = TflibUniform(2.0, stride=2)
@@ -156,9 +169,11 @@ def test_tflib_uniform_fans_and_config():
     assert tuple(layer.kernel.shape) == (5, 5, 7, 3)
     assert deconv.fans((5, 5, 7, 3)) == (3 * 25 / 4, 7 * 25)
     assert TflibUniform(2.0).stddev((3, 3, 16, 32)) == pytest.approx(
-        keras_fan_avg_stdev((3, 3, 16, 32), 2.0))  # stride 1: Keras's fan_avg
-    restored = keras.initializers.deserialize(keras.initializers.serialize(
-        TflibUniform(1.0, stride=2, transposed=True, seed=3)))
+        keras_fan_avg_stdev((3, 3, 16, 32), 2.0)
+    )  # stride 1: Keras's fan_avg
+    restored = keras.initializers.deserialize(
+        keras.initializers.serialize(TflibUniform(1.0, stride=2, transposed=True, seed=3))
+    )
     assert isinstance(restored, TflibUniform)
     assert restored.get_config() == {"seed": 3, "scale": 1.0, "stride": 2, "transposed": True}
     values = TflibUniform(2.0, stride=2, seed=1)((5, 5, 32, 64))
@@ -188,17 +203,22 @@ def test_no_bn_constant_filter_generator_init():
     generator, _ = architectures.build("dcgan-no-bn-const", (32, 32, 3), width=dim)
     dense = generator.get_layer("generator_dense")
     assert tuple(dense.kernel.shape) == (128, 4 * 4 * dim)
-    assert_tflib_std(dense, tflib_linear_stdev(128, 4 * 4 * dim),
-                     old_keras=math.sqrt(2.0 / 128))  # was He (fan_in)
+    assert_tflib_std(
+        dense, tflib_linear_stdev(128, 4 * 4 * dim), old_keras=math.sqrt(2.0 / 128)
+    )  # was He (fan_in)
     for size in (8, 16):
         layer = generator.get_layer(f"generator_deconv{size}")
         assert tuple(layer.kernel.shape) == (5, 5, dim, dim)
-        assert_tflib_std(layer, tflib_deconv_stdev(dim, dim, 5),
-                         old_keras=keras_fan_avg_stdev((5, 5, dim, dim), 2.0))
+        assert_tflib_std(
+            layer,
+            tflib_deconv_stdev(dim, dim, 5),
+            old_keras=keras_fan_avg_stdev((5, 5, dim, dim), 2.0),
+        )
     out = generator.get_layer("generator_deconv32")  # dim -> 3, he_init=True too
     assert tuple(out.kernel.shape) == (5, 5, 3, dim)
-    assert_tflib_std(out, tflib_deconv_stdev(dim, 3, 5),
-                     old_keras=keras_fan_avg_stdev((5, 5, 3, dim), 2.0))
+    assert_tflib_std(
+        out, tflib_deconv_stdev(dim, 3, 5), old_keras=keras_fan_avg_stdev((5, 5, 3, dim), 2.0)
+    )
 
 
 def test_gated_networks_init():
@@ -209,17 +229,26 @@ def test_gated_networks_init():
     generator, critic = architectures.build("gated", (32, 32, 3), width=dim)
     dense = generator.get_layer("generator_dense")
     assert tuple(dense.kernel.shape) == (128, 4 * 4 * 4 * dim * 2)  # 32x32: 4 dim at 4x4
-    assert_tflib_std(dense, tflib_linear_stdev(128, 4 * 4 * 4 * dim * 2),
-                     old_keras=keras_fan_avg_stdev((128, 4 * 4 * 4 * dim * 2), 2.0))
+    assert_tflib_std(
+        dense,
+        tflib_linear_stdev(128, 4 * 4 * 4 * dim * 2),
+        old_keras=keras_fan_avg_stdev((128, 4 * 4 * 4 * dim * 2), 2.0),
+    )
     # Generator.2-style layer: 4 dim gated in, 2 dim * 2 out.
     deconv = generator.get_layer("generator_deconv8")
     assert tuple(deconv.kernel.shape) == (5, 5, 2 * dim * 2, 4 * dim)
-    assert_tflib_std(deconv, tflib_deconv_stdev(4 * dim, 2 * dim * 2, 5),
-                     old_keras=keras_fan_avg_stdev((5, 5, 2 * dim * 2, 4 * dim), 2.0))
+    assert_tflib_std(
+        deconv,
+        tflib_deconv_stdev(4 * dim, 2 * dim * 2, 5),
+        old_keras=keras_fan_avg_stdev((5, 5, 2 * dim * 2, 4 * dim), 2.0),
+    )
     conv = critic.get_layer("critic_conv8")  # dim -> 2 dim * 2, stride 2
     assert tuple(conv.kernel.shape) == (5, 5, dim, 2 * dim * 2)
-    assert_tflib_std(conv, tflib_conv_stdev(dim, 2 * dim * 2, 5, stride=2),
-                     old_keras=keras_fan_avg_stdev((5, 5, dim, 2 * dim * 2), 2.0))
+    assert_tflib_std(
+        conv,
+        tflib_conv_stdev(dim, 2 * dim * 2, 5, stride=2),
+        old_keras=keras_fan_avg_stdev((5, 5, dim, 2 * dim * 2), 2.0),
+    )
     score = critic.get_layer("critic_score")
     assert tuple(score.kernel.shape) == (4 * 4 * 4 * dim, 1)
     assert_tflib_std(score, tflib_linear_stdev(4 * 4 * 4 * dim, 1), rtol=0.05)
@@ -234,22 +263,31 @@ def test_bottleneck_block_resampling_init():
     model_layers = {}
     for x, filters, resample in (((8, 8, n_in), n_out, "down"), ((4, 4, n_out), n_in, "up")):
         inputs = keras.Input(x)
-        model = keras.Model(inputs, bottleneck_block(inputs, filters, resample, "layer",
-                                                     resample))
+        model = keras.Model(inputs, bottleneck_block(inputs, filters, resample, "layer", resample))
         model_layers[resample] = {layer.name: layer for layer in model.layers}
     down, up = model_layers["down"], model_layers["up"]
-    assert_tflib_std(down["down_conv2"], tflib_conv_stdev(n_in // 2, n_out // 2, 3, stride=2),
-                     old_keras=keras_fan_avg_stdev((3, 3, n_in // 2, n_out // 2), 2.0))
-    assert_tflib_std(down["down_shortcut_conv"],
-                     tflib_conv_stdev(n_in, n_out, 1, stride=2, he_init=False),
-                     old_keras=keras_fan_avg_stdev((1, 1, n_in, n_out), 1.0))
+    assert_tflib_std(
+        down["down_conv2"],
+        tflib_conv_stdev(n_in // 2, n_out // 2, 3, stride=2),
+        old_keras=keras_fan_avg_stdev((3, 3, n_in // 2, n_out // 2), 2.0),
+    )
+    assert_tflib_std(
+        down["down_shortcut_conv"],
+        tflib_conv_stdev(n_in, n_out, 1, stride=2, he_init=False),
+        old_keras=keras_fan_avg_stdev((1, 1, n_in, n_out), 1.0),
+    )
     # 'up' block from n_out to n_in channels: Conv1B is Deconv2D(n_out/2 -> n_in/2).
-    assert_tflib_std(up["up_conv2"], tflib_deconv_stdev(n_out // 2, n_in // 2, 3),
-                     old_keras=keras_fan_avg_stdev((3, 3, n_in // 2, n_out // 2), 2.0))
+    assert_tflib_std(
+        up["up_conv2"],
+        tflib_deconv_stdev(n_out // 2, n_in // 2, 3),
+        old_keras=keras_fan_avg_stdev((3, 3, n_in // 2, n_out // 2), 2.0),
+    )
     # SubpixelConv2D: Conv2D(n_out -> 4 * n_in, filter 1, stride 1, Glorot).
-    assert_tflib_std(up["up_shortcut_conv"],
-                     tflib_conv_stdev(n_out, 4 * n_in, 1, he_init=False),
-                     old_keras=keras_fan_avg_stdev((2, 2, n_in, n_out), 1.0))
+    assert_tflib_std(
+        up["up_shortcut_conv"],
+        tflib_conv_stdev(n_out, 4 * n_in, 1, he_init=False),
+        old_keras=keras_fan_avg_stdev((2, 2, n_in, n_out), 1.0),
+    )
 
 
 def test_resnet_resampling_convs_are_stride_1_so_keras_fans_are_tflibs():
@@ -262,8 +300,11 @@ def test_resnet_resampling_convs_are_stride_1_so_keras_fans_are_tflibs():
             if isinstance(layer, keras.layers.Conv2D) and np.prod(layer.kernel.shape) >= 10000:
                 assert tuple(layer.strides) == (1, 1), layer.name
                 k, _, n_in, n_out = layer.kernel.shape
-                he = "shortcut" not in layer.name and "stem" not in layer.name \
+                he = (
+                    "shortcut" not in layer.name
+                    and "stem" not in layer.name
                     and "out_conv" not in layer.name
+                )
                 assert_tflib_std(layer, tflib_conv_stdev(n_in, n_out, k, he_init=he))
 
 
@@ -275,9 +316,12 @@ def test_robustness_cells_get_the_methods_normalisation():
     spec = importlib.util.spec_from_file_location("robustness_fidelity", path)
     robustness = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(robustness)
-    for method, expected in (("wgan-gp", "GroupNormalization"), ("dcgan", "BatchNormalization"),
-                             ("lsgan", "BatchNormalization"),
-                             ("wgan-clip", "BatchNormalization")):
+    for method, expected in (
+        ("wgan-gp", "GroupNormalization"),
+        ("dcgan", "BatchNormalization"),
+        ("lsgan", "BatchNormalization"),
+        ("wgan-clip", "BatchNormalization"),
+    ):
         gan = robustness.build("dcgan", method, (16, 16, 1), 8, seed=0)
         assert critic_norms(gan.critic) == [expected], method
 

@@ -10,8 +10,21 @@ from keras_wgan import cli, presets, runs
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "usage")
 # The keys that make a run: everything but the CLI's own bookkeeping.
-RUN_KEYS = ("recipe", "arch", "width", "latent_dim", "batch_size", "model", "optimizers",
-            "lr_decay", "steps", "dequantize", "conditional", "image_shape", "num_classes")
+RUN_KEYS = (
+    "recipe",
+    "arch",
+    "width",
+    "latent_dim",
+    "batch_size",
+    "model",
+    "optimizers",
+    "lr_decay",
+    "steps",
+    "dequantize",
+    "conditional",
+    "image_shape",
+    "num_classes",
+)
 
 
 def load_example(name):
@@ -38,13 +51,19 @@ def test_cli_and_cifar10_example_resolve_the_same_recipe(conditional):
     assert run_part(from_cli) == run_part(from_example)
     # The paper's gan_cifar_resnet.py recipe.
     assert from_cli["model"]["generator_batch_size"] == 128 and from_cli["batch_size"] == 64
-    assert from_cli["optimizers"][0]["config"] == {"learning_rate": 2e-4, "beta_1": 0.0,
-                                                   "beta_2": 0.9}
+    assert from_cli["optimizers"][0]["config"] == {
+        "learning_rate": 2e-4,
+        "beta_1": 0.0,
+        "beta_2": 0.9,
+    }
     assert from_cli["lr_decay"] == "linear" and from_cli["dequantize"]
     assert from_cli["num_classes"] == (10 if conditional else None)
     if conditional:
         assert from_cli["model"]["conditioning"] == "ac-gan-paper"
-        assert (from_cli["model"]["ac_weight_critic"], from_cli["model"]["ac_weight_generator"]) == (1.0, 0.1)
+        assert (
+            from_cli["model"]["ac_weight_critic"],
+            from_cli["model"]["ac_weight_generator"],
+        ) == (1.0, 0.1)
 
 
 def test_cli_and_lsun_example_resolve_the_same_recipe():
@@ -57,10 +76,10 @@ def test_cli_and_lsun_example_resolve_the_same_recipe():
 
 def test_example_flags_override_the_recipe_as_the_cli_flags_do():
     example = load_example("cifar10")
-    from_example = example.settings(example.parse_args(["--width", "8", "--lr", "1e-3",
-                                                        "--steps", "10"]))
-    from_cli = cli_settings("--dataset", "cifar10", "--width", "8", "--lr", "1e-3",
-                            "--steps", "10")
+    from_example = example.settings(
+        example.parse_args(["--width", "8", "--lr", "1e-3", "--steps", "10"])
+    )
+    from_cli = cli_settings("--dataset", "cifar10", "--width", "8", "--lr", "1e-3", "--steps", "10")
     assert run_part(from_cli) == run_part(from_example)
     assert from_cli["width"] == 8 and from_cli["steps"] == 10
 
@@ -70,8 +89,7 @@ def test_toy_defaults_and_the_papers_settings_one_flag_away():
     assert (own["width"], own["lr_decay"], own["steps"]) == (256, "linear", 2000)
     paper = cli_settings("--dataset", "8gaussians", "--steps", "2000", "--paper")
     assert (paper["width"], paper["lr_decay"]) == (512, None)
-    assert paper["optimizers"][0]["config"] == {"learning_rate": 1e-4, "beta_1": 0.5,
-                                                "beta_2": 0.9}
+    assert paper["optimizers"][0]["config"] == {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9}
     assert paper["model"] == {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 0.1}
     with pytest.raises(ValueError, match="--paper"):
         cli_settings("--dataset", "digits", "--steps", "2000", "--paper")
@@ -119,15 +137,18 @@ def test_unknown_recipe_names_the_recipes():
 def test_text_defaults_and_the_papers_language_model_one_flag_away():
     own = cli_settings("--dataset", "text", "--steps", "2000")
     assert (own["arch"], own["width"], own["num_blocks"], own["lr_decay"]) == (
-        "language", 48, 5, "linear")
+        "language",
+        48,
+        5,
+        "linear",
+    )
     assert own["model"]["n_critic"] == 5 and own["sequence_length"] == 32
     assert own["vocabulary"][:2] == ["", "\ufffd"]
     paper = cli_settings("--dataset", "text", "--steps", "200000", "--paper")
     # gan_language.py: DIM 512, batch 64, n_critic 10, lambda 10, Adam(1e-4, 0.5, 0.9).
     assert (paper["width"], paper["batch_size"], paper["lr_decay"]) == (512, 64, None)
     assert paper["model"] == {"loss": "wgan-gp", "n_critic": 10, "gp_weight": 10.0}
-    assert paper["optimizers"][0]["config"] == {"learning_rate": 1e-4, "beta_1": 0.5,
-                                                "beta_2": 0.9}
+    assert paper["optimizers"][0]["config"] == {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9}
     assert presets.recipe_name("lm1b") == "text-paper"
     assert presets.recipe_name("text:corpus.txt") == "text"
     for flags in (["--conditional"], ["--image-size", "16"], ["--arch", "dcgan"]):

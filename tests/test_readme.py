@@ -19,7 +19,8 @@ def run_shrunk(code, *replacements):
     """Runs a README block with tiny networks and the given (text, replacement) pairs,
     each of which must apply; returns its namespace."""
     code = code.replace("toy_generator()", "toy_generator(width=8)").replace(
-        "toy_critic()", "toy_critic(width=8)")
+        "toy_critic()", "toy_critic(width=8)"
+    )
     assert code.count("width=8") == 2
     for old, new in replacements:
         assert old in code, old
@@ -32,8 +33,10 @@ def run_shrunk(code, *replacements):
 def test_quick_start_runs(tmp_path, monkeypatch):
     """The README's quick start, shrunk (tiny widths, two steps) but otherwise as written."""
     monkeypatch.chdir(tmp_path)
-    scope = run_shrunk(python_blocks()[0], ("epochs=10, steps_per_epoch=100",
-                                            "epochs=1, steps_per_epoch=2, verbose=0"))
+    scope = run_shrunk(
+        python_blocks()[0],
+        ("epochs=10, steps_per_epoch=100", "epochs=1, steps_per_epoch=2, verbose=0"),
+    )
     assert scope["samples"].shape == (1000, 2) and np.isfinite(scope["samples"]).all()
     assert (tmp_path / "gan.keras").exists()
 
@@ -45,8 +48,10 @@ def _block(marker):
 
 def test_resuming_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    scope = run_shrunk(_block("BackupAndRestore"), ("epochs=10, steps_per_epoch=100",
-                                                     "epochs=2, steps_per_epoch=2, verbose=0"))
+    scope = run_shrunk(
+        _block("BackupAndRestore"),
+        ("epochs=10, steps_per_epoch=100", "epochs=2, steps_per_epoch=2, verbose=0"),
+    )
     assert scope["step"] == 0 and int(scope["gan"].g_optimizer.iterations) == 4
     assert not (tmp_path / "runs" / "python" / "backup").exists()  # deleted after a normal end
 
@@ -76,9 +81,15 @@ def test_serving_block_and_commands_run(digits_export, tmp_path):
     with open(README) as f:
         text = f.read()
     bin_dir = os.path.dirname(sys.executable)
-    commands = [line for line in text.splitlines()
-                if line.startswith(".venv/bin/saved_model_cli")
-                or (line.startswith(".venv/bin/python examples/usage/serving_client.py") and "--dry-run" in line)]
+    commands = [
+        line
+        for line in text.splitlines()
+        if line.startswith(".venv/bin/saved_model_cli")
+        or (
+            line.startswith(".venv/bin/python examples/usage/serving_client.py")
+            and "--dry-run" in line
+        )
+    ]
     assert len(commands) == 3
     root = os.path.dirname(README)
     for line in commands:
@@ -92,6 +103,9 @@ def test_serving_block_and_commands_run(digits_export, tmp_path):
 
 def test_scaling_out_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    scope = run_shrunk(_block("MirroredStrategy()"), ("batch_size=256", "batch_size=8"),
-                       ("steps_per_epoch=10", "steps_per_epoch=2, verbose=0"))
+    scope = run_shrunk(
+        _block("MirroredStrategy()"),
+        ("batch_size=256", "batch_size=8"),
+        ("steps_per_epoch=10", "steps_per_epoch=2, verbose=0"),
+    )
     assert scope["gan"].generator_step() == 2

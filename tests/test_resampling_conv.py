@@ -66,8 +66,12 @@ def test_serializes(layer_class):
 @pytest.mark.parametrize("layer_class", [ConvMeanPool, UpsampleConv])
 @pytest.mark.parametrize(
     "kwargs, argument",
-    [({"strides": 2}, "strides"), ({"padding": "valid"}, "padding"),
-     ({"dilation_rate": 2}, "dilation_rate"), ({"kernel_size": 2}, "kernel_size")],
+    [
+        ({"strides": 2}, "strides"),
+        ({"padding": "valid"}, "padding"),
+        ({"dilation_rate": 2}, "dilation_rate"),
+        ({"kernel_size": 2}, "kernel_size"),
+    ],
 )
 def test_bad_arguments_are_refused(layer_class, kwargs, argument):
     with pytest.raises(ValueError, match=f"Invalid value for argument `{argument}`"):
@@ -95,8 +99,9 @@ def test_fused_and_unfused_critics_share_weights_and_scores():
     shape = (32, 32, 3)
     keras.utils.set_random_seed(0)
     _, fused = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4)
-    _, plain = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4,
-                                   fused_resampling=False)
+    _, plain = architectures.build(
+        "cifar10-resnet", shape, latent_dim=8, width=4, fused_resampling=False
+    )
     assert len([l for l in fused.layers if isinstance(l, ConvMeanPool)]) == 2
     assert not [l for l in plain.layers if isinstance(l, ConvMeanPool)]
     copy_weights_by_layer_name(fused, plain)
@@ -113,8 +118,9 @@ def test_fused_and_unfused_critics_share_weights_and_scores():
         variables = sorted(critic.trainable_variables, key=lambda v: v.path)
         grads = outer.gradient(penalty, variables)
         # The score's bias does not move the input gradient: no gradient either way.
-        results.append([score] + [tf.zeros(v.shape) if g is None else g
-                                  for g, v in zip(grads, variables)])
+        results.append(
+            [score] + [tf.zeros(v.shape) if g is None else g for g, v in zip(grads, variables)]
+        )
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-3)
 
@@ -164,18 +170,23 @@ print("ok", keras.backend.backend())
 
 def test_fused_layers_equal_unfused_on_jax():
     pytest.importorskip("jax")
-    env = dict(os.environ, KERAS_BACKEND="jax",
-               PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split()[-2:] == ["ok", "jax"]
 
 
 def _upsample_conv_and_unfused(kernel_size, in_shape, filters=4, data_format="channels_last"):
     """An UpsampleConv, and UpSampling2D then a Conv2D with the same (random) weights."""
-    fused = UpsampleConv(filters, kernel_size, bias_initializer="random_normal",
-                         data_format=data_format)
+    fused = UpsampleConv(
+        filters, kernel_size, bias_initializer="random_normal", data_format=data_format
+    )
     fused.build(in_shape)
     conv = keras.layers.Conv2D(filters, kernel_size, padding="same", data_format=data_format)
     upsample = keras.layers.UpSampling2D(2, data_format=data_format)
@@ -220,8 +231,9 @@ def test_upsample_conv_same_gradients():
             loss = tf.reduce_sum(tf.tanh(function(x)) * tf.range(8.0)[:, None, None])
         return tape.gradient(loss, [x] + weights)
 
-    for a, b in zip(grads(fused, fused.trainable_variables),
-                    grads(unfused, conv.trainable_variables)):
+    for a, b in zip(
+        grads(fused, fused.trainable_variables), grads(unfused, conv.trainable_variables)
+    ):
         np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
 
 
@@ -229,10 +241,17 @@ def test_upsample_conv_same_gradients():
 def test_fused_and_unfused_generators_share_weights_and_images(num_classes):
     shape = (16, 16, 3)
     keras.utils.set_random_seed(0)
-    fused, _ = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4,
-                                   num_classes=num_classes)
-    plain, _ = architectures.build("cifar10-resnet", shape, latent_dim=8, width=4,
-                                   num_classes=num_classes, fused_resampling=False)
+    fused, _ = architectures.build(
+        "cifar10-resnet", shape, latent_dim=8, width=4, num_classes=num_classes
+    )
+    plain, _ = architectures.build(
+        "cifar10-resnet",
+        shape,
+        latent_dim=8,
+        width=4,
+        num_classes=num_classes,
+        fused_resampling=False,
+    )
     # Two blocks up (4 -> 8 -> 16), each with a 3x3 and a 1x1 (shortcut) convolution.
     assert len([l for l in fused.layers if isinstance(l, UpsampleConv)]) == 4
     assert not [l for l in plain.layers if isinstance(l, UpsampleConv)]
@@ -240,5 +259,6 @@ def test_fused_and_unfused_generators_share_weights_and_images(num_classes):
     z = np.random.default_rng(2).normal(size=(5, 8)).astype("float32")
     inputs = z if num_classes is None else [z, np.array([0, 1, 2, 1, 0], "int32")]
     for training in (True, False):
-        np.testing.assert_allclose(fused(inputs, training=training),
-                                   plain(inputs, training=training), atol=1e-5)
+        np.testing.assert_allclose(
+            fused(inputs, training=training), plain(inputs, training=training), atol=1e-5
+        )

@@ -34,9 +34,7 @@ def test_checkpoint_restores_the_noise_generator_state(tmp_path):
     gan.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_array_equal(loaded._seed_generator.state.numpy(), saved)
-    np.testing.assert_array_equal(
-        loaded._sample_latent(4).numpy(), gan._sample_latent(4).numpy()
-    )
+    np.testing.assert_array_equal(loaded._sample_latent(4).numpy(), gan._sample_latent(4).numpy())
 
 
 def test_shuffled_positions_visit_every_example_once_per_pass_and_start_anywhere():
@@ -46,8 +44,10 @@ def test_shuffled_positions_visit_every_example_once_per_pass_and_start_anywhere
     passes = [sorted(i for p, i in pairs if p // 10 == k) for k in range(4)]
     assert all(indices == list(range(10)) for indices in passes)
     assert len({tuple(i for p, i in pairs if p // 10 == k) for k in range(4)}) > 1
-    later = [(int(p), int(i))
-             for p, i in shuffled_positions(10, 4, seed=7, start_step=3).unbatch().take(8)]
+    later = [
+        (int(p), int(i))
+        for p, i in shuffled_positions(10, 4, seed=7, start_step=3).unbatch().take(8)
+    ]
     assert later == pairs[12:20]
 
 
@@ -74,13 +74,13 @@ def test_backup_and_restore_continues_exactly_after_a_crash(tmp_path):
         backup = callbacks.BackupAndRestore(str(tmp_path / "backup"))
         step = backup.restore(gan)
         data = datasets.load("8gaussians", 8, 5, seed=1, start_step=step)[0]
-        gan.fit(data, epochs=4, steps_per_epoch=3, verbose=0,
-                callbacks=[backup, *extra])
+        gan.fit(data, epochs=4, steps_per_epoch=3, verbose=0, callbacks=[backup, *extra])
         return gan
 
     reference = _gan()
-    reference.fit(datasets.load("8gaussians", 8, 5, seed=1)[0], epochs=4, steps_per_epoch=3,
-                  verbose=0)
+    reference.fit(
+        datasets.load("8gaussians", 8, 5, seed=1)[0], epochs=4, steps_per_epoch=3, verbose=0
+    )
     with pytest.raises(KeyboardInterrupt):
         run(_gan(), 0, [_Crash(at_step=8)])
     assert os.path.isfile(tmp_path / "backup" / "latest.weights.h5")
@@ -117,9 +117,26 @@ def test_a_failed_checkpoint_write_keeps_the_last_good_one(tmp_path, monkeypatch
 
 def _train_command(out, steps):
     return [
-        sys.executable, "-m", "keras_wgan", "train", "--dataset", "8gaussians",
-        "--steps", str(steps), "--steps-per-epoch", "20", "--width", "8", "--batch-size", "16",
-        "--seed", "2", "--out", str(out), "--export-dir", str(out / "export"),
+        sys.executable,
+        "-m",
+        "keras_wgan",
+        "train",
+        "--dataset",
+        "8gaussians",
+        "--steps",
+        str(steps),
+        "--steps-per-epoch",
+        "20",
+        "--width",
+        "8",
+        "--batch-size",
+        "16",
+        "--seed",
+        "2",
+        "--out",
+        str(out),
+        "--export-dir",
+        str(out / "export"),
     ]
 
 
@@ -127,8 +144,9 @@ def test_training_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
     steps = 300
     env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
     killed = tmp_path / "killed"
-    process = subprocess.Popen(_train_command(killed, steps), env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        _train_command(killed, steps), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     checkpoint = killed / runs.CHECKPOINT
     deadline = time.time() + 300
     while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
@@ -141,14 +159,16 @@ def test_training_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
     assert 0 < step < steps
     assert not (killed / "export").exists()
 
-    rerun = subprocess.run(_train_command(killed, steps), env=env, capture_output=True,
-                           text=True, timeout=600)
+    rerun = subprocess.run(
+        _train_command(killed, steps), env=env, capture_output=True, text=True, timeout=600
+    )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert f"at generator step {step}." in rerun.stdout
 
     uninterrupted = tmp_path / "uninterrupted"
-    subprocess.run(_train_command(uninterrupted, steps), env=env, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        _train_command(uninterrupted, steps), env=env, check=True, capture_output=True, timeout=600
+    )
     resumed = runs.load_checkpoint(str(killed))
     reference = runs.load_checkpoint(str(uninterrupted))
     assert int(resumed.g_optimizer.iterations) == int(reference.g_optimizer.iterations) == steps
@@ -160,7 +180,9 @@ def test_training_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
 def test_a_learning_rate_schedule_resumes_at_its_position(tmp_path):
     keras.utils.set_random_seed(0)
     gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), n_critic=1)
-    schedule = keras.optimizers.schedules.PolynomialDecay(1e-3, decay_steps=10, end_learning_rate=0.0)
+    schedule = keras.optimizers.schedules.PolynomialDecay(
+        1e-3, decay_steps=10, end_learning_rate=0.0
+    )
     gan.compile(keras.optimizers.Adam(schedule), keras.optimizers.Adam(schedule))
     gan.fit(datasets.load("8gaussians", 8, 1, seed=0)[0], steps_per_epoch=4, verbose=0)
     gan.save(tmp_path / "m.keras")

@@ -55,29 +55,41 @@ for name, (fn, inputs) in cases.items():
 print(json.dumps({"results": results, "keras_wgan": "keras_wgan" in sys.modules}))
 """
 
-NAMED = {"z width": "latent_dim = 4 columns", "z nan": "`z` must be finite",
-         "z inf": "`z` must be finite", "z rows": "the row count of `z` must be in [1, 8]",
-         "num_samples -1": "`num_samples` must be in [1, 8]",
-         "num_samples 0": "`num_samples` must be in [1, 8]",
-         "num_samples huge": "`num_samples` must be in [1, 8]",
-         "num_samples over": "`num_samples` must be in [1, 8]",
-         "labels negative": "`labels` must be class indices in [0, 3)",
-         "labels too big": "`labels` must be class indices in [0, 3)",
-         "labels short": "`labels` must hold one class label per sample",
-         "seed labels too big": "`labels` must be class indices in [0, 3)",
-         "seed labels long": "`labels` must hold one class label per sample"}
+NAMED = {
+    "z width": "latent_dim = 4 columns",
+    "z nan": "`z` must be finite",
+    "z inf": "`z` must be finite",
+    "z rows": "the row count of `z` must be in [1, 8]",
+    "num_samples -1": "`num_samples` must be in [1, 8]",
+    "num_samples 0": "`num_samples` must be in [1, 8]",
+    "num_samples huge": "`num_samples` must be in [1, 8]",
+    "num_samples over": "`num_samples` must be in [1, 8]",
+    "labels negative": "`labels` must be class indices in [0, 3)",
+    "labels too big": "`labels` must be class indices in [0, 3)",
+    "labels short": "`labels` must hold one class label per sample",
+    "seed labels too big": "`labels` must be class indices in [0, 3)",
+    "seed labels long": "`labels` must hold one class label per sample",
+}
 
 
 @pytest.mark.parametrize("num_classes", [None, 3], ids=["unconditional", "conditional"])
 def test_every_bad_request_is_refused_with_a_message_naming_its_input(tmp_path, num_classes):
     gan = tiny_image_gan(num_classes)
     path = export_generator(gan, str(tmp_path / "model"), max_samples=MAX_SAMPLES)
-    assert metadata(path) == {"latent_dim": 4, "num_classes": num_classes,
-                              "max_samples": MAX_SAMPLES, "sample_shape": [4, 4, 1],
-                              "kind": "images"}
+    assert metadata(path) == {
+        "latent_dim": 4,
+        "num_classes": num_classes,
+        "max_samples": MAX_SAMPLES,
+        "sample_shape": [4, 4, 1],
+        "kind": "images",
+    }
     assert os.path.isfile(os.path.join(path, METADATA))
-    run = subprocess.run([sys.executable, "-c", REQUESTS, path, "1" if num_classes else "0"],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", REQUESTS, path, "1" if num_classes else "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["keras_wgan"] is False
@@ -103,8 +115,7 @@ def test_max_samples_must_be_a_positive_integer(tmp_path):
 def test_the_load_test_serves_both_signatures_from_threads(tmp_path):
     import importlib.util
 
-    script = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "usage",
-                          "load_test.py")
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "usage", "load_test.py")
     spec = importlib.util.spec_from_file_location("load_test", script)
     load_test = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(load_test)
@@ -113,11 +124,28 @@ def test_the_load_test_serves_both_signatures_from_threads(tmp_path):
     assert "import keras" not in code and "from keras" not in code  # TensorFlow alone
     base = str(tmp_path / "model")
     export_generator(tiny_image_gan(3), base, max_samples=MAX_SAMPLES)
-    report = load_test.main(["--model", base, "--requests", "30", "--threads", "3",
-                             "--batch-sizes", "1", "8", "--json", str(tmp_path / "load.json")])
+    report = load_test.main(
+        [
+            "--model",
+            base,
+            "--requests",
+            "30",
+            "--threads",
+            "3",
+            "--batch-sizes",
+            "1",
+            "8",
+            "--json",
+            str(tmp_path / "load.json"),
+        ]
+    )
     cells = {(c["signature"], c["batch"]): c for c in report["cells"]}
-    assert sorted(cells) == [("generate_from_seed", 1), ("generate_from_seed", 8),
-                             ("serving_default", 1), ("serving_default", 8)]
+    assert sorted(cells) == [
+        ("generate_from_seed", 1),
+        ("generate_from_seed", 8),
+        ("serving_default", 1),
+        ("serving_default", 8),
+    ]
     for cell in cells.values():
         assert cell["requests"] == 30 and not cell["stopped_early"]
         assert 0 < cell["p50_ms"] <= cell["p99_ms"] and cell["samples_per_s"] > 0

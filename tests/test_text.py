@@ -18,8 +18,15 @@ from keras_wgan.architectures.language import build_language, vocabulary_of
 from keras_wgan.datasets import text
 from keras_wgan.runs import kinds as modalities
 
-LINES = ["the cat sat on the mat", "a dog ran after the cat", "dogs and cats",
-         "the end of the line is near", "x" * 40, "  indented line  ", ""]
+LINES = [
+    "the cat sat on the mat",
+    "a dog ran after the cat",
+    "dogs and cats",
+    "the end of the line is near",
+    "x" * 40,
+    "  indented line  ",
+    "",
+]
 
 
 @pytest.fixture()
@@ -30,6 +37,7 @@ def corpus(tmp_path):
 
 
 # --- scores ----------------------------------------------------------------------------
+
 
 def test_js_divergence_on_hand_computed_cases():
     assert metrics.ngram_js_divergence(["abc", "cab"], ["cab", "abc"], 2) == 0.0
@@ -44,7 +52,8 @@ def test_js_divergence_on_hand_computed_cases():
     tokens = np.array([[1, 2, 3, 0], [3, 1, 2, 2]])
     strings = ["abc", "cabb"]
     assert metrics.ngram_js_divergence(tokens, np.array([[1, 2, 2, 3]]), 2) == pytest.approx(
-        metrics.ngram_js_divergence(strings, ["abbc"], 2, length=4))
+        metrics.ngram_js_divergence(strings, ["abbc"], 2, length=4)
+    )
     with pytest.raises(ValueError, match="n"):
         metrics.ngram_js_divergence(["a"], ["a"], 0)
 
@@ -57,6 +66,7 @@ def test_words_in_corpus_and_text_scores():
 
 
 # --- data ------------------------------------------------------------------------------
+
 
 def test_embedded_corpus_vocabulary_and_resumable_stream():
     lines = text.corpus_lines("text")
@@ -86,13 +96,16 @@ def test_text_file_lines_are_stripped_cut_and_padded(corpus):
     assert text.decode(tokens, vocab) == ["cat" + text.UNKNOWN, "x" * 32]
 
 
-@pytest.mark.parametrize("content, found", [
-    (None, "No text file"),
-    (b"", "empty"),
-    (b"abc\0def\n", "NUL bytes"),
-    (b"caf\xe9\n", "not UTF-8: byte 0xe9 at offset 3"),
-    (b"\n   \n\t\n", "3 line(s), all empty"),
-])
+@pytest.mark.parametrize(
+    "content, found",
+    [
+        (None, "No text file"),
+        (b"", "empty"),
+        (b"abc\0def\n", "NUL bytes"),
+        (b"caf\xe9\n", "not UTF-8: byte 0xe9 at offset 3"),
+        (b"\n   \n\t\n", "3 line(s), all empty"),
+    ],
+)
 def test_bad_text_files_get_one_line_errors(tmp_path, capsys, content, found):
     path = tmp_path / "data.txt"
     if content is not None:
@@ -116,6 +129,7 @@ def test_lm1b_through_tfds_mock_data():
 
 
 # --- networks and training -------------------------------------------------------------
+
 
 def _tiny(vocab=("", "?", "a", "b", " ", "c"), loss="wgan-gp", **kwargs):
     generator, critic = build_language(list(vocab), latent_dim=8, width=4, num_blocks=1)
@@ -146,14 +160,15 @@ def test_penalty_on_one_hot_inputs_takes_the_norm_over_positions_and_characters(
     # A linear critic D(x) = <W, x>: its gradient is W for every input, so the penalty's
     # norm is ||W|| over both axes, whatever the one-hot or softmax input.
     generator, _ = build_language(list("abcd"), latent_dim=8, width=4, num_blocks=1)
-    critic = keras.Sequential([keras.Input((32, 4)), keras.layers.Flatten(),
-                               keras.layers.Dense(1, use_bias=False)])
+    critic = keras.Sequential(
+        [keras.Input((32, 4)), keras.layers.Flatten(), keras.layers.Dense(1, use_bias=False)]
+    )
     gan = keras_wgan.WGAN(generator, critic, n_critic=1, seed=0)
     gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
     real = tf.one_hot(np.random.default_rng(0).integers(4, size=(8, 32)), 4)
     logs = gan.critic_update(real)
     w = critic.layers[-1].kernel.numpy()
-    norm = np.sqrt((w ** 2).sum())
+    norm = np.sqrt((w**2).sum())
     assert float(logs["grad_norm"]) == pytest.approx(norm, rel=1e-4)
     assert float(logs["gradient_penalty"]) == pytest.approx((norm - 1) ** 2, rel=1e-3)
 
@@ -162,8 +177,9 @@ def test_penalty_on_one_hot_inputs_takes_the_norm_over_positions_and_characters(
 def test_every_loss_trains_the_language_model(loss):
     gan = _tiny(loss=loss, n_critic=2)
     real = tf.one_hot(np.random.default_rng(0).integers(6, size=(32, 32)), 6)
-    history = gan.fit(tf.data.Dataset.from_tensors(real).repeat(), steps_per_epoch=2, epochs=1,
-                      verbose=0)
+    history = gan.fit(
+        tf.data.Dataset.from_tensors(real).repeat(), steps_per_epoch=2, epochs=1, verbose=0
+    )
     assert gan.generator_step() == 2
     assert all(np.isfinite(v[-1]) for v in history.history.values())
 
@@ -198,11 +214,16 @@ def test_jax_and_tensorflow_trainers_agree_on_the_language_model(tmp_path):
     given = {f"w{i}": w for i, w in enumerate(g.get_weights() + d.get_weights())}
     real = np.eye(4, dtype="float32")[rng.integers(4, size=(8, 32))]
     fake = rng.dirichlet(np.ones(4), size=(8, 32)).astype("float32")
-    given.update(real=real, fake=fake, alpha=rng.uniform(size=8).astype("float32"),
-                 z=rng.standard_normal((8, 8)).astype("float32"))
+    given.update(
+        real=real,
+        fake=fake,
+        alpha=rng.uniform(size=8).astype("float32"),
+        z=rng.standard_normal((8, 8)).astype("float32"),
+    )
     np.savez(tmp_path / "in.npz", **given)
-    jax_meta, jax_w = run_on_backend("jax", JAX_SCRIPT, str(tmp_path / "in.npz"),
-                                     str(tmp_path / "jax"))
+    jax_meta, jax_w = run_on_backend(
+        "jax", JAX_SCRIPT, str(tmp_path / "in.npz"), str(tmp_path / "jax")
+    )
     # The TensorFlow side runs the same script in this process (its backend).
     argv, sys.argv = sys.argv, ["-c", str(tmp_path / "in.npz"), str(tmp_path / "tf")]
     try:
@@ -222,6 +243,7 @@ def test_jax_and_tensorflow_trainers_agree_on_the_language_model(tmp_path):
 
 # --- callbacks, command line, export ---------------------------------------------------
 
+
 def test_text_samples_and_evaluation_callbacks(corpus, tmp_path):
     from keras_wgan.callbacks import Evaluation, TextSamples
 
@@ -230,18 +252,22 @@ def test_text_samples_and_evaluation_callbacks(corpus, tmp_path):
     gan = _tiny(vocab)
     ds = text.text_dataset(name, batch_size=8, n_critic=gan.n_critic, seed=0, vocabulary=vocab)
     log_dir = str(tmp_path / "logs")
-    samples = TextSamples(str(tmp_path / "samples"), num_samples=5, every_n_steps=2, log_dir=log_dir)
+    samples = TextSamples(
+        str(tmp_path / "samples"), num_samples=5, every_n_steps=2, log_dir=log_dir
+    )
     evaluation = Evaluation(name, every_n_steps=2, num_samples=20)
-    history = gan.fit(ds, steps_per_epoch=2, epochs=2, verbose=0,
-                      callbacks=[samples, evaluation])
-    assert [os.path.basename(p) for p in samples.paths] == ["samples_0000002.txt",
-                                                           "samples_0000004.txt"]
+    history = gan.fit(ds, steps_per_epoch=2, epochs=2, verbose=0, callbacks=[samples, evaluation])
+    assert [os.path.basename(p) for p in samples.paths] == [
+        "samples_0000002.txt",
+        "samples_0000004.txt",
+    ]
     with open(samples.paths[-1], encoding="utf-8") as f:
         assert len(f.read().splitlines()) == 5
     for key in ("eval_js1", "eval_js4", "eval_words_in_corpus"):
         assert 0.0 <= history.history[key][-1] <= 1.0
     events = tf.compat.v1.train.summary_iterator(
-        os.path.join(log_dir, "train", os.listdir(os.path.join(log_dir, "train"))[0]))
+        os.path.join(log_dir, "train", os.listdir(os.path.join(log_dir, "train"))[0])
+    )
     tags = {v.tag for e in events for v in e.summary.value}
     assert "samples" in tags
 
@@ -264,8 +290,21 @@ json.dump({"text": [t.decode("utf-8") for t in out["text"].numpy()],
 
 def test_cli_trains_samples_evaluates_and_exports_text(corpus, tmp_path, capsys):
     out = str(tmp_path / "run")
-    args = ["train", "--dataset", f"text:{corpus}", "--steps", "2", "--out", out,
-            "--width", "4", "--batch-size", "8", "--steps-per-epoch", "1"]
+    args = [
+        "train",
+        "--dataset",
+        f"text:{corpus}",
+        "--steps",
+        "2",
+        "--out",
+        out,
+        "--width",
+        "4",
+        "--batch-size",
+        "8",
+        "--steps-per-epoch",
+        "1",
+    ]
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
     assert "js4" in printed and "Words found in the corpus" in printed
@@ -276,8 +315,18 @@ def test_cli_trains_samples_evaluates_and_exports_text(corpus, tmp_path, capsys)
     gan = keras.saving.load_model(os.path.join(out, "checkpoint.keras"))
     z = np.random.default_rng(0).standard_normal((6, 128)).astype("float32")
     np.save(tmp_path / "z.npy", z)
-    subprocess.run([sys.executable, "-c", LOAD_TEXT_EXPORT, export, str(tmp_path / "z.npy"),
-                    str(tmp_path / "out.json")], check=True, cwd=str(tmp_path))
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LOAD_TEXT_EXPORT,
+            export,
+            str(tmp_path / "z.npy"),
+            str(tmp_path / "out.json"),
+        ],
+        check=True,
+        cwd=str(tmp_path),
+    )
     with open(tmp_path / "out.json") as f:
         served = json.load(f)
     assert not served["keras_wgan"] and served["seeded"] == [4, 32]
@@ -293,8 +342,12 @@ def test_cli_trains_samples_evaluates_and_exports_text(corpus, tmp_path, capsys)
     first, second = sorted(p for p in os.listdir(tmp_path) if p.startswith("samples_"))
     assert (tmp_path / first).read_text() == (tmp_path / second).read_text()
     capsys.readouterr()
-    assert cli.main(["evaluate", "--model", export, "--dataset", f"text:{corpus}",
-                     "--num-samples", "50"]) == 0
+    assert (
+        cli.main(
+            ["evaluate", "--model", export, "--dataset", f"text:{corpus}", "--num-samples", "50"]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert all(f"js{n}:" in printed for n in range(1, 5)) and "words_in_corpus" in printed
     assert cli.main(["evaluate", "--model", export, "--dataset", "8gaussians"]) == 1

@@ -32,10 +32,19 @@ def test_one_train_step_updates_critic_n_critic_times_and_generator_once():
     logs = gan.train_on_batch(points(3 * 16), return_dict=True)
     assert int(gan.d_optimizer.iterations) == 3
     assert int(gan.g_optimizer.iterations) == 1
-    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before_d, gan.critic.trainable_variables))
-    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before_g, gan.generator.trainable_variables))
-    assert set(logs) == {"critic_loss", "generator_loss", "wasserstein_estimate",
-                         "gradient_penalty", "grad_norm"}
+    assert any(
+        not np.allclose(a, b.numpy()) for a, b in zip(before_d, gan.critic.trainable_variables)
+    )
+    assert any(
+        not np.allclose(a, b.numpy()) for a, b in zip(before_g, gan.generator.trainable_variables)
+    )
+    assert set(logs) == {
+        "critic_loss",
+        "generator_loss",
+        "wasserstein_estimate",
+        "gradient_penalty",
+        "grad_norm",
+    }
     assert all(np.isfinite(v) for v in logs.values())
 
 
@@ -70,7 +79,9 @@ def test_weight_clipping_keeps_every_critic_weight_in_range():
 def test_every_loss_trains(loss):
     gan = tiny_gan(loss=loss, n_critic=2)
     gan.compile()
-    history = gan.fit(datasets.critic_batches(points(256), 8, 2), epochs=1, steps_per_epoch=3, verbose=0)
+    history = gan.fit(
+        datasets.critic_batches(points(256), 8, 2), epochs=1, steps_per_epoch=3, verbose=0
+    )
     assert all(np.isfinite(v[-1]) for v in history.history.values())
     assert ("gradient_penalty" in history.history) == loss.startswith("wgan-gp")
 
@@ -104,7 +115,12 @@ def test_save_and_load_round_trip(tmp_path):
     gan.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, keras_wgan.WGAN)
-    assert (loaded.n_critic, loaded.gp_weight, loaded.loss_name, loaded.latent_dim) == (2, 2.5, "wgan-gp", 2)
+    assert (loaded.n_critic, loaded.gp_weight, loaded.loss_name, loaded.latent_dim) == (
+        2,
+        2.5,
+        "wgan-gp",
+        2,
+    )
     z = points(5)
     np.testing.assert_allclose(loaded.generate(z), gan.generate(z), rtol=1e-6)
     assert int(loaded.g_optimizer.iterations) == 3 and int(loaded.d_optimizer.iterations) == 6
@@ -139,8 +155,14 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
 
 
 def test_batch_norm_critic_is_refused_under_the_penalty_only():
-    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4),
-                               keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+    critic = keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(4),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(1),
+        ]
+    )
     with pytest.raises(ValueError, match="BatchNormalization"):
         keras_wgan.WGAN(models.toy_generator(width=4), critic)
     keras_wgan.WGAN(models.toy_generator(width=4), critic, loss="dcgan")  # allowed
@@ -184,11 +206,14 @@ def test_short_8gaussians_run_covers_the_modes():
     # bounds sit below the worst seed, and far above what a failed run gives (1-2 modes,
     # under 20%).
     keras.utils.set_random_seed(0)
-    gan = keras_wgan.WGAN(models.toy_generator(width=128), models.toy_critic(width=128),
-                          gp_weight=0.1, seed=0)
+    gan = keras_wgan.WGAN(
+        models.toy_generator(width=128), models.toy_critic(width=128), gp_weight=0.1, seed=0
+    )
     opt = lambda: keras.optimizers.Adam(3e-4, beta_1=0.5, beta_2=0.9)  # noqa: E731
     gan.compile(opt(), opt())
-    gan.fit(datasets.load("8gaussians", 256, 5, seed=0)[0], epochs=1, steps_per_epoch=2000, verbose=0)
+    gan.fit(
+        datasets.load("8gaussians", 256, 5, seed=0)[0], epochs=1, steps_per_epoch=2000, verbose=0
+    )
     cover = evaluation.mode_coverage(gan.generate(2000, seed=1), "8gaussians")
     assert cover["modes_covered"] >= 7, cover
     assert cover["high_quality"] > 0.45, cover
@@ -197,8 +222,12 @@ def test_short_8gaussians_run_covers_the_modes():
 def conditional_nets(num_classes=3, latent_dim=4):
     z = keras.Input((latent_dim,))
     y = keras.Input((), dtype="int32")
-    h = keras.layers.Concatenate()([z, keras.layers.Flatten()(keras.layers.Embedding(num_classes, 4)(y))])
-    generator = keras.Model([z, y], keras.layers.Dense(2)(keras.layers.Dense(8, activation="relu")(h)))
+    h = keras.layers.Concatenate()(
+        [z, keras.layers.Flatten()(keras.layers.Embedding(num_classes, 4)(y))]
+    )
+    generator = keras.Model(
+        [z, y], keras.layers.Dense(2)(keras.layers.Dense(8, activation="relu")(h))
+    )
     x = keras.Input((2,))
     f = keras.layers.Dense(8, activation="relu")(x)
     critic = keras.Model(x, [keras.layers.Dense(1)(f), keras.layers.Dense(num_classes)(f)])
@@ -221,7 +250,9 @@ def test_conditional_model_trains_with_class_losses_and_round_trips(tmp_path):
     gan.save(tmp_path / "c.keras")
     loaded = keras.saving.load_model(tmp_path / "c.keras")
     z = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
-    np.testing.assert_allclose(loaded.generate(z, labels=[2, 1, 0]), gan.generate(z, labels=[2, 1, 0]), rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.generate(z, labels=[2, 1, 0]), gan.generate(z, labels=[2, 1, 0]), rtol=1e-6
+    )
 
 
 def test_conditional_model_needs_labels_and_a_class_head():
@@ -258,7 +289,13 @@ def test_joint_critic_call_gives_the_same_update_as_separate_calls(loss):
 
 
 def test_a_batch_norm_critic_keeps_separate_calls():
-    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4),
-                               keras.layers.BatchNormalization(), keras.layers.Dense(1)])
+    critic = keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(4),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(1),
+        ]
+    )
     gan = keras_wgan.WGAN(models.toy_generator(width=4), critic, loss="dcgan")
     assert not gan._joint_critic_call

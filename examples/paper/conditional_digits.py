@@ -32,32 +32,60 @@ ROWS = {
     "mlp, ac-gan, generator weight 1": ["--conditioning", "ac-gan", "--ac-weight-generator", "1"],
     "cifar10-resnet, ac-gan-paper": ["--arch", "cifar10-resnet", "--width", "64"],
     "cifar10-resnet, ac-gan, generator weight 1": [
-        "--arch", "cifar10-resnet", "--width", "64", "--conditioning", "ac-gan",
-        "--ac-weight-generator", "1"],
+        "--arch",
+        "cifar10-resnet",
+        "--width",
+        "64",
+        "--conditioning",
+        "ac-gan",
+        "--ac-weight-generator",
+        "1",
+    ],
 }
 
 
 def run_row(config, name, flags, seed):
     out = os.path.join(config.out, name.replace(", ", "__").replace(" ", "-") + f"-seed{seed}")
-    argv = ["train", "--dataset", "digits", "--conditional", "--steps", str(config.steps),
-            "--seed", str(seed), "--out", out, "--steps-per-epoch", "500", *flags]
+    argv = [
+        "train",
+        "--dataset",
+        "digits",
+        "--conditional",
+        "--steps",
+        str(config.steps),
+        "--seed",
+        str(seed),
+        "--out",
+        out,
+        "--steps-per-epoch",
+        "500",
+        *flags,
+    ]
     if cli.main(argv) != 0:
         raise RuntimeError(f"keras-wgan {' '.join(argv)} failed")
     gan = runs.load_checkpoint(out)
     labels = np.arange(config.num_samples) % gan.num_classes
-    score = digits_score(gan.generate(config.num_samples, labels=labels, seed=seed + 1),
-                         labels=labels)
-    return {"row": name, "seed": seed, "steps": gan.generator_step(),
-            "command": "keras-wgan " + " ".join(argv),
-            "label_accuracy": score["label_accuracy"], "score": score["inception_score"],
-            "frechet": score["frechet_distance"]}
+    score = digits_score(
+        gan.generate(config.num_samples, labels=labels, seed=seed + 1), labels=labels
+    )
+    return {
+        "row": name,
+        "seed": seed,
+        "steps": gan.generator_step(),
+        "command": "keras-wgan " + " ".join(argv),
+        "label_accuracy": score["label_accuracy"],
+        "score": score["inception_score"],
+        "frechet": score["frechet_distance"],
+    }
 
 
 def table(rows):
     lines = ["| run | seed | label accuracy | score (of 10) | Frechet |", "|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['row']} | {r['seed']} | {r['label_accuracy']:.1%} | "
-                     f"{r['score']:.2f} | {r['frechet']:.2f} |")
+        lines.append(
+            f"| {r['row']} | {r['seed']} | {r['label_accuracy']:.1%} | "
+            f"{r['score']:.2f} | {r['frechet']:.2f} |"
+        )
     return "\n".join(lines)
 
 

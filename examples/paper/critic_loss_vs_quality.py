@@ -36,16 +36,27 @@ def train(method, config):
     # The critic's normalisation follows the method (layer norm for WGAN-GP, batch norm
     # for the others), as in examples/paper/robustness.py.
     generator, critic = architectures.build(
-        config.arch, datasets.info(config.dataset)["shape"], latent_dim=config.latent_dim,
-        width=config.width, loss=model_args["loss"])
+        config.arch,
+        datasets.info(config.dataset)["shape"],
+        latent_dim=config.latent_dim,
+        width=config.width,
+        loss=model_args["loss"],
+    )
     gan = keras_wgan.WGAN(generator, critic, seed=config.seed, **model_args)
     gan.compile(*presets.optimizers(method))
     data, _ = datasets.load(config.dataset, config.batch_size, gan.n_critic, seed=config.seed)
-    evaluation = callbacks.Evaluation(config.dataset, every_n_steps=config.every,
-                                      num_samples=config.num_samples, seed=config.seed)
+    evaluation = callbacks.Evaluation(
+        config.dataset, every_n_steps=config.every, num_samples=config.num_samples, seed=config.seed
+    )
     # One epoch per evaluation, so each record's losses average exactly its own window.
-    gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
-            callbacks=[evaluation], verbose=config.verbose, shuffle=False)
+    gan.fit(
+        data,
+        epochs=config.steps // config.every,
+        steps_per_epoch=config.every,
+        callbacks=[evaluation],
+        verbose=config.verbose,
+        shuffle=False,
+    )
     return evaluation.records
 
 
@@ -54,7 +65,9 @@ def score_key(dataset):
 
 
 def plot(path, results, dataset):
-    fig, axes = _common.pyplot().subplots(2, len(results), figsize=(4.2 * len(results), 6), sharex=True)
+    fig, axes = _common.pyplot().subplots(
+        2, len(results), figsize=(4.2 * len(results), 6), sharex=True
+    )
     for col, (method, records) in enumerate(results.items()):
         steps = [r["step"] for r in records]
         loss_axis, score_axis = axes[0][col], axes[1][col]
@@ -74,13 +87,27 @@ def plot(path, results, dataset):
 
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
-    _common.add(parser, out=("runs/curves", "folder of the recorded numbers"),
-                figure="critic_loss_vs_quality.png")
+    _common.add(
+        parser,
+        out=("runs/curves", "folder of the recorded numbers"),
+        figure="critic_loss_vs_quality.png",
+    )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--dataset", default="mnist", choices=sorted(evaluation.OFFLINE_SCORES))
-    parser.add_argument("--arch", default="dcgan", help="an architecture of keras_wgan.architectures")
-    _common.add(parser, steps=2000, every=200, num_samples=2000, width=32, latent_dim=128,
-                batch_size=64, seed=0, verbose=2)
+    parser.add_argument(
+        "--arch", default="dcgan", help="an architecture of keras_wgan.architectures"
+    )
+    _common.add(
+        parser,
+        steps=2000,
+        every=200,
+        num_samples=2000,
+        width=32,
+        latent_dim=128,
+        batch_size=64,
+        seed=0,
+        verbose=2,
+    )
     return parser.parse_args(argv)
 
 
@@ -89,18 +116,24 @@ def main(argv=None):
     _common.check_every(config)
     results = {method: train(method, config) for method in config.methods}
     settings = _common.settings(config, leave_out=("out", "figure", "verbose"))
-    _common.write_json(os.path.join(config.out, "critic_loss_vs_quality.json"),
-                       {"config": settings, "records": results})
+    _common.write_json(
+        os.path.join(config.out, "critic_loss_vs_quality.json"),
+        {"config": settings, "records": results},
+    )
     figure = _common.output(config.figure, config.out, "critic_loss_vs_quality.png")
     plot(figure, results, config.dataset)
     for method, records in results.items():
         # The plotted quantity: the negative critic loss, or DCGAN's discriminator loss.
-        sign, name = (1, "discriminator loss") if method == "dcgan" else (-1, "negative critic loss")
+        sign, name = (
+            (1, "discriminator loss") if method == "dcgan" else (-1, "negative critic loss")
+        )
         curve = np.array([sign * r["critic_loss"] for r in records])
         scores = np.array([r[score_key(config.dataset)] for r in records])
         corr = float(np.corrcoef(curve, scores)[0, 1]) if len(records) > 2 else float("nan")
-        print(f"{method}: {config.dataset} score {scores[0]:.2f} -> {scores[-1]:.2f}; correlation of "
-              f"the {name} with the score over training: {corr:+.2f}")
+        print(
+            f"{method}: {config.dataset} score {scores[0]:.2f} -> {scores[-1]:.2f}; correlation of "
+            f"the {name} with the score over training: {corr:+.2f}"
+        )
     print(f"Wrote {figure}")
     return results
 

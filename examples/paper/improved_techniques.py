@@ -36,8 +36,12 @@ ROWS = {
     "historical-averaging": ("dcgan", {"historical_averaging": 0.1}, False, False),
     "label-smoothing": ("dcgan", {"label_smoothing": 0.9}, False, False),
     "virtual-batch-norm": ("dcgan", {}, False, True),
-    "all": ("dcgan", {"feature_matching": True, "historical_averaging": 0.1,
-                      "label_smoothing": 0.9}, True, True),
+    "all": (
+        "dcgan",
+        {"feature_matching": True, "historical_averaging": 0.1, "label_smoothing": 0.9},
+        True,
+        True,
+    ),
     "wgan-gp": ("wgan-gp", {}, False, False),
 }
 
@@ -45,14 +49,16 @@ ROWS = {
 def build(row, shape, config):
     loss, options, minibatch, virtual = ROWS[row]
     keras.utils.set_random_seed(config.seed)
-    generator, critic = architectures.build(config.arch, shape, latent_dim=128,
-                                            width=config.width, loss=loss)
+    generator, critic = architectures.build(
+        config.arch, shape, latent_dim=128, width=config.width, loss=loss
+    )
     if minibatch:
         critic = improved.with_minibatch_discrimination(critic, 100, 5)
     if virtual:
         generator = improved.with_virtual_batch_norm(generator, 64, seed=config.seed)
-    gan = keras_wgan.WGAN(generator, critic, seed=config.seed, **presets.get(loss)["model"],
-                          **options)
+    gan = keras_wgan.WGAN(
+        generator, critic, seed=config.seed, **presets.get(loss)["model"], **options
+    )
     gan.compile(*presets.optimizers(loss))
     return gan
 
@@ -63,25 +69,38 @@ def run_row(row, config):
     shape = datasets.info(config.dataset)["shape"]
     start = time.perf_counter()
     gan, done = runs.resume_or_create(out, lambda: build(row, shape, config))
-    data, _ = datasets.load(config.dataset, config.batch_size, gan.n_critic, seed=config.seed,
-                            start_step=done)
-    runs.fit_run(gan, data, config.steps, out, steps_per_epoch=config.steps_per_epoch,
-                 sample_every=config.steps, seed=config.seed)
+    data, _ = datasets.load(
+        config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
+    )
+    runs.fit_run(
+        gan,
+        data,
+        config.steps,
+        out,
+        steps_per_epoch=config.steps_per_epoch,
+        sample_every=config.steps,
+        seed=config.seed,
+    )
     score = evaluation.offline_score(config.dataset, gan.generate(2000, seed=1))
     counts = np.array(score["class_counts"])
-    record = {"row": row, "steps": gan.generator_step(),
-              "score": round(float(score["inception_score"]), 3),
-              "frechet": round(float(score["frechet_distance"]), 3),
-              "class_counts": counts.tolist(),
-              # a class holding at least a fifth of its share (10%) of the samples
-              "classes_covered": int((counts >= 0.2 * counts.sum() / len(counts)).sum()),
-              "largest_class_share": round(float(counts.max() / counts.sum()), 3),
-              "seconds": round(time.perf_counter() - start, 1)}
+    record = {
+        "row": row,
+        "steps": gan.generator_step(),
+        "score": round(float(score["inception_score"]), 3),
+        "frechet": round(float(score["frechet_distance"]), 3),
+        "class_counts": counts.tolist(),
+        # a class holding at least a fifth of its share (10%) of the samples
+        "classes_covered": int((counts >= 0.2 * counts.sum() / len(counts)).sum()),
+        "largest_class_share": round(float(counts.max() / counts.sum()), 3),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
     return record, gan.generate(config.grid_size**2, seed=0)
 
 
 def figure(path, results, grid_size):
-    fig, axes = _common.pyplot().subplots(1, len(results), figsize=(2.2 * len(results), 2.6), squeeze=False)
+    fig, axes = _common.pyplot().subplots(
+        1, len(results), figsize=(2.2 * len(results), 2.6), squeeze=False
+    )
     for ax, (record, images) in zip(axes[0], results):
         grid = plotting.image_grid(images, grid_size)
         ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray")
@@ -98,9 +117,17 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", default="mnist", choices=sorted(evaluation.OFFLINE_SCORES))
     _common.add(parser, arch="dcgan")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    _common.add(parser, steps=(1000, "generator iterations per row"), width=32, batch_size=64,
-                steps_per_epoch=500, grid_size=6, seed=0, json="improved_techniques.json",
-                figure="improved_techniques.png")
+    _common.add(
+        parser,
+        steps=(1000, "generator iterations per row"),
+        width=32,
+        batch_size=64,
+        steps_per_epoch=500,
+        grid_size=6,
+        seed=0,
+        json="improved_techniques.json",
+        figure="improved_techniques.png",
+    )
     return parser.parse_args(argv)
 
 
@@ -108,16 +135,22 @@ def main(argv=None):
     config = parse_args(argv)
     results = [run_row(row, config) for row in config.rows]
     records = [record for record, _ in results]
-    figure(_common.output(config.figure, config.out, "improved_techniques.png"), results,
-           config.grid_size)
-    _common.write_json(_common.output(config.json, config.out, "improved_techniques.json"),
-                       {"config": _common.settings(config, leave_out=("out", "json", "figure")),
-                        "rows": records})
+    figure(
+        _common.output(config.figure, config.out, "improved_techniques.png"),
+        results,
+        config.grid_size,
+    )
+    _common.write_json(
+        _common.output(config.json, config.out, "improved_techniques.json"),
+        {"config": _common.settings(config, leave_out=("out", "json", "figure")), "rows": records},
+    )
     print("| row | score | Frechet | classes covered | largest class | seconds |")
     print("|---|---|---|---|---|---|")
     for r in records:
-        print(f"| {r['row']} | {r['score']:.2f} | {r['frechet']:.2f} | {r['classes_covered']}/10 "
-              f"| {100 * r['largest_class_share']:.1f}% | {r['seconds']:.0f} |")
+        print(
+            f"| {r['row']} | {r['score']:.2f} | {r['frechet']:.2f} | {r['classes_covered']}/10 "
+            f"| {100 * r['largest_class_share']:.1f}% | {r['seconds']:.0f} |"
+        )
     return records
 
 

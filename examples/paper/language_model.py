@@ -31,18 +31,29 @@ LABELS = {"wgan-gp": "WGAN-GP", "wgan-clip": "WGAN, weight clipping", "dcgan": "
 def train(method, config):
     """Trains one method; returns (evaluation records, decoded samples)."""
     keras.utils.set_random_seed(config.seed)
-    settings = presets.resolve(config.recipe, loss=method, width=config.width,
-                               steps=config.steps)
+    settings = presets.resolve(config.recipe, loss=method, width=config.width, steps=config.steps)
     settings = runs.with_data(settings, config.dataset)
     gan = runs.build_gan(settings, seed=config.seed)
     kind = kinds.for_model(gan)
-    data, _ = datasets.load(config.dataset, settings["batch_size"], gan.n_critic,
-                            seed=config.seed, **kind.load_kwargs(gan, settings))
-    evaluation = callbacks.Evaluation(config.dataset, every_n_steps=config.every,
-                                      num_samples=640, seed=config.seed)
+    data, _ = datasets.load(
+        config.dataset,
+        settings["batch_size"],
+        gan.n_critic,
+        seed=config.seed,
+        **kind.load_kwargs(gan, settings),
+    )
+    evaluation = callbacks.Evaluation(
+        config.dataset, every_n_steps=config.every, num_samples=640, seed=config.seed
+    )
     # One epoch per evaluation, so each record's losses average exactly its own window.
-    gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
-            callbacks=[evaluation], verbose=config.verbose, shuffle=False)
+    gan.fit(
+        data,
+        epochs=config.steps // config.every,
+        steps_per_epoch=config.every,
+        callbacks=[evaluation],
+        verbose=config.verbose,
+        shuffle=False,
+    )
     samples = kind.scored(kind.decode(gan, gan.generate(config.num_shown, seed=config.seed + 1)))
     return evaluation.records, samples
 
@@ -51,8 +62,9 @@ def plot(path, results, baseline):
     fig, axes = _common.pyplot().subplots(1, 4, figsize=(16, 3.8), sharex=True)
     for n, ax in enumerate(axes, start=1):
         for method, (records, _) in results.items():
-            ax.plot([r["step"] for r in records], [r[f"js{n}"] for r in records],
-                    label=LABELS[method])
+            ax.plot(
+                [r["step"] for r in records], [r[f"js{n}"] for r in records], label=LABELS[method]
+            )
         ax.axhline(baseline[f"js{n}"], color="gray", linestyle="--", label="held-out real lines")
         ax.set_title(f"js{n}: {n}-gram Jensen-Shannon divergence")
         ax.set_xlabel("generator step")
@@ -66,8 +78,9 @@ def parse_args(argv=None):
     parser = _common.parser(__doc__)
     parser.add_argument("--dataset", default="text", help="text, text:PATH or lm1b")
     parser.add_argument("--recipe", default="text", help="keras_wgan.presets.RECIPES name")
-    _common.add(parser, out=("runs/language", "folder of the recorded numbers"),
-                figure="language_model.png")
+    _common.add(
+        parser, out=("runs/language", "folder of the recorded numbers"), figure="language_model.png"
+    )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     _common.add(parser, steps=2000, every=100)
     parser.add_argument("--width", type=int, default=None, help="default: the recipe's")
@@ -81,19 +94,29 @@ def main(argv=None):
     results = {method: train(method, config) for method in config.methods}
     baseline = text_reference(config.dataset)["baseline"]
     settings = _common.settings(config, leave_out=("out", "figure", "verbose"))
-    _common.write_json(os.path.join(config.out, "language_model.json"),
-                       {"config": settings, "baseline": baseline,
-                        "records": {m: r for m, (r, _) in results.items()},
-                        "samples": {m: s for m, (_, s) in results.items()}})
+    _common.write_json(
+        os.path.join(config.out, "language_model.json"),
+        {
+            "config": settings,
+            "baseline": baseline,
+            "records": {m: r for m, (r, _) in results.items()},
+            "samples": {m: s for m, (_, s) in results.items()},
+        },
+    )
     figure = _common.output(config.figure, config.out, "language_model.png")
     plot(figure, results, baseline)
-    print("held-out real lines: " + ", ".join(f"js{n} {baseline[f'js{n}']:.3f}" for n in range(1, 5))
-          + f", words in corpus {baseline['words_in_corpus']:.1%}")
+    print(
+        "held-out real lines: "
+        + ", ".join(f"js{n} {baseline[f'js{n}']:.3f}" for n in range(1, 5))
+        + f", words in corpus {baseline['words_in_corpus']:.1%}"
+    )
     for method, (records, samples) in results.items():
         last = records[-1]
-        print(f"{method} at step {last['step']}: "
-              + ", ".join(f"js{n} {last[f'js{n}']:.3f}" for n in range(1, 5))
-              + f", words in corpus {last['words_in_corpus']:.1%}")
+        print(
+            f"{method} at step {last['step']}: "
+            + ", ".join(f"js{n} {last[f'js{n}']:.3f}" for n in range(1, 5))
+            + f", words in corpus {last['words_in_corpus']:.1%}"
+        )
         for line in samples[:3]:
             print(f"    {line}")
     print(f"Wrote {figure}")

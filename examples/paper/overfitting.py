@@ -36,8 +36,9 @@ class Estimates(keras.callbacks.Callback):
         step = int(self.model.g_optimizer.iterations.numpy())
         record = {"step": step}
         for name, data in (("train", self.train), ("validation", self.validation)):
-            record[name] = float(self.model.evaluate(data, verbose=0, return_dict=True)[
-                "wasserstein_estimate"])
+            record[name] = float(
+                self.model.evaluate(data, verbose=0, return_dict=True)["wasserstein_estimate"]
+            )
         self.records.append(record)
         if logs is not None:
             logs.update(train_estimate=record["train"], validation_estimate=record["validation"])
@@ -52,21 +53,35 @@ def split_digits(num_train, seed):
 def run(config):
     train_images, validation_images = split_digits(config.num_train, config.seed)
     keras.utils.set_random_seed(config.seed)
-    generator, critic = architectures.build("mlp", (8, 8, 1), latent_dim=config.latent_dim,
-                                            width=config.width)
+    generator, critic = architectures.build(
+        "mlp", (8, 8, 1), latent_dim=config.latent_dim, width=config.width
+    )
     gan = keras_wgan.WGAN(generator, critic, seed=config.seed)  # WGAN-GP, lambda 10, n_critic 5
-    gan.compile(keras.optimizers.Adam(config.lr, beta_1=0.0, beta_2=0.9),
-                keras.optimizers.Adam(config.lr, beta_1=0.0, beta_2=0.9))
-    data = datasets.critic_batches(train_images, config.batch_size, gan.n_critic,
-                                   shuffle_buffer=len(train_images), seed=config.seed)
+    gan.compile(
+        keras.optimizers.Adam(config.lr, beta_1=0.0, beta_2=0.9),
+        keras.optimizers.Adam(config.lr, beta_1=0.0, beta_2=0.9),
+    )
+    data = datasets.critic_batches(
+        train_images,
+        config.batch_size,
+        gan.n_critic,
+        shuffle_buffer=len(train_images),
+        seed=config.seed,
+    )
 
     def batches(images):
         # The same number of examples on both sides, so the two estimates are equally noisy.
         return tf.data.Dataset.from_tensor_slices(images[: config.eval_examples]).batch(256)
 
     estimates = Estimates(batches(train_images), batches(validation_images), config.every)
-    gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
-            callbacks=[estimates], verbose=config.verbose, shuffle=False)
+    gan.fit(
+        data,
+        epochs=config.steps // config.every,
+        steps_per_epoch=config.every,
+        callbacks=[estimates],
+        verbose=config.verbose,
+        shuffle=False,
+    )
     return estimates.records
 
 
@@ -84,10 +99,21 @@ def plot(path, records, num_train):
 
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
-    _common.add(parser, out="runs/overfitting", figure="overfitting.png", num_train=100,
-                eval_examples=(100, "examples of each set behind each estimate"), steps=4000,
-                every=200, width=256, latent_dim=128, batch_size=64, lr=3e-4, seed=0,
-                verbose=2)
+    _common.add(
+        parser,
+        out="runs/overfitting",
+        figure="overfitting.png",
+        num_train=100,
+        eval_examples=(100, "examples of each set behind each estimate"),
+        steps=4000,
+        every=200,
+        width=256,
+        latent_dim=128,
+        batch_size=64,
+        lr=3e-4,
+        seed=0,
+        verbose=2,
+    )
     return parser.parse_args(argv)
 
 
@@ -97,14 +123,18 @@ def main(argv=None):
     if not 1 <= config.num_train < 1797:
         raise SystemExit("--num-train must be between 1 and 1796 (the digits are 1,797)")
     records = run(config)
-    _common.write_json(os.path.join(config.out, "overfitting.json"),
-                       {"config": _common.settings(config), "records": records})
+    _common.write_json(
+        os.path.join(config.out, "overfitting.json"),
+        {"config": _common.settings(config), "records": records},
+    )
     figure = _common.output(config.figure, config.out, "overfitting.png")
     plot(figure, records, config.num_train)
     last = records[-1]
-    print(f"At step {last['step']}: Wasserstein estimate {last['train']:.3f} on the training "
-          f"digits, {last['validation']:.3f} on held-out digits (gap "
-          f"{last['train'] - last['validation']:.3f})")
+    print(
+        f"At step {last['step']}: Wasserstein estimate {last['train']:.3f} on the training "
+        f"digits, {last['validation']:.3f} on held-out digits (gap "
+        f"{last['train'] - last['validation']:.3f})"
+    )
     print(f"Wrote {figure}")
     return records
 

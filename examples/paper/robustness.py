@@ -26,8 +26,15 @@ from keras_wgan.utils import plotting
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
 import _common  # noqa: E402
 
-ARCHITECTURES = ("dcgan", "dcgan-no-bn-const", "mlp-generator", "no-norm", "gated", "tanh",
-                 "resnet-101")
+ARCHITECTURES = (
+    "dcgan",
+    "dcgan-no-bn-const",
+    "mlp-generator",
+    "no-norm",
+    "gated",
+    "tanh",
+    "resnet-101",
+)
 METHODS = ("dcgan", "lsgan", "wgan-clip", "wgan-gp")
 
 
@@ -41,7 +48,8 @@ def build(arch, method, shape, width, seed):
     keras.utils.set_random_seed(seed)
     model_args = presets.get(method)["model"]
     generator, critic = architectures.build(
-        arch, shape, latent_dim=128, width=width, loss=model_args["loss"])
+        arch, shape, latent_dim=128, width=width, loss=model_args["loss"]
+    )
     gan = keras_wgan.WGAN(generator, critic, seed=seed, **model_args)
     gan.compile(*presets.optimizers(method))
     return gan
@@ -52,9 +60,11 @@ def quality(gan, dataset):
     if dataset not in evaluation.OFFLINE_SCORES:
         return None
     score = evaluation.offline_score(dataset, gan.generate(2000, seed=1))
-    return {"score": float(score["inception_score"]),
-            "frechet": float(score["frechet_distance"]),
-            "class_counts": score["class_counts"]}
+    return {
+        "score": float(score["inception_score"]),
+        "frechet": float(score["frechet_distance"]),
+        "class_counts": score["class_counts"],
+    }
 
 
 def run_cell(config, arch, method):
@@ -63,14 +73,24 @@ def run_cell(config, arch, method):
     start = time.perf_counter()
     shape = datasets.info(config.dataset)["shape"]
     gan, done = runs.resume_or_create(
-        out, lambda: build(arch, method, shape, config.width, config.seed))
-    data, _ = datasets.load(config.dataset, config.batch_size, gan.n_critic,
-                            seed=config.seed, start_step=done)
-    runs.fit_run(gan, data, config.steps, out, steps_per_epoch=config.steps_per_epoch,
-                 sample_every=config.steps, seed=config.seed)
+        out, lambda: build(arch, method, shape, config.width, config.seed)
+    )
+    data, _ = datasets.load(
+        config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
+    )
+    runs.fit_run(
+        gan,
+        data,
+        config.steps,
+        out,
+        steps_per_epoch=config.steps_per_epoch,
+        sample_every=config.steps,
+        seed=config.seed,
+    )
     images = gan.generate(config.grid_size**2, seed=0)
-    plotting.save_image_grid(os.path.join(out, "samples.png"), images, config.grid_size,
-                             scale=max(1, 64 // shape[0]))
+    plotting.save_image_grid(
+        os.path.join(out, "samples.png"), images, config.grid_size, scale=max(1, 64 // shape[0])
+    )
     return images, quality(gan, config.dataset), time.perf_counter() - start
 
 
@@ -78,8 +98,9 @@ def combined_figure(path, cells, grid_size):
     """Rows: architectures; columns: methods; each cell a sample grid and its score."""
     archs = sorted({a for a, _ in cells}, key=ARCHITECTURES.index)
     methods = sorted({m for _, m in cells}, key=METHODS.index)
-    fig, axes = _common.pyplot().subplots(len(archs), len(methods), squeeze=False,
-                             figsize=(2.2 * len(methods), 2.3 * len(archs)))
+    fig, axes = _common.pyplot().subplots(
+        len(archs), len(methods), squeeze=False, figsize=(2.2 * len(methods), 2.3 * len(archs))
+    )
     for (arch, method), (images, score, _) in cells.items():
         ax = axes[archs.index(arch), methods.index(method)]
         grid = plotting.image_grid(images, grid_size)
@@ -97,9 +118,16 @@ def combined_figure(path, cells, grid_size):
 
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
-    _common.add(parser, out="runs/robustness", dataset="mnist",
-                steps=(1000, "generator iterations per cell"), width=32, batch_size=64,
-                steps_per_epoch=500, grid_size=6)
+    _common.add(
+        parser,
+        out="runs/robustness",
+        dataset="mnist",
+        steps=(1000, "generator iterations per cell"),
+        width=32,
+        batch_size=64,
+        steps_per_epoch=500,
+        grid_size=6,
+    )
     parser.add_argument("--archs", nargs="+", default=list(ARCHITECTURES), choices=ARCHITECTURES)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     _common.add(parser, seed=0)
@@ -113,11 +141,19 @@ def main(argv=None):
     combined_figure(path, cells, config.grid_size)
     scores = {f"{a}/{m}": score for (a, m), (_, score, _) in cells.items()}
     seconds = {f"{a}/{m}": round(t, 1) for (a, m), (_, _, t) in cells.items()}
-    _common.write_json(os.path.join(config.out, "robustness.json"),
-                       {"config": _common.settings(config), "scores": scores, "seconds": seconds})
+    _common.write_json(
+        os.path.join(config.out, "robustness.json"),
+        {"config": _common.settings(config), "scores": scores, "seconds": seconds},
+    )
     for name, score in scores.items():
-        text = "-" if score is None else (f"{score['score']:.2f}, frechet {score['frechet']:.2f}, "
-                                          f"classes {score['class_counts']}")
+        text = (
+            "-"
+            if score is None
+            else (
+                f"{score['score']:.2f}, frechet {score['frechet']:.2f}, "
+                f"classes {score['class_counts']}"
+            )
+        )
         print(f"{name}: {text} ({seconds[name]:.0f} s)")
     print(f"Wrote {path}")
     return cells

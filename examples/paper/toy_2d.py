@@ -130,11 +130,19 @@ def value_surfaces(out_path, steps, width, seed):
     for row, (_, label) in enumerate(rows):
         axes[row, 0].set_ylabel(label, fontsize=11)
     handles, _ = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, ["real data", "fixed generator: real + N(0, 1)"], loc="lower center",
-               ncol=2, markerscale=4, fontsize=10, frameon=False)
+    fig.legend(
+        handles,
+        ["real data", "fixed generator: real + N(0, 1)"],
+        loc="lower center",
+        ncol=2,
+        markerscale=4,
+        fontsize=10,
+        frameon=False,
+    )
     fig.suptitle(
         "Figure 1(a): critic value surfaces (contours), generator held fixed, "
-        f"{steps} critic steps", fontsize=12,
+        f"{steps} critic steps",
+        fontsize=12,
     )
     _common.save_figure(fig, out_path, dpi=110, rect=(0, 0.05, 1, 0.96))
 
@@ -162,9 +170,7 @@ def layer_gradient_norms(critic, points):
         total = tf.reduce_sum(h)
     grads = tape.gradient(total, activations[:-1])  # the last one is the output itself
     # Norms in float64: squaring float32 gradients of 1e-20 and below would underflow.
-    return np.array(
-        [np.linalg.norm(g.numpy().astype("float64"), axis=1).mean() for g in grads]
-    )
+    return np.array([np.linalg.norm(g.numpy().astype("float64"), axis=1).mean() for g in grads])
 
 
 def critic_weights(critic):
@@ -219,8 +225,8 @@ def gradient_norms(out_path, steps, width, seed):
         if row == 1:
             hax.set_xlabel("weight value")
     fig.suptitle(
-        f"Figure 1(b): deep critics, generator held fixed, {steps} critic steps, "
-        f"width {width}", fontsize=12,
+        f"Figure 1(b): deep critics, generator held fixed, {steps} critic steps, width {width}",
+        fontsize=12,
     )
     _common.save_figure(fig, out_path, dpi=110)
 
@@ -235,13 +241,24 @@ def _positive_int(text):
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
     _common.add(parser, out=("docs/figures", "folder for the PNGs"))
-    parser.add_argument("--critic-steps", type=_positive_int, default=1200,
-                        help="critic updates for every trained critic")
-    parser.add_argument("--width", type=_positive_int, default=256,
-                        help="hidden units of the 3-layer critics of (a)")
-    parser.add_argument("--deep-width", type=_positive_int, default=None,
-                        help="hidden units of the 12-layer critics of (b); "
-                             "default min(128, --width)")
+    parser.add_argument(
+        "--critic-steps",
+        type=_positive_int,
+        default=1200,
+        help="critic updates for every trained critic",
+    )
+    parser.add_argument(
+        "--width",
+        type=_positive_int,
+        default=256,
+        help="hidden units of the 3-layer critics of (a)",
+    )
+    parser.add_argument(
+        "--deep-width",
+        type=_positive_int,
+        default=None,
+        help="hidden units of the 12-layer critics of (b); default min(128, --width)",
+    )
     _common.add(parser, seed=0)
     return parser.parse_args(argv)
 
@@ -251,10 +268,18 @@ def main(argv=None):
     deep_width = args.deep_width or min(128, args.width)
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
-    value_surfaces(os.path.join(args.out, "figure1a_value_surfaces.png"),
-                   args.critic_steps, args.width, args.seed)
-    gradient_norms(os.path.join(args.out, "figure1b_gradient_norms.png"),
-                   args.critic_steps, deep_width, args.seed)
+    value_surfaces(
+        os.path.join(args.out, "figure1a_value_surfaces.png"),
+        args.critic_steps,
+        args.width,
+        args.seed,
+    )
+    gradient_norms(
+        os.path.join(args.out, "figure1b_gradient_norms.png"),
+        args.critic_steps,
+        deep_width,
+        args.seed,
+    )
     print(f"Wrote the figures to {args.out} in {time.time() - start:.0f} s.")
 
 

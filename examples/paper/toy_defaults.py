@@ -26,8 +26,19 @@ import _common  # noqa: E402
 def run_one(config, name, seed):
     """Trains (or resumes) one run through the command line and scores its generator."""
     out = os.path.join(config.out, f"{name}-seed{seed}")
-    argv = ["train", "--dataset", name, "--steps", str(config.steps), "--seed", str(seed),
-            "--out", out, "--steps-per-epoch", str(min(500, config.steps))]
+    argv = [
+        "train",
+        "--dataset",
+        name,
+        "--steps",
+        str(config.steps),
+        "--seed",
+        str(seed),
+        "--out",
+        out,
+        "--steps-per-epoch",
+        str(min(500, config.steps)),
+    ]
     if config.paper:
         argv.append("--paper")
     if cli.main(argv) != 0:
@@ -35,25 +46,36 @@ def run_one(config, name, seed):
     gan = runs.load_checkpoint(out)
     samples = gan.generate(config.num_samples, seed=seed + 1)
     scores = evaluate_samples(samples, name)
-    return dict(dataset=name, seed=seed, steps=gan.generator_step(), command="keras-wgan " + " ".join(argv),
-                **scores)
+    return dict(
+        dataset=name,
+        seed=seed,
+        steps=gan.generator_step(),
+        command="keras-wgan " + " ".join(argv),
+        **scores,
+    )
 
 
 def table(rows):
     lines = ["| dataset | seed | within 3 std | modes | distance ratio |", "|---|---|---|---|---|"]
     for r in rows:
         hq = f"{r['high_quality']:.1%}" if "high_quality" in r else "-"
-        modes = (f"{int(r['modes_covered'])}/{len(datasets.toy.modes(r['dataset'])[0])}"
-                 if "modes_covered" in r else "-")
-        lines.append(f"| {r['dataset']} | {r['seed']} | {hq} | {modes} | {r['distance_ratio']:.2f} |")
+        modes = (
+            f"{int(r['modes_covered'])}/{len(datasets.toy.modes(r['dataset'])[0])}"
+            if "modes_covered" in r
+            else "-"
+        )
+        lines.append(
+            f"| {r['dataset']} | {r['seed']} | {hq} | {modes} | {r['distance_ratio']:.2f} |"
+        )
     return "\n".join(lines)
 
 
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
     _common.add(parser, out="runs/toy_defaults", json=None)
-    parser.add_argument("--datasets", nargs="+", default=list(datasets.TOY_DATASETS),
-                        choices=datasets.TOY_DATASETS)
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(datasets.TOY_DATASETS), choices=datasets.TOY_DATASETS
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     _common.add(parser, steps=2000, num_samples=10_000)
     parser.add_argument("--paper", action="store_true", help="gan_toy.py's own settings")

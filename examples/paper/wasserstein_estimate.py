@@ -33,26 +33,48 @@ def train(dataset, method, config):
     settings = runs.with_data(settings, dataset)
     gan = runs.build_gan(settings, seed=config.seed)
     data, _ = datasets.load(dataset, settings["batch_size"], gan.n_critic, seed=config.seed)
-    evaluation = callbacks.Evaluation(dataset, every_n_steps=config.every,
-                                      num_samples=config.num_samples, seed=config.seed,
-                                      wasserstein=True, wasserstein_samples=config.num_samples)
+    evaluation = callbacks.Evaluation(
+        dataset,
+        every_n_steps=config.every,
+        num_samples=config.num_samples,
+        seed=config.seed,
+        wasserstein=True,
+        wasserstein_samples=config.num_samples,
+    )
     # One epoch per evaluation: each record's training metrics average its own window.
-    gan.fit(data, epochs=config.steps // config.every, steps_per_epoch=config.every,
-            callbacks=[evaluation], verbose=config.verbose, shuffle=False)
+    gan.fit(
+        data,
+        epochs=config.steps // config.every,
+        steps_per_epoch=config.every,
+        callbacks=[evaluation],
+        verbose=config.verbose,
+        shuffle=False,
+    )
     return evaluation.records
 
 
 def plot(path, results):
     names = list(results)
-    fig, axes = _common.pyplot().subplots(1, len(names), figsize=(5 * len(names), 3.8), squeeze=False)
+    fig, axes = _common.pyplot().subplots(
+        1, len(names), figsize=(5 * len(names), 3.8), squeeze=False
+    )
     colors = {"wgan-gp": "tab:blue", "wgan-clip": "tab:orange"}
     for ax, dataset in zip(axes[0], names):
         for method, records in results[dataset].items():
             steps = [r["step"] for r in records]
-            ax.plot(steps, [r["wasserstein_distance"] for r in records], color=colors[method],
-                    label=f"{LABELS[method]}: exact W1")
-            ax.plot(steps, [r["wasserstein_estimate"] for r in records], color=colors[method],
-                    linestyle="--", label=f"{LABELS[method]}: critic's estimate")
+            ax.plot(
+                steps,
+                [r["wasserstein_distance"] for r in records],
+                color=colors[method],
+                label=f"{LABELS[method]}: exact W1",
+            )
+            ax.plot(
+                steps,
+                [r["wasserstein_estimate"] for r in records],
+                color=colors[method],
+                linestyle="--",
+                label=f"{LABELS[method]}: critic's estimate",
+            )
         ax.set_title(dataset)
         ax.set_xlabel("generator step")
         ax.set_yscale("log")
@@ -63,8 +85,9 @@ def plot(path, results):
 
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
-    _common.add(parser, out=("runs/w1", "folder of the recorded numbers"),
-                figure="wasserstein_estimate.png")
+    _common.add(
+        parser, out=("runs/w1", "folder of the recorded numbers"), figure="wasserstein_estimate.png"
+    )
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     _common.add(parser, steps=2000, every=100, num_samples=2000, seed=0, verbose=0)
@@ -76,17 +99,21 @@ def main(argv=None):
     _common.check_every(config)
     results = {d: {m: train(d, m, config) for m in config.methods} for d in config.datasets}
     settings = _common.settings(config, leave_out=("out", "figure", "verbose"))
-    _common.write_json(os.path.join(config.out, "wasserstein_estimate.json"),
-                       {"config": settings, "records": results})
+    _common.write_json(
+        os.path.join(config.out, "wasserstein_estimate.json"),
+        {"config": settings, "records": results},
+    )
     figure = _common.output(config.figure, config.out, "wasserstein_estimate.png")
     plot(figure, results)
     for dataset, by_method in results.items():
         for method, records in by_method.items():
             last = records[-1]
-            print(f"{dataset} {method} at step {last['step']}: exact W1 "
-                  f"{last['wasserstein_distance']:.4f}, critic's estimate "
-                  f"{last['wasserstein_estimate']:.4f} "
-                  f"(ratio {last['wasserstein_estimate'] / last['wasserstein_distance']:.2f})")
+            print(
+                f"{dataset} {method} at step {last['step']}: exact W1 "
+                f"{last['wasserstein_distance']:.4f}, critic's estimate "
+                f"{last['wasserstein_estimate']:.4f} "
+                f"(ratio {last['wasserstein_estimate'] / last['wasserstein_distance']:.2f})"
+            )
     print(f"Wrote {figure}")
     return results
 

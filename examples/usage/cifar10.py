@@ -30,8 +30,12 @@ def settings(config):
     `keras-wgan train --dataset cifar10` resolves too, then the flags."""
     name = "cifar10-conditional" if config.conditional else "cifar10"
     resolved = presets.resolve(
-        name, width=config.width, batch_size=config.batch_size, lr=config.lr,
-        steps=config.steps, n_critic=config.n_critic,
+        name,
+        width=config.width,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        steps=config.steps,
+        n_critic=config.n_critic,
         generator_batch_size=config.generator_batch_size,
     )
     return runs.with_data(resolved, "cifar10")
@@ -48,12 +52,24 @@ def train(config):
     run = settings(config)
     gan, done = runs.resume_or_create(config.out, lambda: build(config))
     dataset, _ = datasets.load(
-        "cifar10", run["batch_size"], gan.n_critic, seed=config.seed, start_step=done,
-        with_labels=config.conditional, dequantize=run["dequantize"], data_dir=config.data_dir,
+        "cifar10",
+        run["batch_size"],
+        gan.n_critic,
+        seed=config.seed,
+        start_step=done,
+        with_labels=config.conditional,
+        dequantize=run["dequantize"],
+        data_dir=config.data_dir,
     )
-    return runs.fit_run(gan, dataset, run["steps"], config.out,
-                        steps_per_epoch=config.steps_per_epoch,
-                        sample_every=config.sample_every, seed=config.seed)
+    return runs.fit_run(
+        gan,
+        dataset,
+        run["steps"],
+        config.out,
+        steps_per_epoch=config.steps_per_epoch,
+        sample_every=config.sample_every,
+        seed=config.seed,
+    )
 
 
 def parse_args(argv=None):
@@ -67,8 +83,13 @@ def parse_args(argv=None):
     parser.add_argument("--generator-batch-size", type=int, default=None, help="128")
     parser.add_argument("--n-critic", type=int, default=None, help="5")
     parser.add_argument("--lr", type=float, default=None, help="2e-4, decayed linearly to 0")
-    _common.add(parser, steps_per_epoch=1000, sample_every=1000,
-                data_dir=(None, "tensorflow-datasets data folder"), seed=0)
+    _common.add(
+        parser,
+        steps_per_epoch=1000,
+        sample_every=1000,
+        data_dir=(None, "tensorflow-datasets data folder"),
+        seed=0,
+    )
     return parser.parse_args(argv)
 
 

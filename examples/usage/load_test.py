@@ -46,10 +46,14 @@ def peak_rss_mb():
 def latest_version(path):
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
         return path
-    versions = sorted(int(n) for n in os.listdir(path) if n.isdigit()) if os.path.isdir(path) else []
+    versions = (
+        sorted(int(n) for n in os.listdir(path) if n.isdigit()) if os.path.isdir(path) else []
+    )
     if not versions:
-        raise SystemExit(f"load_test: no SavedModel at {path!r} (no saved_model.pb and no "
-                         "integer version folders)")
+        raise SystemExit(
+            f"load_test: no SavedModel at {path!r} (no saved_model.pb and no "
+            "integer version folders)"
+        )
     return os.path.join(path, str(versions[-1]))
 
 
@@ -128,8 +132,12 @@ def load_cell(served, name, batch, requests, threads, max_seconds, seed=0):
     done = len(latencies)
     ms = np.array(latencies) * 1000
     return {
-        "signature": name, "batch": batch, "requests": done, "seconds": round(wall, 2),
-        "requests_per_s": round(done / wall, 1), "samples_per_s": round(done * batch / wall, 1),
+        "signature": name,
+        "batch": batch,
+        "requests": done,
+        "seconds": round(wall, 2),
+        "requests_per_s": round(done / wall, 1),
+        "samples_per_s": round(done * batch / wall, 1),
         "p50_ms": round(float(np.percentile(ms, 50)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
         "rss_mb_after_tenth": round(rss_after_tenth[0] if rss_after_tenth else rss_mb(), 1),
@@ -140,14 +148,20 @@ def load_cell(served, name, batch, requests, threads, max_seconds, seed=0):
 
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
-    parser.add_argument("--model", required=True,
-                        help="an export's version folder, or its base folder (the latest version)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="an export's version folder, or its base folder (the latest version)",
+    )
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16, 256])
     parser.add_argument("--signatures", nargs="+", default=list(SIGNATURES), choices=SIGNATURES)
-    _common.add(parser, requests=(10_000, "requests per cell"),
-                threads=(8, "concurrent clients"),
-                max_seconds=(300.0, "each cell stops sending after this long"),
-                json=(None, "also write the figures to this file"))
+    _common.add(
+        parser,
+        requests=(10_000, "requests per cell"),
+        threads=(8, "concurrent clients"),
+        max_seconds=(300.0, "each cell stops sending after this long"),
+        json=(None, "also write the figures to this file"),
+    )
     return parser.parse_args(argv)
 
 
@@ -159,22 +173,36 @@ def main(argv=None):
     rss_start = rss_mb()
     served = Served(path)
     rss_loaded = rss_mb()
-    cells = [load_cell(served, name, batch, config.requests, config.threads, config.max_seconds)
-             for name in config.signatures for batch in config.batch_sizes]
-    report = {"model": os.path.basename(os.path.normpath(config.model)),
-              "threads": config.threads, "requests_per_cell": config.requests,
-              "cpus": os.cpu_count(), "rss_mb_before_load": round(rss_start, 1),
-              "rss_mb_loaded": round(rss_loaded, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-              "cells": cells}
-    print("| signature | batch | requests | requests/s | samples/s | p50 ms | p99 ms | "
-          "RSS MiB after 1/10 | RSS MiB at end |")
+    cells = [
+        load_cell(served, name, batch, config.requests, config.threads, config.max_seconds)
+        for name in config.signatures
+        for batch in config.batch_sizes
+    ]
+    report = {
+        "model": os.path.basename(os.path.normpath(config.model)),
+        "threads": config.threads,
+        "requests_per_cell": config.requests,
+        "cpus": os.cpu_count(),
+        "rss_mb_before_load": round(rss_start, 1),
+        "rss_mb_loaded": round(rss_loaded, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "cells": cells,
+    }
+    print(
+        "| signature | batch | requests | requests/s | samples/s | p50 ms | p99 ms | "
+        "RSS MiB after 1/10 | RSS MiB at end |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for c in cells:
-        print(f"| `{c['signature']}` | {c['batch']} | {c['requests']} | {c['requests_per_s']} | "
-              f"{c['samples_per_s']} | {c['p50_ms']} | {c['p99_ms']} | "
-              f"{c['rss_mb_after_tenth']} | {c['rss_mb_end']} |")
-    print(f"Peak resident memory {report['peak_rss_mb']} MiB "
-          f"({report['rss_mb_loaded']} MiB once loaded); {config.threads} threads.")
+        print(
+            f"| `{c['signature']}` | {c['batch']} | {c['requests']} | {c['requests_per_s']} | "
+            f"{c['samples_per_s']} | {c['p50_ms']} | {c['p99_ms']} | "
+            f"{c['rss_mb_after_tenth']} | {c['rss_mb_end']} |"
+        )
+    print(
+        f"Peak resident memory {report['peak_rss_mb']} MiB "
+        f"({report['rss_mb_loaded']} MiB once loaded); {config.threads} threads."
+    )
     if config.json:
         _common.write_json(config.json, report)
     return report

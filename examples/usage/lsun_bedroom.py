@@ -25,8 +25,13 @@ import _common  # noqa: E402
 def settings(config):
     """The run's hyperparameters: the "lsun-bedroom" recipe (`keras_wgan.presets`), which
     `keras-wgan train --dataset lsun-bedroom` resolves too, then the flags."""
-    resolved = presets.resolve("lsun-bedroom", arch=config.arch, width=config.width,
-                               batch_size=config.batch_size, steps=config.steps)
+    resolved = presets.resolve(
+        "lsun-bedroom",
+        arch=config.arch,
+        width=config.width,
+        batch_size=config.batch_size,
+        steps=config.steps,
+    )
     return runs.with_data(resolved, config.data, image_size=config.image_size)
 
 
@@ -40,26 +45,44 @@ def train(config):
     keras.utils.set_random_seed(config.seed)
     run = settings(config)
     gan, done = runs.resume_or_create(config.out, lambda: build(config))
-    dataset, _ = datasets.load(config.data, run["batch_size"], gan.n_critic,
-                               seed=config.seed, start_step=done, image_size=config.image_size,
-                               data_dir=config.data_dir)
-    return runs.fit_run(gan, dataset, run["steps"], config.out,
-                        steps_per_epoch=config.steps_per_epoch,
-                        sample_every=config.sample_every, seed=config.seed)
+    dataset, _ = datasets.load(
+        config.data,
+        run["batch_size"],
+        gan.n_critic,
+        seed=config.seed,
+        start_step=done,
+        image_size=config.image_size,
+        data_dir=config.data_dir,
+    )
+    return runs.fit_run(
+        gan,
+        dataset,
+        run["steps"],
+        config.out,
+        steps_per_epoch=config.steps_per_epoch,
+        sample_every=config.sample_every,
+        seed=config.seed,
+    )
 
 
 def parse_args(argv=None):
     parser = _common.parser(__doc__)
-    _common.add(parser, out="runs/lsun-bedroom",
-                data=("lsun-bedroom", "lsun-bedroom or folder:PATH"))
+    _common.add(
+        parser, out="runs/lsun-bedroom", data=("lsun-bedroom", "lsun-bedroom or folder:PATH")
+    )
     # None: the recipe's value (keras_wgan.presets.RECIPES["lsun-bedroom"]).
     parser.add_argument("--arch", default=None, help="resnet-64")
     parser.add_argument("--width", type=int, default=None, help="64")
     _common.add(parser, image_size=64)
     parser.add_argument("--steps", type=int, default=None, help="generator iterations (200k)")
     parser.add_argument("--batch-size", type=int, default=None, help="64")
-    _common.add(parser, steps_per_epoch=1000, sample_every=1000,
-                data_dir=(None, "tensorflow-datasets data folder"), seed=0)
+    _common.add(
+        parser,
+        steps_per_epoch=1000,
+        sample_every=1000,
+        data_dir=(None, "tensorflow-datasets data folder"),
+        seed=0,
+    )
     return parser.parse_args(argv)
 
 

@@ -56,8 +56,10 @@ def signature_from_saved_model(export_dir, name="serving_default"):
     if name not in defs:
         raise ValueError(f"The model has no signature {name!r}; it has {sorted(defs)}.")
     return {
-        key: (DTYPES[info.dtype], tuple(None if d.size == -1 else d.size
-                                        for d in info.tensor_shape.dim))
+        key: (
+            DTYPES[info.dtype],
+            tuple(None if d.size == -1 else d.size for d in info.tensor_shape.dim),
+        )
         for key, info in defs[name].inputs.items()
     }
 
@@ -84,8 +86,10 @@ def rest_request(host, port, model, signature_name, signature, inputs):
     `generate_from_seed`, which the row ("instances") format cannot express.
     """
     arrays = check_inputs(signature, inputs)
-    body = {"signature_name": signature_name,
-            "inputs": {key: value.tolist() for key, value in arrays.items()}}
+    body = {
+        "signature_name": signature_name,
+        "inputs": {key: value.tolist() for key, value in arrays.items()},
+    }
     return f"http://{host}:{port}/v1/models/{model}:predict", body
 
 
@@ -103,8 +107,9 @@ def grpc_request(model, signature_name, signature, inputs):
 
 
 def send_rest(url, body, timeout=60):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         outputs = json.load(response)["outputs"]
     return {key: np.asarray(value) for key, value in outputs.items()}
@@ -116,7 +121,8 @@ def send_grpc(host, port, request, timeout=60):
     from tensorflow_serving.apis import prediction_service_pb2_grpc
 
     stub = prediction_service_pb2_grpc.PredictionServiceStub(
-        grpc.insecure_channel(f"{host}:{port}"))
+        grpc.insecure_channel(f"{host}:{port}")
+    )
     response = stub.Predict(request, timeout)
     return {key: tf.make_ndarray(value) for key, value in response.outputs.items()}
 
@@ -148,7 +154,7 @@ def save_samples(path, outputs):
         rows = int(np.ceil(n / cols))
         grid = np.zeros((rows * h, cols * w, c), "uint8")
         for i, image in enumerate(images):
-            grid[(i // cols) * h:(i // cols + 1) * h, (i % cols) * w:(i % cols + 1) * w] = image
+            grid[(i // cols) * h : (i // cols + 1) * h, (i % cols) * w : (i % cols + 1) * w] = image
         Image.fromarray(grid[..., 0] if c == 1 else grid).save(path)
     else:
         np.save(path, np.asarray(outputs["samples"]))
@@ -161,13 +167,19 @@ def main(argv=None):
     parser.add_argument("--protocol", choices=["rest", "grpc"], default="rest")
     parser.add_argument("--rest-port", type=int, default=8501)
     parser.add_argument("--grpc-port", type=int, default=8500)
-    parser.add_argument("--signature", default="generate_from_seed",
-                        help="generate_from_seed (seed in) or serving_default (z in)")
+    parser.add_argument(
+        "--signature",
+        default="generate_from_seed",
+        help="generate_from_seed (seed in) or serving_default (z in)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num-samples", type=int, default=16)
     parser.add_argument("--labels", type=int, nargs="+", default=None)
-    parser.add_argument("--export-dir", default=None,
-                        help="read the signature from this SavedModel instead of the server")
+    parser.add_argument(
+        "--export-dir",
+        default=None,
+        help="read the signature from this SavedModel instead of the server",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the request only")
     parser.add_argument("--out", default="samples.png", help=".png for images, .npy for points")
     args = parser.parse_args(argv)
@@ -180,8 +192,9 @@ def main(argv=None):
             signature = signature_from_metadata(json.load(response), args.signature)
     inputs = build_inputs(signature, args.seed, args.num_samples, args.labels)
     if args.protocol == "rest":
-        url, body = rest_request(args.host, args.rest_port, args.model, args.signature,
-                                 signature, inputs)
+        url, body = rest_request(
+            args.host, args.rest_port, args.model, args.signature, signature, inputs
+        )
         if args.dry_run:
             print(f"POST {url}\n{json.dumps(body)}")
             return 0

@@ -111,12 +111,7 @@ def check_image_shape(image_shape, min_size=MIN_IMAGE_SIZE):
     ok = ok and all(is_int(d) for d in image_shape)
     if ok:
         height, width, channels = image_shape
-        ok = (
-            height == width
-            and height >= min_size
-            and height & (height - 1) == 0
-            and channels >= 1
-        )
+        ok = height == width and height >= min_size and height & (height - 1) == 0 and channels >= 1
     if not ok:
         sizes = ", ".join(str(min_size * 2**i) for i in range(4))
         raise ValueError(

@@ -107,8 +107,11 @@ def dcgan_generator(
         size = 8 * 2**i
         last = i == num_doublings - 1
         x = keras.layers.Conv2DTranspose(
-            f if last else common.activation_width(f, activation), 5, strides=2,
-            padding="same", kernel_initializer=_kernel_init(init, "deconv"),
+            f if last else common.activation_width(f, activation),
+            5,
+            strides=2,
+            padding="same",
+            kernel_initializer=_kernel_init(init, "deconv"),
             name=f"{name}_deconv{size}",
         )(x)
         if not last:
@@ -169,8 +172,11 @@ def dcgan_critic(
     for i in range(num_doublings):
         res = size // 2 ** (i + 1)
         x = keras.layers.Conv2D(
-            common.activation_width(width * 2**i, activation), 5, strides=2,
-            padding="same", kernel_initializer=_kernel_init(init, "conv"),
+            common.activation_width(width * 2**i, activation),
+            5,
+            strides=2,
+            padding="same",
+            kernel_initializer=_kernel_init(init, "conv"),
             name=f"{name}_conv{res}",
         )(x)
         if i > 0:
@@ -178,14 +184,17 @@ def dcgan_critic(
         x = common.activate(x, activation, f"{name}_act{res}")
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
     score = keras.layers.Dense(
-        1, kernel_initializer=_kernel_init(init, "dense"), dtype="float32",
+        1,
+        kernel_initializer=_kernel_init(init, "dense"),
+        dtype="float32",
         name=f"{name}_score",
     )(x)
     return keras.Model(images, score, name=name)
 
 
-def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, num_classes=None,
-                  name="generator"):
+def mlp_generator(
+    image_shape, latent_dim=128, width=512, depth=4, num_classes=None, name="generator"
+):
     """The paper's fully connected generator: a ReLU MLP to an image.
 
     Gulrajani et al. 2017, section 5.1 and Figure 2 ("512-dim 4-layer ReLU MLP
@@ -226,13 +235,16 @@ def mlp_generator(image_shape, latent_dim=128, width=512, depth=4, num_classes=N
     one_hot = None
     if labels is not None:
         one_hot = keras.layers.CategoryEncoding(
-            num_classes, output_mode="one_hot", name=f"{name}_one_hot")(labels)
+            num_classes, output_mode="one_hot", name=f"{name}_one_hot"
+        )(labels)
     x = z
     for i in range(depth):
         if one_hot is not None:
             x = keras.layers.Concatenate(name=f"{name}_concat{i}")([x, one_hot])
         x = keras.layers.Dense(
-            width, activation="relu", kernel_initializer="he_uniform",
+            width,
+            activation="relu",
+            kernel_initializer="he_uniform",
             name=f"{name}_dense{i}",
         )(x)
     x = keras.layers.Dense(size * size * channels, name=f"{name}_dense_out")(x)

@@ -34,13 +34,17 @@ def _final_features(model, what):
     if not isinstance(model, keras.Model) or not hasattr(model, "inputs") or not model.inputs:
         raise ValueError(f"{what} needs a functional Keras model (built with keras.Input).")
     if len(model.outputs) != 1:
-        raise ValueError(f"{what} needs a critic with one output; this one has "
-                         f"{len(model.outputs)} (a conditional critic is not supported).")
+        raise ValueError(
+            f"{what} needs a critic with one output; this one has "
+            f"{len(model.outputs)} (a conditional critic is not supported)."
+        )
     last = model.layers[-1]
     features = last.input
     if isinstance(features, (list, tuple)) or len(features.shape) != 2:
-        raise ValueError(f"{what} needs a critic whose last layer takes flat features "
-                         f"[batch, A]; its last layer {last.name!r} takes {features}.")
+        raise ValueError(
+            f"{what} needs a critic whose last layer takes flat features "
+            f"[batch, A]; its last layer {last.name!r} takes {features}."
+        )
     return features
 
 
@@ -76,8 +80,10 @@ def feature_model(critic, layer=None):
     else:
         names = feature_layer_names(critic)
         if layer not in names:
-            raise ValueError(f"Invalid value for argument `feature_matching`: the critic has "
-                             f"no hidden layer {layer!r}; its hidden layers are {names}.")
+            raise ValueError(
+                f"Invalid value for argument `feature_matching`: the critic has "
+                f"no hidden layer {layer!r}; its hidden layers are {names}."
+            )
         features = critic.get_layer(layer).output
     return keras.Model(_inputs(critic), features, name=f"{critic.name}_features")
 
@@ -99,14 +105,17 @@ def with_virtual_batch_norm(generator, reference_size=64, seed=0):
     def clone(layer):
         if isinstance(layer, keras.layers.BatchNormalization):
             replaced.append(layer.name)
-            return VirtualBatchNormalization(reference_size, epsilon=layer.epsilon,
-                                             name=f"{layer.name}_virtual")
+            return VirtualBatchNormalization(
+                reference_size, epsilon=layer.epsilon, name=f"{layer.name}_virtual"
+            )
         return layer.__class__.from_config(layer.get_config())
 
     body = keras.models.clone_model(generator, clone_function=clone)
     if not replaced:
-        raise ValueError(f"The generator {generator.name!r} has no BatchNormalization layer "
-                         "for virtual batch norm to replace.")
+        raise ValueError(
+            f"The generator {generator.name!r} has no BatchNormalization layer "
+            "for virtual batch norm to replace."
+        )
     z = keras.Input(generator.inputs[0].shape[1:], name="z")
     with_reference = ReferenceBatch(reference_size, seed=seed, name="reference_batch")(z)
     samples = DropReference(reference_size, name="drop_reference")(body(with_reference))

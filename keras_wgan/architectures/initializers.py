@@ -59,8 +59,7 @@ class TflibUniform(keras.initializers.VarianceScaling):
         receptive_field = math.prod(shape[:-2])
         if self.transposed:
             outputs, inputs = shape[-2:]
-            return (inputs * receptive_field / self.stride**2,
-                    float(outputs * receptive_field))
+            return (inputs * receptive_field / self.stride**2, float(outputs * receptive_field))
         inputs, outputs = shape[-2:]
         return float(inputs * receptive_field), outputs * receptive_field / self.stride**2
 
@@ -71,9 +70,7 @@ class TflibUniform(keras.initializers.VarianceScaling):
 
     def __call__(self, shape, dtype=None):
         limit = self.stddev(shape) * math.sqrt(3.0)
-        return keras.random.uniform(
-            shape, minval=-limit, maxval=limit, dtype=dtype, seed=self.seed
-        )
+        return keras.random.uniform(shape, minval=-limit, maxval=limit, dtype=dtype, seed=self.seed)
 
     def get_config(self):
         config = super().get_config()

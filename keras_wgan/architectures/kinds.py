@@ -7,7 +7,7 @@ KINDS = ("points", "images", "text")
 
 
 def model_kind(model):
-    """"text" for a generator ending in `CharacterSoftmax`, "images" for samples of rank 4
+    """ "text" for a generator ending in `CharacterSoftmax`, "images" for samples of rank 4
     ([batch, height, width, channels]), else "points".
 
     Args:

@@ -20,8 +20,13 @@ RESIDUAL_SCALE = 0.3
 
 def _conv(width, kernel_size, name):
     # tflib's Conv1D defaults to he_init: uniform with variance 2 / fan_avg.
-    return keras.layers.Conv1D(width, kernel_size, padding="same", name=name,
-                               kernel_initializer=common.initializer(common.HE_INIT))
+    return keras.layers.Conv1D(
+        width,
+        kernel_size,
+        padding="same",
+        name=name,
+        kernel_initializer=common.initializer(common.HE_INIT),
+    )
 
 
 def _residual_block(x, width, name):
@@ -35,13 +40,21 @@ def _residual_block(x, width, name):
 
 
 def _check(sequence_length, width, num_blocks):
-    return (common.check_int("sequence_length", sequence_length, 1),
-            common.check_int("width", width, 1),
-            common.check_int("num_blocks", num_blocks, 0))
+    return (
+        common.check_int("sequence_length", sequence_length, 1),
+        common.check_int("width", width, 1),
+        common.check_int("num_blocks", num_blocks, 0),
+    )
 
 
-def language_generator(vocabulary, sequence_length=SEQUENCE_LENGTH, latent_dim=128,
-                       width=PAPER_WIDTH, num_blocks=NUM_BLOCKS, name="generator"):
+def language_generator(
+    vocabulary,
+    sequence_length=SEQUENCE_LENGTH,
+    latent_dim=128,
+    width=PAPER_WIDTH,
+    num_blocks=NUM_BLOCKS,
+    name="generator",
+):
     """The paper's character generator: z to a softmax per position.
 
     `gan_language.py` `Generator`: Dense(sequence_length * width) (Glorot), reshaped to
@@ -70,8 +83,11 @@ def language_generator(vocabulary, sequence_length=SEQUENCE_LENGTH, latent_dim=1
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
     softmax = CharacterSoftmax(vocabulary, name="characters")
     z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Dense(sequence_length * width, name="input_dense",
-                           kernel_initializer=common.initializer(common.GLOROT_INIT))(z)
+    x = keras.layers.Dense(
+        sequence_length * width,
+        name="input_dense",
+        kernel_initializer=common.initializer(common.GLOROT_INIT),
+    )(z)
     x = keras.layers.Reshape((sequence_length, width), name="input_reshape")(x)
     for i in range(num_blocks):
         x = _residual_block(x, width, f"block{i + 1}")
@@ -79,8 +95,13 @@ def language_generator(vocabulary, sequence_length=SEQUENCE_LENGTH, latent_dim=1
     return keras.Model(z, softmax(x), name=name)
 
 
-def language_critic(vocab_size, sequence_length=SEQUENCE_LENGTH, width=PAPER_WIDTH,
-                    num_blocks=NUM_BLOCKS, name="critic"):
+def language_critic(
+    vocab_size,
+    sequence_length=SEQUENCE_LENGTH,
+    width=PAPER_WIDTH,
+    num_blocks=NUM_BLOCKS,
+    name="critic",
+):
     """The paper's character critic: a sequence of character distributions to a score.
 
     `gan_language.py` `Discriminator`: a 1x1 convolution from the characters to `width`
@@ -107,13 +128,19 @@ def language_critic(vocab_size, sequence_length=SEQUENCE_LENGTH, width=PAPER_WID
     for i in range(num_blocks):
         x = _residual_block(x, width, f"block{i + 1}")
     x = keras.layers.Flatten(name="flatten")(x)
-    score = keras.layers.Dense(1, name="score",
-                               kernel_initializer=common.initializer(common.GLOROT_INIT))(x)
+    score = keras.layers.Dense(
+        1, name="score", kernel_initializer=common.initializer(common.GLOROT_INIT)
+    )(x)
     return keras.Model(x_in, score, name=name)
 
 
-def build_language(vocabulary, sequence_length=SEQUENCE_LENGTH, latent_dim=128,
-                   width=PAPER_WIDTH, num_blocks=NUM_BLOCKS):
+def build_language(
+    vocabulary,
+    sequence_length=SEQUENCE_LENGTH,
+    latent_dim=128,
+    width=PAPER_WIDTH,
+    num_blocks=NUM_BLOCKS,
+):
     """(generator, critic) of the paper's language model over `vocabulary`."""
     generator = language_generator(vocabulary, sequence_length, latent_dim, width, num_blocks)
     critic = language_critic(len(vocabulary), sequence_length, width, num_blocks)

@@ -37,8 +37,12 @@ DCGAN_VARIANTS = {
     # WGANPaper_CrippledDCGANGenerator sets no weight stdev: tflib's defaults (Glorot
     # linear layer, He transposed convolutions with tflib's fans), not DCGAN's 0.02.
     "dcgan-no-bn-const": (
-        {"norm": "none", "activation": "relu", "constant_filters": True,
-         "kernel_initializer": common.TFLIB_INIT},
+        {
+            "norm": "none",
+            "activation": "relu",
+            "constant_filters": True,
+            "kernel_initializer": common.TFLIB_INIT,
+        },
         _DCGAN_CRITIC,
     ),
     "mlp-generator": (None, _DCGAN_CRITIC),  # None: `mlp_generator`, 512 units wide.
@@ -164,7 +168,12 @@ def _check_loss(loss):
 
 
 def build(
-    name, image_shape, latent_dim=128, width=None, num_classes=None, fused_resampling=True,
+    name,
+    image_shape,
+    latent_dim=128,
+    width=None,
+    num_classes=None,
+    fused_resampling=True,
     loss="wgan-gp",
 ):
     """Builds the generator and critic of a named architecture of the paper.
@@ -237,8 +246,11 @@ def build(
         g_args, d_args = RESNET_DESIGNS[name](num_doublings, width)
         d_args = {**d_args, "norm": _critic_norm(d_args["norm"], loss)}
         generator = resnet_generator(
-            image_shape, latent_dim, num_classes=num_classes,
-            fused_resampling=fused_resampling, **g_args
+            image_shape,
+            latent_dim,
+            num_classes=num_classes,
+            fused_resampling=fused_resampling,
+            **g_args,
         )
         critic = resnet_critic(
             image_shape, num_classes=num_classes, fused_resampling=fused_resampling, **d_args
@@ -246,8 +258,10 @@ def build(
         return generator, critic
 
     if name == "mlp":  # no convolutions: the fast CPU choice for small images
-        return (mlp_generator(image_shape, latent_dim, width=width, num_classes=num_classes),
-                mlp_critic(image_shape, width=width, num_classes=num_classes))
+        return (
+            mlp_generator(image_shape, latent_dim, width=width, num_classes=num_classes),
+            mlp_critic(image_shape, width=width, num_classes=num_classes),
+        )
 
     g_args, d_args = DCGAN_VARIANTS[name]
     if g_args is None:

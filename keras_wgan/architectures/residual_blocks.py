@@ -26,8 +26,13 @@ RESAMPLE = ("up", "down", None)
 
 def _conv(filters, kernel_size, name, init=HE_INIT, strides=1, use_bias=True):
     return keras.layers.Conv2D(
-        filters, kernel_size, strides=strides, padding="same", use_bias=use_bias,
-        kernel_initializer=initializer(init), name=name,
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="same",
+        use_bias=use_bias,
+        kernel_initializer=initializer(init),
+        name=name,
     )
 
 
@@ -53,8 +58,9 @@ def _upsample_conv(x, filters, kernel_size, name, upsample_name, fused, init=HE_
     """2x nearest upsampling (`upsample_name`) then a conv (`name`), or both as one
     `UpsampleConv` layer named `name` when `fused`."""
     if fused:
-        return UpsampleConv(filters, kernel_size, kernel_initializer=initializer(init),
-                            name=name)(x)
+        return UpsampleConv(filters, kernel_size, kernel_initializer=initializer(init), name=name)(
+            x
+        )
     return _conv(filters, kernel_size, name, init=init)(_upsample(x, upsample_name))
 
 
@@ -91,8 +97,13 @@ def residual_block(
         shortcut = x
     elif resample == "up":
         shortcut = _upsample_conv(
-            x, filters, 1, f"{name}_shortcut_conv", f"{name}_shortcut_upsample",
-            fused_resampling, init=GLOROT_INIT,
+            x,
+            filters,
+            1,
+            f"{name}_shortcut_conv",
+            f"{name}_shortcut_upsample",
+            fused_resampling,
+            init=GLOROT_INIT,
         )
     else:
         shortcut = x if resample is None else _mean_pool(x, f"{name}_shortcut_pool")
@@ -101,9 +112,7 @@ def residual_block(
     h = normalize(x, norm, f"{name}_norm1", labels, num_classes)
     h = keras.layers.ReLU(name=f"{name}_relu1")(h)
     if resample == "up":
-        h = _upsample_conv(
-            h, filters, 3, f"{name}_conv1", f"{name}_upsample", fused_resampling
-        )
+        h = _upsample_conv(h, filters, 3, f"{name}_conv1", f"{name}_upsample", fused_resampling)
     else:
         h = _conv(in_filters if resample == "down" else filters, 3, f"{name}_conv1")(h)
     h = normalize(h, norm, f"{name}_norm2", labels, num_classes)
@@ -158,14 +167,19 @@ def bottleneck_block(x, filters, resample, norm, name, labels=None, num_classes=
         shortcut = x
     elif resample == "up":
         shortcut = keras.layers.Conv2DTranspose(
-            filters, 2, strides=2,
+            filters,
+            2,
+            strides=2,
             kernel_initializer=TflibUniform(1.0, stride=2, transposed=True),
             name=f"{name}_shortcut_conv",
         )(x)
     else:
         stride = 2 if resample == "down" else 1
         shortcut = _conv(
-            filters, 1, f"{name}_shortcut_conv", init=TflibUniform(1.0, stride=stride),
+            filters,
+            1,
+            f"{name}_shortcut_conv",
+            init=TflibUniform(1.0, stride=stride),
             strides=stride,
         )(x)
 
@@ -174,14 +188,18 @@ def bottleneck_block(x, filters, resample, norm, name, labels=None, num_classes=
     h = keras.layers.ReLU(name=f"{name}_relu2")(h)
     if resample == "up":
         h = keras.layers.Conv2DTranspose(
-            filters // 2, 3, strides=2, padding="same",
+            filters // 2,
+            3,
+            strides=2,
+            padding="same",
             kernel_initializer=TflibUniform(2.0, stride=2, transposed=True),
             name=f"{name}_conv2",
         )(h)
     else:
         stride = 2 if resample == "down" else 1
-        h = _conv(filters // 2, 3, f"{name}_conv2", init=TflibUniform(2.0, stride=stride),
-                  strides=stride)(h)
+        h = _conv(
+            filters // 2, 3, f"{name}_conv2", init=TflibUniform(2.0, stride=stride), strides=stride
+        )(h)
     h = keras.layers.ReLU(name=f"{name}_relu3")(h)
     h = _conv(filters, 1, f"{name}_conv3", use_bias=False)(h)
     h = normalize(h, norm, f"{name}_norm", labels, num_classes)

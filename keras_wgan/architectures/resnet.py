@@ -114,12 +114,11 @@ def resnet_generator(
     for stage, filters in enumerate(widths):
         size = 4 * 2**stage
         if stage > 0:
-            x = residual(x, filters, "up", "batch", f"{name}_up{size}", labels, num_classes,
-                         **fusion)
-        for i in range(extra_blocks[stage]):
             x = residual(
-                x, filters, None, "batch", f"{name}_res{size}_{i}", labels, num_classes
+                x, filters, "up", "batch", f"{name}_up{size}", labels, num_classes, **fusion
             )
+        for i in range(extra_blocks[stage]):
+            x = residual(x, filters, None, "batch", f"{name}_res{size}_{i}", labels, num_classes)
     if block == "plain":
         x = common.normalize(x, "batch", f"{name}_out_norm")
         x = keras.layers.ReLU(name=f"{name}_out_relu")(x)
@@ -127,9 +126,13 @@ def resnet_generator(
     else:
         kernel_size = 1
     x = keras.layers.Conv2D(
-        channels, kernel_size, padding="same", name=f"{name}_out_conv",
+        channels,
+        kernel_size,
+        padding="same",
+        name=f"{name}_out_conv",
         kernel_initializer=common.initializer(
-            common.HE_INIT if output_initializer == "he" else common.GLOROT_INIT),
+            common.HE_INIT if output_initializer == "he" else common.GLOROT_INIT
+        ),
     )(x)
     if output_scale != 1.0:
         x = keras.layers.Rescaling(output_scale, name=f"{name}_out_scale")(x)
@@ -239,7 +242,10 @@ def resnet_critic(
         )
     else:
         x = keras.layers.Conv2D(
-            widths[0], 3 if block == "plain" else 1, padding="same", name=f"{name}_stem",
+            widths[0],
+            3 if block == "plain" else 1,
+            padding="same",
+            name=f"{name}_stem",
             kernel_initializer=common.initializer(common.GLOROT_INIT),
         )(images)
     for stage, filters in enumerate(widths):
@@ -256,12 +262,10 @@ def resnet_critic(
     # float32 heads: the score and logits stay float32 under a mixed-precision policy.
     score = keras.layers.Dense(1, dtype="float32", name=f"{name}_score")(features)
     if output_scale != 1.0:
-        score = keras.layers.Rescaling(
-            output_scale, dtype="float32", name=f"{name}_score_scale"
-        )(score)
+        score = keras.layers.Rescaling(output_scale, dtype="float32", name=f"{name}_score_scale")(
+            score
+        )
     if num_classes is None:
         return keras.Model(images, score, name=name)
-    logits = keras.layers.Dense(num_classes, dtype="float32", name=f"{name}_class_logits")(
-        features
-    )
+    logits = keras.layers.Dense(num_classes, dtype="float32", name=f"{name}_class_logits")(features)
     return keras.Model(images, [score, logits], name=name)

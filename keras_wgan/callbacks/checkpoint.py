@@ -69,12 +69,19 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
-        super().__init__(backup_dir, save_freq=save_freq, double_checkpoint=False,
-                         delete_checkpoint=delete_checkpoint)
+        super().__init__(
+            backup_dir,
+            save_freq=save_freq,
+            double_checkpoint=False,
+            delete_checkpoint=delete_checkpoint,
+        )
 
     def get_config(self):
-        return {"backup_dir": self.backup_dir, "save_freq": self.save_freq,
-                "delete_checkpoint": self.delete_checkpoint}
+        return {
+            "backup_dir": self.backup_dir,
+            "save_freq": self.save_freq,
+            "delete_checkpoint": self.delete_checkpoint,
+        }
 
     def restore(self, model):
         """Loads the backup into `model` if there is one; returns its generator step."""

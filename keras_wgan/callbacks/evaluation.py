@@ -45,8 +45,17 @@ class Evaluation(EveryNSteps):
     >>> history.history["eval_digits_score"]  # doctest: +SKIP
     """
 
-    def __init__(self, dataset, every_n_steps=1000, num_samples=5000, seed=0, log_dir=None,
-                 batch_stats=False, batch_size=256, **evaluate_kwargs):
+    def __init__(
+        self,
+        dataset,
+        every_n_steps=1000,
+        num_samples=5000,
+        seed=0,
+        log_dir=None,
+        batch_stats=False,
+        batch_size=256,
+        **evaluate_kwargs,
+    ):
         super().__init__(every_n_steps=every_n_steps)
         datasets.check_name(dataset)
         if not isinstance(num_samples, int) or num_samples < 2:
@@ -72,8 +81,12 @@ class Evaluation(EveryNSteps):
 
     def evaluate(self):
         """Scores `num_samples` samples of the current generator; returns the scores."""
-        samples = self.model.generate(self.num_samples, seed=self.seed,
-                                      batch_size=self.batch_size, batch_stats=self.batch_stats)
+        samples = self.model.generate(
+            self.num_samples,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            batch_stats=self.batch_stats,
+        )
         samples = decoded(self.model, samples)  # text: the decoded strings
         return evaluate_samples(samples, self.dataset, **self.evaluate_kwargs)
 

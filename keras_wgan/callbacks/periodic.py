@@ -30,7 +30,10 @@ class EveryNSteps(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.logs = logs
         # `>=` rather than `==`: with steps_per_execution > 1 batch ends skip steps.
-        if self.every_n_steps and self.model.generator_step() >= (self._last or 0) + self.every_n_steps:
+        if (
+            self.every_n_steps
+            and self.model.generator_step() >= (self._last or 0) + self.every_n_steps
+        ):
             self._maybe_write()
 
     def on_epoch_end(self, epoch, logs=None):

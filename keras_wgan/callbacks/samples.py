@@ -38,8 +38,9 @@ class SampleGrid(EveryNSteps):
     >>> cb = SampleGrid("runs/x/samples", every_n_steps=500)  # gan.fit(ds, callbacks=[cb])
     """
 
-    def __init__(self, folder, num_samples=64, every_n_steps=None, every_n_epochs=None,
-                 seed=0, scale=1):
+    def __init__(
+        self, folder, num_samples=64, every_n_steps=None, every_n_epochs=None, seed=0, scale=1
+    ):
         super().__init__(every_n_steps, every_n_epochs)
         self.folder = str(folder)
         self.num_samples = int(num_samples)
@@ -88,8 +89,9 @@ class TextSamples(EveryNSteps):
     >>> cb = TextSamples("runs/text/samples", every_n_steps=500)  # gan.fit(ds, callbacks=[cb])
     """
 
-    def __init__(self, folder, num_samples=32, every_n_steps=None, every_n_epochs=None,
-                 seed=0, log_dir=None):
+    def __init__(
+        self, folder, num_samples=32, every_n_steps=None, every_n_epochs=None, seed=0, log_dir=None
+    ):
         super().__init__(every_n_steps, every_n_epochs)
         self.folder = str(folder)
         self.num_samples = int(num_samples)
@@ -99,8 +101,9 @@ class TextSamples(EveryNSteps):
         self._writer = None
 
     def write(self, step):
-        z = np.random.default_rng(self.seed).standard_normal((self.num_samples,
-                                                              self.model.latent_dim))
+        z = np.random.default_rng(self.seed).standard_normal(
+            (self.num_samples, self.model.latent_dim)
+        )
         text = decoded(self.model, self.model.generate(z))
         os.makedirs(self.folder, exist_ok=True)
         path = os.path.join(self.folder, f"samples_{step:07d}.txt")
@@ -173,5 +176,3 @@ class TensorBoardSamples(EveryNSteps):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-

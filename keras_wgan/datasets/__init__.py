@@ -23,8 +23,13 @@ from keras_wgan.datasets.text import (
 )
 from keras_wgan.datasets.toy import TOY_DATASETS, sample_toy, toy_dataset
 
-DATASETS = (tuple(TOY_DATASETS) + tuple(IMAGE_DATASETS) + ("folder:PATH",)
-            + tuple(TEXT_DATASETS) + ("text:PATH",))
+DATASETS = (
+    tuple(TOY_DATASETS)
+    + tuple(IMAGE_DATASETS)
+    + ("folder:PATH",)
+    + tuple(TEXT_DATASETS)
+    + ("text:PATH",)
+)
 
 
 #: The kinds of data, by what one example is.
@@ -47,8 +52,10 @@ def kind(name):
         return "images"
     if is_text_dataset(name):
         return "text"
-    raise ValueError(f"Invalid value for argument `dataset`. Received: dataset={name!r}. "
-                     f"Expected one of {list(DATASETS)}.")
+    raise ValueError(
+        f"Invalid value for argument `dataset`. Received: dataset={name!r}. "
+        f"Expected one of {list(DATASETS)}."
+    )
 
 
 def check_name(name):
@@ -61,8 +68,9 @@ def is_toy(name):
     return name in TOY_DATASETS
 
 
-def info(name, image_size=None, channels=None, data_dir=None, vocabulary=None, max_lines=None,
-         **kwargs):
+def info(
+    name, image_size=None, channels=None, data_dir=None, vocabulary=None, max_lines=None, **kwargs
+):
     """{"kind": "points", "images" or "text", "shape": one example's shape, "num_classes"}
     (and "vocabulary" for text).
 
@@ -78,8 +86,12 @@ def info(name, image_size=None, channels=None, data_dir=None, vocabulary=None, m
         return {"kind": "points", "shape": (2,), "num_classes": None}
     if what == "images":
         return dict(image_info(name, image_size=image_size, channels=channels), kind="images")
-    return dict(text_info(name, data_dir=data_dir, vocabulary=vocabulary,
-                          max_lines=max_lines or LM1B_LINES), kind="text")
+    return dict(
+        text_info(
+            name, data_dir=data_dir, vocabulary=vocabulary, max_lines=max_lines or LM1B_LINES
+        ),
+        kind="text",
+    )
 
 
 def load(name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
@@ -106,16 +118,29 @@ def load(name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
             raise ValueError(f"The toy dataset {name!r} takes no {sorted(kwargs)}.")
         dataset = toy_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step)
     elif what == "images":
-        dataset = training_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step,
-                                   **kwargs)
+        dataset = training_dataset(
+            name, batch_size, n_critic, seed=seed, start_step=start_step, **kwargs
+        )
     else:
-        dataset = text_dataset(name, batch_size, n_critic, seed=seed, start_step=start_step,
-                               **kwargs)
+        dataset = text_dataset(
+            name, batch_size, n_critic, seed=seed, start_step=start_step, **kwargs
+        )
     return dataset, info(name, **kwargs)  # each kind takes what describes it
 
 
 __all__ = [
-    "DATASETS", "critic_batches", "image_dataset", "image_info", "info", "is_toy", "load",
-    "is_text_dataset", "kind", "sample_toy", "shuffled_positions", "text_dataset",
-    "toy_dataset", "training_dataset",
+    "DATASETS",
+    "critic_batches",
+    "image_dataset",
+    "image_info",
+    "info",
+    "is_toy",
+    "load",
+    "is_text_dataset",
+    "kind",
+    "sample_toy",
+    "shuffled_positions",
+    "text_dataset",
+    "toy_dataset",
+    "training_dataset",
 ]

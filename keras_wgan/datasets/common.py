@@ -41,8 +41,7 @@ def shuffled_positions(num_examples, per_step, seed, start_step=0):
     return steps.map(step, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None,
-                   start_step=0):
+def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None, start_step=0):
     """Batches a dataset of single examples for `WGAN.fit`.
 
     Each element holds `n_critic * batch_size` examples, so every critic update of a
@@ -78,10 +77,14 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
             tensors = tf.nest.map_structure(tf.convert_to_tensor, dataset)
             size = int(tf.nest.flatten(tensors)[0].shape[0])
             # A whole step's examples in one gather: no per-example work.
-            return shuffled_positions(size, per_step, seed, start_step).map(
-                lambda _, i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            ).prefetch(tf.data.AUTOTUNE)
+            return (
+                shuffled_positions(size, per_step, seed, start_step)
+                .map(
+                    lambda _, i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors),
+                    num_parallel_calls=tf.data.AUTOTUNE,
+                )
+                .prefetch(tf.data.AUTOTUNE)
+            )
         dataset = tf.data.Dataset.from_tensor_slices(dataset)
     if shuffle_buffer:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)

@@ -61,7 +61,7 @@ def _parse_name(name):
         if name in IMAGE_DATASETS:
             return name, None
         if name.startswith(FOLDER_PREFIX) and len(name) > len(FOLDER_PREFIX):
-            return "folder", os.path.expanduser(name[len(FOLDER_PREFIX):])
+            return "folder", os.path.expanduser(name[len(FOLDER_PREFIX) :])
     raise ValueError(
         f"Invalid value for argument `name`. Received: name={name!r}. "
         f"Expected one of {list(IMAGE_DATASETS) + [FOLDER_PREFIX + 'PATH']}."
@@ -216,8 +216,11 @@ def _mnist_source(split, size, channels):
             'Expected "train": the shipped MNIST digits have a single split of 10,000 images.'
         )
     images, labels = load_mnist()
-    return ({"image": images[..., None], "label": labels},
-            lambda image: _set_channels(_mnist_pixels(image, size), channels), len(images))
+    return (
+        {"image": images[..., None], "label": labels},
+        lambda image: _set_channels(_mnist_pixels(image, size), channels),
+        len(images),
+    )
 
 
 def _has_tensorflow_io():
@@ -267,6 +270,7 @@ def _tfds_source(kind, split, size, channels, data_dir, shuffle_files, seed):
         split = "train+test"  # all 70,000 digits
     raw = tfds_load(_SOURCES[kind][4], split, data_dir, shuffle_files, seed)
     if kind == "mnist-full":
+
         def to_pixels(encoded):
             image = tf.io.decode_png(encoded, channels=1)
             image.set_shape([28, 28, 1])
@@ -522,8 +526,10 @@ def training_dataset(
     if tensors is not None and seed is not None:
         tensors = tf.nest.map_structure(tf.convert_to_tensor, tensors)
         # Decoded one by one (folders hold paths), so the steps' indices are unbatched.
-        examples = shuffled_positions(buffer, per_step, seed, start_step).unbatch().map(
-            lambda p, i: (p, tf.nest.map_structure(lambda t: tf.gather(t, i), tensors))
+        examples = (
+            shuffled_positions(buffer, per_step, seed, start_step)
+            .unbatch()
+            .map(lambda p, i: (p, tf.nest.map_structure(lambda t: tf.gather(t, i), tensors)))
         )
         dataset = examples.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
         if skip:

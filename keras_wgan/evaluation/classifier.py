@@ -128,8 +128,10 @@ def load_or_train(spec, cache_dir=None):
         try:
             model = keras.saving.load_model(path, compile=False)
         except Exception as error:  # an unreadable cache is rebuilt, not fatal
-            warnings.warn(f"Could not load the cached {spec.name} classifier {path} ({error}); "
-                          "retraining.", stacklevel=2)
+            warnings.warn(
+                f"Could not load the cached {spec.name} classifier {path} ({error}); retraining.",
+                stacklevel=2,
+            )
         else:
             reference = _predict(model, spec.real()[0])["features"]
             _LOADED[path] = (mtime, model, reference)
@@ -186,8 +188,11 @@ def classifier_score(spec, images, cache_dir=None, splits=10, labels=None):
     images = _check_images(images, splits, spec)
     if labels is not None:
         labels = np.asarray(labels)
-        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer) or (
-                labels.min() < 0 or labels.max() >= _NUM_CLASSES):
+        if (
+            labels.shape != (len(images),)
+            or not np.issubdtype(labels.dtype, np.integer)
+            or (labels.min() < 0 or labels.max() >= _NUM_CLASSES)
+        ):
             raise ValueError(
                 f"Invalid value for argument `labels`. Received an array of shape "
                 f"{labels.shape} and dtype {labels.dtype}. Expected {len(images)} integers "

@@ -31,6 +31,7 @@ def _real_digits():
 
 def _build(seed):
     """The classifier: two convolutions and a dense layer whose output is the features."""
+
     def init(offset):
         return keras.initializers.GlorotUniform(seed=seed + offset)
 
@@ -42,7 +43,9 @@ def _build(seed):
         32, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(2)
     )(x)
     x = keras.layers.Flatten()(x)
-    features = keras.layers.Dense(64, activation="relu", kernel_initializer=init(3), name="features")(x)
+    features = keras.layers.Dense(
+        64, activation="relu", kernel_initializer=init(3), name="features"
+    )(x)
     logits = keras.layers.Dense(_NUM_CLASSES, kernel_initializer=init(4), name="logits")(features)
     return keras.Model(inputs, {"logits": logits, "features": features}, name="digits_classifier")
 

@@ -70,8 +70,7 @@ def inception_score(logits, splits=10):
         raise invalid(
             "splits",
             splits,
-            f"Expected at most the number of samples ({len(logits)}): every split needs a "
-            "sample.",
+            f"Expected at most the number of samples ({len(logits)}): every split needs a sample.",
         )
     log_p = scipy.special.log_softmax(logits, axis=1)
     scores = np.exp([_log_score(part) for part in np.array_split(log_p, splits)])
@@ -135,7 +134,8 @@ def frechet_distance(activations_a, activations_b):
     b = as_matrix("activations_b", activations_b, min_rows=2)
     check_same_features(a, b)
     return frechet_distance_from_statistics(
-        a.mean(axis=0), _covariance(a), b.mean(axis=0), _covariance(b))
+        a.mean(axis=0), _covariance(a), b.mean(axis=0), _covariance(b)
+    )
 
 
 def statistics(activations):
@@ -151,7 +151,11 @@ def frechet_distance_from_statistics(mean_a, cov_a, mean_b, cov_b):
     """
     mean_a, mean_b = np.asarray(mean_a, "float64"), np.asarray(mean_b, "float64")
     cov_a, cov_b = np.asarray(cov_a, "float64"), np.asarray(cov_b, "float64")
-    if mean_a.shape != mean_b.shape or cov_a.shape != cov_b.shape or cov_a.shape != mean_a.shape * 2:
+    if (
+        mean_a.shape != mean_b.shape
+        or cov_a.shape != cov_b.shape
+        or cov_a.shape != mean_a.shape * 2
+    ):
         raise ValueError(
             f"The statistics do not match: means {mean_a.shape} and {mean_b.shape}, "
             f"covariances {cov_a.shape} and {cov_b.shape}."

@@ -74,8 +74,11 @@ def load_network(network=None):
                 "?tf-hub-format=compressed elsewhere, extract it, and pass its folder as "
                 "`network=` (`--inception` on the command line) or set KERAS_WGAN_INCEPTION."
             ) from e
-        _LOADED[handle] = module.signatures["default"] if hasattr(module, "signatures") and \
-            "default" in module.signatures else module
+        _LOADED[handle] = (
+            module.signatures["default"]
+            if hasattr(module, "signatures") and "default" in module.signatures
+            else module
+        )
     return _LOADED[handle]
 
 
@@ -119,8 +122,9 @@ def inception_outputs(images, batch_size=100, network=None, verbose=0):
     logits, pools = [], []
     progress = keras.utils.Progbar(len(images), verbose=verbose, unit_name="image")
     for start in range(0, len(images), batch_size):
-        batch = tf.image.resize(images[start:start + batch_size],
-                                (INCEPTION_SIZE, INCEPTION_SIZE), method="bilinear")
+        batch = tf.image.resize(
+            images[start : start + batch_size], (INCEPTION_SIZE, INCEPTION_SIZE), method="bilinear"
+        )
         out = fn(tf.clip_by_value(batch, -1.0, 1.0))
         logits.append(np.asarray(out["logits"], "float64"))
         pools.append(np.asarray(out["pool_3"], "float64").reshape(len(batch), -1))
@@ -136,11 +140,13 @@ def inception_score(images, splits=10, **kwargs):
 
 def _cache_dir():
     return os.environ.get("KERAS_WGAN_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "keras_wgan")
+        os.path.expanduser("~"), ".cache", "keras_wgan"
+    )
 
 
-def reference_statistics(dataset, num_examples=50_000, network=None, cache_dir=None,
-                         kid_examples=5_000, **image_kwargs):
+def reference_statistics(
+    dataset, num_examples=50_000, network=None, cache_dir=None, kid_examples=5_000, **image_kwargs
+):
     """Inception statistics of a dataset's real images, computed once and cached.
 
     Args:
@@ -156,21 +162,38 @@ def reference_statistics(dataset, num_examples=50_000, network=None, cache_dir=N
         {"mean", "cov": the pool_3 statistics, "features": the first `kid_examples` pool
         features, "inception_score", "inception_score_std", "num_examples"}.
     """
-    key = hashlib.sha1(repr((dataset, num_examples, network_source(network), kid_examples,
-                             sorted(image_kwargs.items()))).encode()).hexdigest()[:12]
+    key = hashlib.sha1(
+        repr(
+            (
+                dataset,
+                num_examples,
+                network_source(network),
+                kid_examples,
+                sorted(image_kwargs.items()),
+            )
+        ).encode()
+    ).hexdigest()[:12]
     folder = cache_dir or _cache_dir()
-    path = os.path.join(folder, f"inception_stats_{dataset.replace(':', '_').replace('/', '_')}_{key}.npz")
+    path = os.path.join(
+        folder, f"inception_stats_{dataset.replace(':', '_').replace('/', '_')}_{key}.npz"
+    )
     if os.path.exists(path):
         with np.load(path) as f:
             return {k: f[k] for k in f.files}
-    images = np.stack([x.numpy() for x in
-                       datasets.image_dataset(dataset, **image_kwargs).take(num_examples)])
+    images = np.stack(
+        [x.numpy() for x in datasets.image_dataset(dataset, **image_kwargs).take(num_examples)]
+    )
     logits, pool = inception_outputs(images, network=network)
     mean, cov = image_metrics.statistics(pool)
     score, std = image_metrics.inception_score(logits, splits=10 if len(logits) >= 20 else 1)
-    stats = {"mean": mean, "cov": cov, "features": pool[:kid_examples],
-             "inception_score": np.float64(score), "inception_score_std": np.float64(std),
-             "num_examples": np.int64(len(images))}
+    stats = {
+        "mean": mean,
+        "cov": cov,
+        "features": pool[:kid_examples],
+        "inception_score": np.float64(score),
+        "inception_score_std": np.float64(std),
+        "num_examples": np.int64(len(images)),
+    }
     write_atomically(path, lambda tmp: np.savez(tmp, **stats))
     return stats
 
@@ -185,11 +208,14 @@ def image_scores(images, reference, splits=10, kid_subset_size=1000, **kwargs):
     score, std = image_metrics.inception_score(logits, splits=splits)
     mean, cov = image_metrics.statistics(pool)
     kid, kid_std = image_metrics.kernel_inception_distance(
-        pool, reference["features"], max_subset_size=max(2, kid_subset_size))
+        pool, reference["features"], max_subset_size=max(2, kid_subset_size)
+    )
     return {
         "inception_score": score,
         "inception_score_std": std,
-        "fid": image_metrics.frechet_distance_from_statistics(mean, cov, reference["mean"], reference["cov"]),
+        "fid": image_metrics.frechet_distance_from_statistics(
+            mean, cov, reference["mean"], reference["cov"]
+        ),
         "kid": kid,
         "kid_std": kid_std,
     }

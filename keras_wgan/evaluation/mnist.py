@@ -54,20 +54,32 @@ def _build(seed):
         return keras.initializers.GlorotUniform(seed=seed + offset)
 
     inputs = keras.Input((32, 32, 1), name="images")
-    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1))(inputs)
-    x = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu",
-                            kernel_initializer=init(2))(x)
-    x = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu",
-                            kernel_initializer=init(3))(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1))(
+        inputs
+    )
+    x = keras.layers.Conv2D(
+        64, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(2)
+    )(x)
+    x = keras.layers.Conv2D(
+        64, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(3)
+    )(x)
     x = keras.layers.Flatten()(x)
-    features = keras.layers.Dense(128, activation="relu", kernel_initializer=init(4),
-                                  name="features")(x)
+    features = keras.layers.Dense(
+        128, activation="relu", kernel_initializer=init(4), name="features"
+    )(x)
     logits = keras.layers.Dense(10, kernel_initializer=init(5), name="logits")(features)
     return keras.Model(inputs, {"logits": logits, "features": features}, name="mnist_classifier")
 
 
-MNIST = ClassifierSpec("mnist", (32, 32, 1), _VERSION, _EPOCHS, _real_mnist, _build,
-                       value_note="pixels 0..255 scaled by x / 127.5 - 1")
+MNIST = ClassifierSpec(
+    "mnist",
+    (32, 32, 1),
+    _VERSION,
+    _EPOCHS,
+    _real_mnist,
+    _build,
+    value_note="pixels 0..255 scaled by x / 127.5 - 1",
+)
 
 
 def mnist_classifier(cache_dir=None):

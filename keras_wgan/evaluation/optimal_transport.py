@@ -35,12 +35,16 @@ def wasserstein_distance(samples_a, samples_b, max_samples=5000):
     a = as_matrix("samples_a", a, min_rows=1)
     b = as_matrix("samples_b", b, min_rows=1)
     if a.shape[1] != b.shape[1]:
-        raise ValueError("Arguments `samples_a` and `samples_b` must have the same dimension. "
-                         f"Received: samples_a.shape={a.shape}, samples_b.shape={b.shape}.")
+        raise ValueError(
+            "Arguments `samples_a` and `samples_b` must have the same dimension. "
+            f"Received: samples_a.shape={a.shape}, samples_b.shape={b.shape}."
+        )
     check_int("max_samples", max_samples, 1)
     if max(len(a), len(b)) > max_samples:
-        raise ValueError(f"Received {len(a)} and {len(b)} samples; at most max_samples="
-                         f"{max_samples} each (the exact program grows as n * m).")
+        raise ValueError(
+            f"Received {len(a)} and {len(b)} samples; at most max_samples="
+            f"{max_samples} each (the exact program grows as n * m)."
+        )
     cost = ot.dist(a, b, metric="euclidean")
     weights_a = np.full(len(a), 1.0 / len(a))
     weights_b = np.full(len(b), 1.0 / len(b))

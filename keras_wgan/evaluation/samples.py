@@ -58,26 +58,37 @@ def point_scores(samples, dataset, wasserstein=False, wasserstein_samples=2000):
         scores["wasserstein_distance"] = wasserstein_distance(samples[:n], real)
     if dataset != "swissroll":
         cover = mode_coverage(samples, dataset, n_std=3)
-        scores.update(high_quality=float(cover["high_quality"]),
-                      modes_covered=float(cover["modes_covered"]))
+        scores.update(
+            high_quality=float(cover["high_quality"]), modes_covered=float(cover["modes_covered"])
+        )
     return scores
 
 
-def image_scores(samples, dataset, network=None, reference_examples=50_000, splits=10,
-                 labels=None, **image_kwargs):
+def image_scores(
+    samples,
+    dataset,
+    network=None,
+    reference_examples=50_000,
+    splits=10,
+    labels=None,
+    **image_kwargs,
+):
     """The offline classifier's scores (digits, MNIST) or IS/FID/KID (other images)."""
     samples = np.asarray(samples)
     if dataset in OFFLINE_SCORES:
         prefix = OFFLINE_SCORES[dataset]
         score = offline_score(dataset, samples, splits=splits, labels=labels)
-        result = {f"{prefix}_score": float(score["inception_score"]),
-                  f"{prefix}_score_std": float(score["inception_score_std"]),
-                  f"{prefix}_frechet": float(score["frechet_distance"])}
+        result = {
+            f"{prefix}_score": float(score["inception_score"]),
+            f"{prefix}_score_std": float(score["inception_score_std"]),
+            f"{prefix}_frechet": float(score["frechet_distance"]),
+        }
         if labels is not None:
             result["label_accuracy"] = float(score["label_accuracy"])
         return result
-    reference = inception.reference_statistics(dataset, reference_examples, network=network,
-                                               **image_kwargs)
+    reference = inception.reference_statistics(
+        dataset, reference_examples, network=network, **image_kwargs
+    )
     scores = inception.image_scores(samples, reference, splits=splits, network=network)
     return {k: float(v) for k, v in scores.items()}
 

@@ -14,8 +14,11 @@ _PAD_CODE = -1  # fills each sequence to the common length: padding n-grams coun
 def _as_code_rows(sequences, length=None):
     """Sequences (strings, or rows of token ids) as an int64 array [N, length] padded
     with `_PAD_CODE`."""
-    if isinstance(sequences, np.ndarray) and sequences.ndim == 2 and np.issubdtype(
-            sequences.dtype, np.integer):
+    if (
+        isinstance(sequences, np.ndarray)
+        and sequences.ndim == 2
+        and np.issubdtype(sequences.dtype, np.integer)
+    ):
         return sequences.astype(np.int64)
     sequences = [[ord(c) for c in s] if isinstance(s, str) else list(s) for s in sequences]
     length = length or max((len(s) for s in sequences), default=0)
@@ -27,13 +30,14 @@ def _as_code_rows(sequences, length=None):
 
 def _ngram_ids(rows_a, rows_b, n):
     """Integer ids of every n-gram of both sets, one id per distinct n-gram."""
-    values, inverse = np.unique(np.concatenate([rows_a.ravel(), rows_b.ravel()]),
-                                return_inverse=True)
+    values, inverse = np.unique(
+        np.concatenate([rows_a.ravel(), rows_b.ravel()]), return_inverse=True
+    )
     base = len(values)
     if n * np.log2(max(base, 2)) >= 63:
         raise ValueError(f"Too many distinct symbols ({base}) for {n}-gram ids in 64 bits.")
     dense_a = inverse[: rows_a.size].reshape(rows_a.shape)
-    dense_b = inverse[rows_a.size:].reshape(rows_b.shape)
+    dense_b = inverse[rows_a.size :].reshape(rows_b.shape)
 
     def ids(dense):
         width = dense.shape[1] - n + 1
@@ -41,7 +45,7 @@ def _ngram_ids(rows_a, rows_b, n):
             return np.zeros(0, np.int64)
         out = np.zeros((dense.shape[0], width), np.int64)
         for j in range(n):
-            out = out * base + dense[:, j: j + width]
+            out = out * base + dense[:, j : j + width]
         return out.ravel()
 
     return ids(dense_a), ids(dense_b)
@@ -80,7 +84,7 @@ def ngram_js_divergence(samples_a, samples_b, n, length=None):
         raise ValueError(f"Both sets need at least one {n}-gram: sequences of length >= {n}.")
     support, inverse = np.unique(np.concatenate([ids_a, ids_b]), return_inverse=True)
     p = np.bincount(inverse[: len(ids_a)], minlength=len(support)) / len(ids_a)
-    q = np.bincount(inverse[len(ids_a):], minlength=len(support)) / len(ids_b)
+    q = np.bincount(inverse[len(ids_a) :], minlength=len(support)) / len(ids_b)
     m = (p + q) / 2
 
     def kl(x):

@@ -61,5 +61,7 @@ def nearest_real_distance(samples, name, num_reference=100_000, seed=0):
         )
     tree = cKDTree(sample_toy(name, num_reference, rng=np.random.default_rng([seed, 0])))
     fake = float(tree.query(samples)[0].mean())
-    real = float(tree.query(sample_toy(name, len(samples), rng=np.random.default_rng([seed, 1])))[0].mean())
+    real = float(
+        tree.query(sample_toy(name, len(samples), rng=np.random.default_rng([seed, 1])))[0].mean()
+    )
     return {"fake_to_real": fake, "real_to_real": real, "distance_ratio": fake / real}

@@ -86,11 +86,13 @@ class ConditionalBatchNormalization(keras.layers.Layer):
                 f"Received input shape {x_shape}."
             )
         self.gamma = self.add_weight(
-            shape=(self.num_classes, channels), initializer=self.gamma_initializer,
+            shape=(self.num_classes, channels),
+            initializer=self.gamma_initializer,
             name="gamma",
         )
         self.beta = self.add_weight(
-            shape=(self.num_classes, channels), initializer=self.beta_initializer,
+            shape=(self.num_classes, channels),
+            initializer=self.beta_initializer,
             name="beta",
         )
         self.moving_mean = self.add_weight(
@@ -110,9 +112,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         moving_variance = ops.cast(self.moving_variance, "float32")
         if training:
             mean, variance = ops.moments(x, axes=reduction_axes)
-            self.moving_mean.assign(
-                moving_mean * self.momentum + mean * (1.0 - self.momentum)
-            )
+            self.moving_mean.assign(moving_mean * self.momentum + mean * (1.0 - self.momentum))
             self.moving_variance.assign(
                 moving_variance * self.momentum + variance * (1.0 - self.momentum)
             )

@@ -47,5 +47,6 @@ class ConvMeanPool(ResamplingConv):
         )
         # 'same' padding with stride 2 and the even kernel k + 1 pads (k - 1) / 2 before,
         # as the k x k 'same' convolution does, and (k - 1) / 2 after.
-        return ops.conv(inputs, shifted * 0.25, strides=2, padding="same",
-                        data_format=self.data_format)
+        return ops.conv(
+            inputs, shifted * 0.25, strides=2, padding="same", data_format=self.data_format
+        )

@@ -12,7 +12,7 @@ class DropReference(keras.layers.Layer):
         self.size = size
 
     def call(self, inputs):
-        return inputs[self.size:]
+        return inputs[self.size :]
 
     def compute_output_shape(self, input_shape):
         return (None,) + tuple(input_shape[1:])

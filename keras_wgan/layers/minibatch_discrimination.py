@@ -35,24 +35,31 @@ class MinibatchDiscrimination(keras.layers.Layer):
     TensorShape([4, 9])
     """
 
-    def __init__(self, num_kernels=100, kernel_dim=5, kernel_initializer="glorot_uniform",
-                 **kwargs):
+    def __init__(
+        self, num_kernels=100, kernel_dim=5, kernel_initializer="glorot_uniform", **kwargs
+    ):
         super().__init__(**kwargs)
         for name, value in (("num_kernels", num_kernels), ("kernel_dim", kernel_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Invalid value for argument `{name}`. Received: "
-                                 f"{name}={value!r}. Expected an integer >= 1.")
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Received: "
+                    f"{name}={value!r}. Expected an integer >= 1."
+                )
         self.num_kernels = num_kernels
         self.kernel_dim = kernel_dim
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:
-            raise ValueError("MinibatchDiscrimination takes flat features [batch, A]; "
-                             f"received input shape {input_shape}.")
+            raise ValueError(
+                "MinibatchDiscrimination takes flat features [batch, A]; "
+                f"received input shape {input_shape}."
+            )
         self.kernel = self.add_weight(
-            name="kernel", shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
-            initializer=self.kernel_initializer)
+            name="kernel",
+            shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+            initializer=self.kernel_initializer,
+        )
 
     def call(self, inputs):
         m = ops.reshape(ops.matmul(inputs, self.kernel), (-1, self.num_kernels, self.kernel_dim))
@@ -65,6 +72,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
         return (input_shape[0], input_shape[1] + self.num_kernels)
 
     def get_config(self):
-        return {**super().get_config(), "num_kernels": self.num_kernels,
-                "kernel_dim": self.kernel_dim,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+        return {
+            **super().get_config(),
+            "num_kernels": self.num_kernels,
+            "kernel_dim": self.kernel_dim,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }

@@ -20,15 +20,20 @@ class ReferenceBatch(keras.layers.Layer):
     def __init__(self, size=64, seed=0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(size, bool) or not isinstance(size, int) or size < 2:
-            raise ValueError(f"Invalid value for argument `size`. Received: size={size!r}. "
-                             "Expected an integer >= 2 (a reference batch).")
+            raise ValueError(
+                f"Invalid value for argument `size`. Received: size={size!r}. "
+                "Expected an integer >= 2 (a reference batch)."
+            )
         self.size = size
         self.seed = seed
 
     def build(self, input_shape):
         self.reference = self.add_weight(
-            name="reference", shape=(self.size,) + tuple(input_shape[1:]), trainable=False,
-            initializer=keras.initializers.RandomNormal(stddev=1.0, seed=self.seed))
+            name="reference",
+            shape=(self.size,) + tuple(input_shape[1:]),
+            trainable=False,
+            initializer=keras.initializers.RandomNormal(stddev=1.0, seed=self.seed),
+        )
 
     def call(self, inputs):
         return ops.concatenate([ops.cast(self.reference, inputs.dtype), inputs], axis=0)

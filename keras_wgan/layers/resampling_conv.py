@@ -28,8 +28,12 @@ class ResamplingConv(keras.layers.Conv2D):
 
     def __init__(self, filters, kernel_size=3, padding="same", **kwargs):
         super().__init__(filters, kernel_size, padding=padding, **kwargs)
-        for argument, expected in (("strides", (1, 1)), ("dilation_rate", (1, 1)),
-                                   ("groups", 1), ("padding", "same")):
+        for argument, expected in (
+            ("strides", (1, 1)),
+            ("dilation_rate", (1, 1)),
+            ("groups", 1),
+            ("padding", "same"),
+        ):
             if getattr(self, argument) != expected:
                 raise ValueError(
                     f"Invalid value for argument `{argument}`. Received: {argument}="

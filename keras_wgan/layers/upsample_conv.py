@@ -65,8 +65,7 @@ class UpsampleConv(ResamplingConv):
         return out if channels_last else ops.transpose(out, (0, 3, 1, 2))
 
     def _phase_convolution(self, inputs, kernel):
-        (row_starts, row_taps), (col_starts, col_taps) = (
-            _phase_taps(k) for k in self.kernel_size)
+        (row_starts, row_taps), (col_starts, col_taps) = (_phase_taps(k) for k in self.kernel_size)
         filters = self.filters
         # [phase_row, phase_col, rows, cols, in, out] -> one kernel with 4 x out channels.
         # The 0/1 tap maps in the kernel's dtype (bfloat16 or float16 under mixed precision).
@@ -93,7 +92,7 @@ class UpsampleConv(ResamplingConv):
             for b in (0, 1):
                 cb = col_starts[b] - min(col_starts)
                 channel = (2 * a + b) * filters
-                row.append(conv[:, ra:ra + height, cb:cb + width, channel:channel + filters])
+                row.append(conv[:, ra : ra + height, cb : cb + width, channel : channel + filters])
             blocks.append(ops.stack(row, axis=3))  # [n, h, w, 2 (b), c]
         out = ops.stack(blocks, axis=2)  # [n, h, 2 (a), w, 2 (b), c]
         return ops.reshape(out, (-1, 2 * height, 2 * width, filters))

@@ -36,7 +36,7 @@ class VirtualBatchNormalization(keras.layers.Layer):
 
     def statistics(self, inputs):
         """(mean, mean of squares) of the reference rows over all axes but the last."""
-        x = ops.cast(inputs[:self.reference_size], "float32")
+        x = ops.cast(inputs[: self.reference_size], "float32")
         axes = tuple(range(len(x.shape) - 1))
         return ops.mean(x, axis=axes), ops.mean(ops.square(x), axis=axes)
 
@@ -47,12 +47,16 @@ class VirtualBatchNormalization(keras.layers.Layer):
         x = ops.cast(inputs, "float32")
         spatial = tuple(range(1, len(x.shape) - 1))
         own_mean = ops.mean(x, axis=spatial, keepdims=True) if spatial else x
-        own_square = ops.mean(ops.square(x), axis=spatial, keepdims=True) if spatial else ops.square(x)
+        own_square = (
+            ops.mean(ops.square(x), axis=spatial, keepdims=True) if spatial else ops.square(x)
+        )
         weight = 1.0 / (r + 1.0)
         mean = weight * own_mean + (1.0 - weight) * ref_mean
         square = weight * own_square + (1.0 - weight) * ref_square
         # The reference rows keep the reference batch's own statistics.
-        is_reference = ops.reshape(ops.arange(ops.shape(x)[0]) < r, (-1,) + (1,) * (len(x.shape) - 1))
+        is_reference = ops.reshape(
+            ops.arange(ops.shape(x)[0]) < r, (-1,) + (1,) * (len(x.shape) - 1)
+        )
         mean = ops.where(is_reference, ref_mean, mean)
         square = ops.where(is_reference, ref_square, square)
         variance = ops.maximum(square - ops.square(mean), 0.0)
@@ -60,5 +64,8 @@ class VirtualBatchNormalization(keras.layers.Layer):
         return ops.cast(out, inputs.dtype)
 
     def get_config(self):
-        return {**super().get_config(), "reference_size": self.reference_size,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "reference_size": self.reference_size,
+            "epsilon": self.epsilon,
+        }

@@ -33,6 +33,7 @@ def score_sum(critic_fn):
     Returns:
         A callable x -> float32 scalar.
     """
+
     def summed(x):
         scores, _ = critic_fn(x)
         return ops.sum(ops.cast(scores, "float32"))
@@ -132,8 +133,9 @@ class TrainerBase:
         Raises:
             ValueError: when the critic must classify `fake` but `fake_labels` is None.
         """
-        return self._critic_update(real, fake=fake, labels=labels, alpha=alpha,
-                                   fake_labels=fake_labels)
+        return self._critic_update(
+            real, fake=fake, labels=labels, alpha=alpha, fake_labels=fake_labels
+        )
 
     def generator_update(self, batch_size, z=None, labels=None, real=None):
         """One generator update (Algorithm 1, lines 10-12).
@@ -159,7 +161,8 @@ class TrainerBase:
             raise ValueError(
                 "Invalid value for argument `real`. Received: real=None. Expected a real "
                 "batch: the feature matching loss compares the critic's features of real "
-                "and generated data.")
+                "and generated data."
+            )
         return self._generator_update(batch_size, z=z, labels=labels, real=real)
 
     def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
@@ -194,11 +197,11 @@ class TrainerBase:
         if kind == "uniform":
             return keras.random.uniform(shape, seed=self._seed_generator)
         if kind == "randint":
-            return keras.random.randint(shape, 0, maxval, seed=self._seed_generator,
-                                        dtype="int32")
+            return keras.random.randint(shape, 0, maxval, seed=self._seed_generator, dtype="int32")
         raise ValueError(
             f"Invalid value for argument `kind`. Received: kind={kind!r}. Expected one "
-            "of 'normal', 'uniform', 'randint'.")
+            "of 'normal', 'uniform', 'randint'."
+        )
 
     def _sample_latent(self, batch_size):
         """Draws z ~ N(0, I) of shape [batch_size, latent_dim] from the model's seed."""
@@ -296,12 +299,22 @@ class TrainerBase:
             return
         for player, network in (("critic", self.critic), ("generator", self.generator)):
             averages = [
-                self.add_weight(shape=v.shape, initializer="zeros", trainable=False,
-                                name=f"{player}_average_{i}", dtype="float32")
+                self.add_weight(
+                    shape=v.shape,
+                    initializer="zeros",
+                    trainable=False,
+                    name=f"{player}_average_{i}",
+                    dtype="float32",
+                )
                 for i, v in enumerate(network.trainable_variables)
             ]
-            count = self.add_weight(shape=(), initializer="zeros", trainable=False,
-                                    name=f"{player}_average_count", dtype="float32")
+            count = self.add_weight(
+                shape=(),
+                initializer="zeros",
+                trainable=False,
+                name=f"{player}_average_count",
+                dtype="float32",
+            )
             self._historical_averages[player] = (averages, count)
 
     def _historical_state(self, player):
@@ -377,8 +390,17 @@ class TrainerBase:
             loss = loss + losses_lib.classification_loss(fake_labels, fake_logits)
         return loss
 
-    def _critic_loss(self, critic_fn, real, fake, labels=None, fake_labels=None, alpha=None,
-                     penalty_fn=None, average=None):
+    def _critic_loss(
+        self,
+        critic_fn,
+        real,
+        fake,
+        labels=None,
+        fake_labels=None,
+        alpha=None,
+        penalty_fn=None,
+        average=None,
+    ):
         """The critic's loss of Algorithm 1, line 7, and its logs.
 
         loss = L(D(x), D(G(z))) [+ w * ||theta - mean theta||^2] [+ lambda * penalty]
@@ -402,18 +424,19 @@ class TrainerBase:
         spec = self._loss_spec
         self._check_fake_labels(fake_labels)
         real_scores, real_logits, fake_scores, fake_logits = self._critic_scores(
-            critic_fn, real, fake)
+            critic_fn, real, fake
+        )
         loss = spec.critic_loss(real_scores, fake_scores)
         new_average = None
         if average is not None:
-            term, new_averages, new_count = historical_average(
-                *average, self.historical_averaging)
+            term, new_averages, new_count = historical_average(*average, self.historical_averaging)
             loss = loss + term
             new_average = (new_averages, new_count)
         logs = {"wasserstein_estimate": f32_mean(real_scores) - f32_mean(fake_scores)}
         if spec.penalty:
-            penalty, norm = gradient_penalty(penalty_fn, real, fake, alpha,
-                                             one_sided=spec.penalty == "one-sided")
+            penalty, norm = gradient_penalty(
+                penalty_fn, real, fake, alpha, one_sided=spec.penalty == "one-sided"
+            )
             loss = loss + self.gp_weight * penalty
             logs.update(gradient_penalty=penalty, grad_norm=norm)
         if self.num_classes:
@@ -423,8 +446,9 @@ class TrainerBase:
         logs["critic_loss"] = loss
         return loss, logs, new_average
 
-    def _generator_loss(self, fake, labels=None, critic_fn=None, features_fn=None, real=None,
-                        average=None):
+    def _generator_loss(
+        self, fake, labels=None, critic_fn=None, features_fn=None, real=None, average=None
+    ):
         """The generator's loss of Algorithm 1, line 11, and its logs.
 
         loss = L(D(G(z))), or under feature matching ||E f(x) - E f(G(z))||^2
@@ -455,8 +479,7 @@ class TrainerBase:
             loss = self._loss_spec.generator_loss(fake_scores)
         new_average = None
         if average is not None:
-            term, new_averages, new_count = historical_average(
-                *average, self.historical_averaging)
+            term, new_averages, new_count = historical_average(*average, self.historical_averaging)
             loss = loss + term
             new_average = (new_averages, new_count)
         logs = {}

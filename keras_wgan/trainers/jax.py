@@ -125,19 +125,20 @@ class JAXTrainer(base.TrainerBase):
                 "seed": _positions(non_trainable, [self._seed_generator.state])[0],
                 "d_opt": slice(0, num_d),
                 "g_opt": slice(num_d, None),
-                "g_iterations": num_d + _positions(self.g_optimizer.variables,
-                                                   [self.g_optimizer.iterations])[0],
+                "g_iterations": num_d
+                + _positions(self.g_optimizer.variables, [self.g_optimizer.iterations])[0],
             }
             for key, variables in self._average_owners().items():
                 self._jax_layout[key] = _positions(non_trainable, variables)
             if self._feature_model is not None:
                 # The feature model shares the critic's variables: its values are the
                 # critic's, found by identity.
-                self._jax_layout["f"] = _positions(self.critic.trainable_variables,
-                                                   self._feature_model.trainable_variables)
+                self._jax_layout["f"] = _positions(
+                    self.critic.trainable_variables, self._feature_model.trainable_variables
+                )
                 self._jax_layout["f_nt"] = _positions(
-                    self.critic.non_trainable_variables,
-                    self._feature_model.non_trainable_variables)
+                    self.critic.non_trainable_variables, self._feature_model.non_trainable_variables
+                )
         return self._jax_layout
 
     def _average_owners(self):
@@ -200,7 +201,8 @@ class JAXTrainer(base.TrainerBase):
         def features_fn(x):
             at = self._layout()
             features, f_nt = self._feature_model.stateless_call(
-                _take(c_tv, at["f"]), _take(cell[0], at["f_nt"]), x, training=True)
+                _take(c_tv, at["f"]), _take(cell[0], at["f_nt"]), x, training=True
+            )
             cell[0] = _put(cell[0], at["f_nt"], f_nt)
             return features
 
@@ -225,8 +227,15 @@ class JAXTrainer(base.TrainerBase):
         """
         critic_fn, _, penalty_fn, non_trainable = self._critic_fns(c_tv, c_nt)
         loss, logs, new_average = self._critic_loss(
-            critic_fn, real, fake, labels=labels, fake_labels=fake_labels, alpha=alpha,
-            penalty_fn=penalty_fn, average=_average_args(c_tv, c_avg))
+            critic_fn,
+            real,
+            fake,
+            labels=labels,
+            fake_labels=fake_labels,
+            alpha=alpha,
+            penalty_fn=penalty_fn,
+            average=_average_args(c_tv, c_avg),
+        )
         return loss, (logs, non_trainable(), _flat_average(new_average))
 
     def _generator_loss_fn(self, g_tv, g_nt, c_tv, c_nt, g_avg, z, labels, real):
@@ -239,8 +248,13 @@ class JAXTrainer(base.TrainerBase):
         fake, g_nt = self._generator(g_tv, g_nt, z, labels, training=True)
         critic_fn, features_fn, _, non_trainable = self._critic_fns(c_tv, c_nt)
         loss, logs, new_average = self._generator_loss(
-            fake, labels, critic_fn=critic_fn, features_fn=features_fn, real=real,
-            average=_average_args(g_tv, g_avg))
+            fake,
+            labels,
+            critic_fn=critic_fn,
+            features_fn=features_fn,
+            real=real,
+            average=_average_args(g_tv, g_avg),
+        )
         return loss, (logs, g_nt, non_trainable(), _flat_average(new_average))
 
     # --- one update of each network, pure in the state ---------------------------------
@@ -253,19 +267,29 @@ class JAXTrainer(base.TrainerBase):
         st = dict(st)
         batch_size = real.shape[0]
         if fake is None:
+
             def draw():
                 z = self._sample_latent(batch_size)
                 return z, (self._sample_labels(batch_size) if self.num_classes else None)
 
             (z, fake_labels), st["seed"] = self._draw_from(st["seed"], draw)
-            fake, st["g_nt"] = self._generator(st["g_tv"], st["g_nt"], z, fake_labels,
-                                               training=True)
+            fake, st["g_nt"] = self._generator(
+                st["g_tv"], st["g_nt"], z, fake_labels, training=True
+            )
         if alpha is None and self._loss_spec.penalty:
             alpha, st["seed"] = self._draw_from(
-                st["seed"], lambda: self._draw("uniform", (batch_size,)))
+                st["seed"], lambda: self._draw("uniform", (batch_size,))
+            )
         grads, (logs, st["c_nt"], c_avg) = jax.grad(self._critic_loss_fn, has_aux=True)(
-            st["c_tv"], st["c_nt"], st.get("c_avg"), real, jax.lax.stop_gradient(fake), alpha,
-            labels, fake_labels)
+            st["c_tv"],
+            st["c_nt"],
+            st.get("c_avg"),
+            real,
+            jax.lax.stop_gradient(fake),
+            alpha,
+            labels,
+            fake_labels,
+        )
         if c_avg is not None:
             st["c_avg"] = c_avg
         c_tv, st["d_opt"] = self.d_optimizer.stateless_apply(st["d_opt"], grads, st["c_tv"])
@@ -280,12 +304,13 @@ class JAXTrainer(base.TrainerBase):
         st = dict(st)
         if self.num_classes and labels is None:
             labels, st["seed"] = self._draw_from(
-                st["seed"], lambda: self._sample_labels(batch_size))
+                st["seed"], lambda: self._sample_labels(batch_size)
+            )
         if z is None:
             z, st["seed"] = self._draw_from(st["seed"], lambda: self._sample_latent(batch_size))
         grads, (logs, st["g_nt"], st["c_nt"], g_avg) = jax.grad(
-            self._generator_loss_fn, has_aux=True)(
-            st["g_tv"], st["g_nt"], st["c_tv"], st["c_nt"], st.get("g_avg"), z, labels, real)
+            self._generator_loss_fn, has_aux=True
+        )(st["g_tv"], st["g_nt"], st["c_tv"], st["c_nt"], st.get("g_avg"), z, labels, real)
         if g_avg is not None:
             st["g_avg"] = g_avg
         st["g_tv"], st["g_opt"] = self.g_optimizer.stateless_apply(st["g_opt"], grads, st["g_tv"])
@@ -317,15 +342,23 @@ class JAXTrainer(base.TrainerBase):
         return logs
 
     def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
-        return self._eager(self._critic_step, jnp.asarray(real), labels,
-                           fake=None if fake is None else jnp.asarray(fake),
-                           alpha=None if alpha is None else jnp.asarray(alpha),
-                           fake_labels=fake_labels)
+        return self._eager(
+            self._critic_step,
+            jnp.asarray(real),
+            labels,
+            fake=None if fake is None else jnp.asarray(fake),
+            alpha=None if alpha is None else jnp.asarray(alpha),
+            fake_labels=fake_labels,
+        )
 
     def _generator_update(self, batch_size, z=None, labels=None, real=None):
-        return self._eager(self._generator_step, batch_size,
-                           z=None if z is None else jnp.asarray(z), labels=labels,
-                           real=None if real is None else jnp.asarray(real))
+        return self._eager(
+            self._generator_step,
+            batch_size,
+            z=None if z is None else jnp.asarray(z),
+            labels=labels,
+            real=None if real is None else jnp.asarray(real),
+        )
 
     # --- the step ----------------------------------------------------------------------
 
@@ -334,17 +367,21 @@ class JAXTrainer(base.TrainerBase):
         real, labels = self._unpack_real(data)
         at = self._layout()
         st = {
-            "g_tv": _take(trainable, at["g"]), "c_tv": _take(trainable, at["c"]),
-            "g_nt": _take(non_trainable, at["g_nt"]), "c_nt": _take(non_trainable, at["c_nt"]),
-            "d_opt": list(opt_vars[at["d_opt"]]), "g_opt": list(opt_vars[at["g_opt"]]),
+            "g_tv": _take(trainable, at["g"]),
+            "c_tv": _take(trainable, at["c"]),
+            "g_nt": _take(non_trainable, at["g_nt"]),
+            "c_nt": _take(non_trainable, at["c_nt"]),
+            "d_opt": list(opt_vars[at["d_opt"]]),
+            "g_opt": list(opt_vars[at["g_opt"]]),
             "seed": non_trainable[at["seed"]],
         }
         averages = list(self._average_owners())
         for key in averages:
             st[key] = _take(non_trainable, at[key])
         reals = self._split_critic_batches(real)
-        label_batches = (self._split_critic_batches(labels) if self.num_classes
-                         else [None] * self.n_critic)
+        label_batches = (
+            self._split_critic_batches(labels) if self.num_classes else [None] * self.n_critic
+        )
         critic_logs = []
         for real_batch, label_batch in zip(reals, label_batches):  # unrolled under jit
             logs, st = self._critic_step(st, real_batch, label_batch)
@@ -352,10 +389,13 @@ class JAXTrainer(base.TrainerBase):
         # Feature matching compares the critic's features of generated and real data.
         real = reals[-1] if self._feature_model is not None else None
         g_logs, st = self._generator_step(
-            st, self.generator_batch_size or reals[0].shape[0], real=real)
+            st, self.generator_batch_size or reals[0].shape[0], real=real
+        )
 
-        values = {name: sum(log[name] for log in critic_logs) / len(critic_logs)
-                  for name in critic_logs[0]}
+        values = {
+            name: sum(log[name] for log in critic_logs) / len(critic_logs)
+            for name in critic_logs[0]
+        }
         values.update(g_logs)
         logs, metric_vars = self._update_log_metrics(metric_vars, values)
         trainable = _put(_put(trainable, at["g"], st["g_tv"]), at["c"], st["c_tv"])
@@ -370,7 +410,7 @@ class JAXTrainer(base.TrainerBase):
         new_vars, logs, start = [], {}, 0
         for name, metric in self._log_metrics.items():
             count = len(metric.variables)
-            own = metric_vars[start:start + count]
+            own = metric_vars[start : start + count]
             start += count
             if name in values:
                 own = metric.stateless_update_state(own, values[name])

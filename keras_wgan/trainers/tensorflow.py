@@ -41,8 +41,9 @@ def gradient_penalty(critic, real, fake, alpha, one_sided=False, training=True):
         (penalty, mean_norm): float32 scalars.
     """
     summed = base.score_sum(lambda x: (critic(x, training=training), None))
-    return base.gradient_penalty(lambda x_hat: _input_gradient(summed, x_hat),
-                                 real, fake, alpha, one_sided)
+    return base.gradient_penalty(
+        lambda x_hat: _input_gradient(summed, x_hat), real, fake, alpha, one_sided
+    )
 
 
 def _replica_context():
@@ -89,7 +90,8 @@ class TensorFlowTrainer(base.TrainerBase):
             return super()._draw(kind, shape, maxval)
         # The seed generator gives every replica the same seed: fold in the replica id.
         seed = tf.random.experimental.stateless_fold_in(
-            tf.cast(self._seed_generator.next(), tf.int64), ctx.replica_id_in_sync_group)
+            tf.cast(self._seed_generator.next(), tf.int64), ctx.replica_id_in_sync_group
+        )
         if kind == "normal":
             return tf.random.stateless_normal(shape, seed)
         if kind == "uniform":
@@ -113,9 +115,15 @@ class TensorFlowTrainer(base.TrainerBase):
         critic_vars = self.critic.trainable_variables
         with tf.GradientTape() as tape:
             loss, logs, new_average = self._critic_loss(
-                self._critic_fn, real, fake, labels=labels, fake_labels=fake_labels,
-                alpha=alpha, penalty_fn=lambda x_hat: _input_gradient(summed, x_hat),
-                average=self._historical_state("critic"))
+                self._critic_fn,
+                real,
+                fake,
+                labels=labels,
+                fake_labels=fake_labels,
+                alpha=alpha,
+                penalty_fn=lambda x_hat: _input_gradient(summed, x_hat),
+                average=self._historical_state("critic"),
+            )
             # Per replica, then the LossScaleOptimizer's scale under mixed_float16 (its
             # `apply` unscales and skips non-finite steps); identity otherwise.
             scaled = self.d_optimizer.scale_loss(loss * _loss_scale())
@@ -140,7 +148,9 @@ class TensorFlowTrainer(base.TrainerBase):
                 strategy.extended.update(
                     v.value,  # the tf.distribute variable behind the Keras one
                     lambda var: var.assign(
-                        tf.clip_by_value(var, -self.clip_value, self.clip_value)))
+                        tf.clip_by_value(var, -self.clip_value, self.clip_value)
+                    ),
+                )
 
         ctx.merge_call(clip_mirrored)
 
@@ -150,8 +160,10 @@ class TensorFlowTrainer(base.TrainerBase):
             labels = self._sample_labels(batch_size)
         features_fn = None
         if self._feature_model is not None:
+
             def features_fn(x):
                 return self._feature_model(x, training=True)
+
         with tf.GradientTape() as tape:
             if z is None:
                 fake, _ = self._generate_batch(batch_size, labels=labels, training=True)
@@ -159,8 +171,13 @@ class TensorFlowTrainer(base.TrainerBase):
                 inputs = [z, labels] if self.num_classes else z
                 fake = self.generator(inputs, training=True)
             loss, logs, new_average = self._generator_loss(
-                fake, labels, critic_fn=self._critic_fn, features_fn=features_fn, real=real,
-                average=self._historical_state("generator"))
+                fake,
+                labels,
+                critic_fn=self._critic_fn,
+                features_fn=features_fn,
+                real=real,
+                average=self._historical_state("generator"),
+            )
             scaled = self.g_optimizer.scale_loss(loss * _loss_scale())
         grads = tape.gradient(scaled, gen_vars)
         self._assign_historical_averages("generator", new_average)
@@ -170,8 +187,9 @@ class TensorFlowTrainer(base.TrainerBase):
     def train_step(self, data):
         real, labels = self._unpack_real(data)
         real_batches = self._split_critic_batches(real)
-        label_batches = (self._split_critic_batches(labels) if self.num_classes
-                         else [None] * self.n_critic)
+        label_batches = (
+            self._split_critic_batches(labels) if self.num_classes else [None] * self.n_critic
+        )
         critic_logs = []
         # Unrolled: n_critic updates on fresh real batches inside one compiled step.
         for real_batch, label_batch in zip(real_batches, label_batches):
@@ -179,7 +197,8 @@ class TensorFlowTrainer(base.TrainerBase):
         # Feature matching compares the critic's features of generated and real data.
         extra = {"real": real_batches[-1]} if self._feature_model is not None else {}
         g_logs = self.generator_update(
-            self.generator_batch_size or tf.shape(real_batches[0])[0], **extra)
+            self.generator_batch_size or tf.shape(real_batches[0])[0], **extra
+        )
 
         for name in critic_logs[0]:
             self._log_metrics[name].update_state(

@@ -15,7 +15,7 @@ def write_atomically(path, write):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     name = os.path.basename(path)
-    suffix = name[name.index("."):] if "." in name else ""
+    suffix = name[name.index(".") :] if "." in name else ""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     os.close(fd)
     try:
