@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import vocabulary_of
+from keras_wgan.utils.validation import check_int
 
 _VERSION = re.compile(r"^\d+$")
 
@@ -105,16 +106,8 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     existing = versions(base_dir)
     if version is None:
         version = existing[-1] + 1 if existing else 1
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(
-            f"Invalid value for argument `version`. Received: version={version!r}. "
-            "Expected an integer >= 1."
-        )
-    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
-        raise ValueError(
-            f"Invalid value for argument `max_samples`. Received: max_samples={max_samples!r}. "
-            "Expected an integer >= 1."
-        )
+    version = check_int("version", version, 1)
+    max_samples = check_int("max_samples", max_samples, 1)
     final = os.path.join(base_dir, str(version))
     if os.path.exists(final):
         raise ValueError(

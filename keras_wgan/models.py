@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_wgan.utils.validation import check_int
+
 
 def mlp(input_dim, output_dim, width=512, depth=3, activation="relu", name="mlp"):
     """A fully connected network: `depth` hidden layers of `width` units, linear output.
@@ -30,11 +32,7 @@ def mlp(input_dim, output_dim, width=512, depth=3, activation="relu", name="mlp"
         ("width", width),
         ("depth", depth),
     ):
-        if not isinstance(value, int) or value < (0 if arg == "depth" else 1):
-            raise ValueError(
-                f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
-                f"Expected an integer >= {0 if arg == 'depth' else 1}."
-            )
+        check_int(arg, value, 0 if arg == "depth" else 1)
     inputs = keras.Input((input_dim,), name=f"{name}_input")
     x = inputs
     for i in range(depth):

@@ -4,12 +4,12 @@ import copy
 import math
 
 import keras
-import numpy as np
 
 from keras_wgan.layers.conditional_batch_normalization import (
     ConditionalBatchNormalization,
 )
 from keras_wgan.layers.gated_activation import GatedActivation
+from keras_wgan.utils.validation import check_int, is_int  # noqa: F401  (used as common.check_int)
 
 # The smallest image every design here can make: 4x4 features and one resampling step.
 MIN_IMAGE_SIZE = 8
@@ -52,21 +52,6 @@ def initializer(identifier):
     if isinstance(identifier, dict):
         identifier = copy.deepcopy(identifier)
     return keras.initializers.get(identifier)
-
-
-def check_int(name, value, minimum):
-    """Returns `value` as an int, or raises the Keras-shaped error."""
-    if not is_int(value) or value < minimum:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Received: {name}={value!r}. "
-            f"Expected an integer >= {minimum}."
-        )
-    return int(value)
-
-
-def is_int(value):
-    """True for Python and NumPy integers, False for bools."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def check_choice(name, value, choices, why=""):

@@ -4,6 +4,8 @@ import math
 
 import keras
 
+from keras_wgan.utils.validation import check_int
+
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
 class TflibUniform(keras.initializers.VarianceScaling):
@@ -35,11 +37,7 @@ class TflibUniform(keras.initializers.VarianceScaling):
     """
 
     def __init__(self, scale=2.0, stride=1, transposed=False, seed=None):
-        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-            raise ValueError(
-                f"Invalid value for argument `stride`. Received: stride={stride!r}. "
-                "Expected an integer >= 1."
-            )
+        check_int("stride", stride, 1)
         if not isinstance(transposed, bool):
             raise ValueError(
                 "Invalid value for argument `transposed`. "

@@ -8,6 +8,7 @@ from keras_wgan import datasets
 from keras_wgan.callbacks.periodic import EveryNSteps
 from keras_wgan.callbacks.samples import decoded
 from keras_wgan.evaluation import evaluate_samples
+from keras_wgan.utils.validation import check_int
 
 
 class Evaluation(EveryNSteps):
@@ -58,20 +59,12 @@ class Evaluation(EveryNSteps):
     ):
         super().__init__(every_n_steps=every_n_steps)
         datasets.check_name(dataset)
-        if not isinstance(num_samples, int) or num_samples < 2:
-            raise ValueError(
-                f"Invalid value for argument `num_samples`. Received: num_samples={num_samples!r}. "
-                "Expected an integer >= 2."
-            )
+        num_samples = check_int("num_samples", num_samples, 2)
         self.dataset = dataset
         self.num_samples = num_samples
         self.seed = seed
         self.log_dir = None if log_dir is None else str(log_dir)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                f"Invalid value for argument `batch_size`. Received: batch_size={batch_size!r}. "
-                "Expected an integer >= 1."
-            )
+        check_int("batch_size", batch_size, 1)
         self.batch_stats = bool(batch_stats)
         self.batch_size = batch_size
         self.evaluate_kwargs = evaluate_kwargs

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_wgan.utils.validation import check_int
+
 
 class EveryNSteps(keras.callbacks.Callback):
     """Calls `self.write(step)` every `every_n_steps` generator steps, or every
@@ -12,11 +14,8 @@ class EveryNSteps(keras.callbacks.Callback):
         if every_n_steps is None and every_n_epochs is None:
             every_n_epochs = 1
         for arg, value in (("every_n_steps", every_n_steps), ("every_n_epochs", every_n_epochs)):
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(
-                    f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
-                    "Expected an integer >= 1."
-                )
+            if value is not None:
+                check_int(arg, value, 1)
         self.every_n_steps = every_n_steps
         self.every_n_epochs = every_n_epochs
         self._last = None

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_wgan.utils.validation import check_int
+
 
 def shuffled_positions(num_examples, per_step, seed, start_step=0):
     """The order in which a train step reads the examples of an indexable dataset.
@@ -64,12 +66,8 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
     >>> next(iter(ds)).shape
     TensorShape([20, 2])
     """
-    for arg, value in (("batch_size", batch_size), ("n_critic", n_critic)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
-                "Expected an integer >= 1."
-            )
+    batch_size = check_int("batch_size", batch_size, 1)
+    n_critic = check_int("n_critic", n_critic, 1)
     per_step = batch_size * n_critic
     if not isinstance(dataset, tf.data.Dataset):
         check_finite(dataset)

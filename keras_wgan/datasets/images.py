@@ -26,7 +26,6 @@ masses on 256 levels, and lies in [-1, 1).
 
 import concurrent.futures
 import importlib.util
-import numbers
 import os
 import warnings
 
@@ -35,6 +34,7 @@ import tensorflow as tf
 
 from keras_wgan.datasets.common import check_finite, critic_batches, shuffled_positions
 from keras_wgan.datasets.mnist import PAD, load_mnist
+from keras_wgan.utils.validation import check_int, is_int
 
 IMAGE_DATASETS = ("digits", "mnist", "mnist-full", "cifar10", "lsun-bedroom")
 FOLDER_PREFIX = "folder:"
@@ -77,19 +77,15 @@ def is_image_dataset(name):
     return True
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _check_size(image_size, default):
     if image_size is None:
         return (default, default)
-    if _is_int(image_size):
+    if is_int(image_size):
         image_size = (image_size, image_size)
     if (
         isinstance(image_size, (tuple, list))
         and len(image_size) == 2
-        and all(_is_int(s) and s >= 1 for s in image_size)
+        and all(is_int(s) and s >= 1 for s in image_size)
     ):
         return tuple(int(s) for s in image_size)
     raise ValueError(
@@ -508,13 +504,9 @@ def training_dataset(
     >>> next(iter(ds)).shape
     TensorShape([20, 8, 8, 1])
     """
-    for arg, value in (("batch_size", batch_size), ("n_critic", n_critic)):
-        # Checked before any data is read (critic_batches checks the same, later).
-        if not _is_int(value) or value < 1:
-            raise ValueError(
-                f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
-                "Expected an integer >= 1."
-            )
+    # Checked before any data is read (critic_batches checks the same, later).
+    check_int("batch_size", batch_size, 1)
+    check_int("n_critic", n_critic, 1)
     batch_size, n_critic, start_step = int(batch_size), int(n_critic), int(start_step)
     in_memory = _parse_name(name)[0] in ("digits", "mnist", "folder")
     if seed is not None and not in_memory:

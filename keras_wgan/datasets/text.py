@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from keras_wgan.datasets.common import shuffled_positions
 from keras_wgan.datasets.images import tfds_load
+from keras_wgan.utils.validation import check_int
 
 TEXT_DATASETS = ("text", "lm1b")
 FILE_PREFIX = "text:"
@@ -206,12 +207,8 @@ def text_dataset(
     >>> next(iter(ds)).shape[:2]
     TensorShape([20, 32])
     """
-    for arg, value in (("batch_size", batch_size), ("n_critic", n_critic)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. "
-                "Expected an integer >= 1."
-            )
+    batch_size = check_int("batch_size", batch_size, 1)
+    n_critic = check_int("n_critic", n_critic, 1)
     lines = sequences(corpus_lines(name, data_dir, max_lines))
     if vocabulary is None:
         vocabulary = build_vocabulary(lines)

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_wgan.utils.validation import check_int
+
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
 class ConditionalBatchNormalization(keras.layers.Layer):
@@ -56,11 +58,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(
-                "Invalid value for argument `num_classes`. "
-                f"Received: num_classes={num_classes!r}. Expected an integer >= 1."
-            )
+        check_int("num_classes", num_classes, 1)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(
                 f"Invalid value for argument `momentum`. Received: momentum={momentum!r}. "

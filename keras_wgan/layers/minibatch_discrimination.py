@@ -8,6 +8,8 @@ critic trained with a gradient penalty.
 import keras
 from keras import ops
 
+from keras_wgan.utils.validation import check_int
+
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
 class MinibatchDiscrimination(keras.layers.Layer):
@@ -39,14 +41,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
         self, num_kernels=100, kernel_dim=5, kernel_initializer="glorot_uniform", **kwargs
     ):
         super().__init__(**kwargs)
-        for name, value in (("num_kernels", num_kernels), ("kernel_dim", kernel_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Invalid value for argument `{name}`. Received: "
-                    f"{name}={value!r}. Expected an integer >= 1."
-                )
-        self.num_kernels = num_kernels
-        self.kernel_dim = kernel_dim
+        self.num_kernels = check_int("num_kernels", num_kernels, 1)
+        self.kernel_dim = check_int("kernel_dim", kernel_dim, 1)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
