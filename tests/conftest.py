@@ -1,10 +1,14 @@
 """The test session's environment: the backend, quiet TensorFlow, a private cache.
 
-Shared helpers live in `helpers.py`.
+Shared helpers live in `helpers.py` (`from helpers import ...`, also from the subfolders,
+which mirror the package: layers/, trainers/, datasets/, evaluation/, callbacks/).
 """
 
 import os
+import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -245,7 +245,9 @@ def test_jax_trainer_under_keras_data_parallel(tmp_path):
 
 # The speed benchmark, a script outside the package.
 BENCH = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "bench.py"
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "benchmarks",
+    "bench.py",
 )
 
 WITHOUT_TENSORFLOW = r"""
