@@ -1,5 +1,5 @@
-"""Helpers shared by the tests: tensorflow-gan as an independent reference, and a script
-run on another Keras backend."""
+"""Helpers shared by the tests: tensorflow-gan as an independent reference, a script run on
+another Keras backend, and the smallest image model."""
 
 import importlib
 import importlib.util
@@ -9,8 +9,11 @@ import subprocess
 import sys
 import types
 
+import keras
 import numpy as np
 import pytest
+
+import keras_wgan
 
 
 def import_tfgan(module):
@@ -64,3 +67,31 @@ def run_on_backend(backend, script, inputs, out, *args):
         meta = json.load(f)
     weights = np.load(out + ".npz")
     return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]
+
+
+def tiny_image_gan(num_classes=None):
+    """A compiled WGAN of 4x4 gray images (conditional with `num_classes`): the smallest
+    image model, for tests of callbacks, the export and serving."""
+    keras.utils.set_random_seed(0)
+    z = keras.Input((4,))
+    inputs = [z]
+    h = z
+    if num_classes:
+        y = keras.Input((), dtype="int32")
+        inputs.append(y)
+        h = keras.layers.Concatenate()(
+            [z, keras.layers.Flatten()(keras.layers.Embedding(num_classes, 4)(y))]
+        )
+    x = keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16, activation="tanh")(h))
+    generator = keras.Model(inputs if num_classes else z, x)
+    image = keras.Input((4, 4, 1))
+    f = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(image))
+    outputs = (
+        [keras.layers.Dense(1)(f), keras.layers.Dense(num_classes)(f)]
+        if num_classes
+        else keras.layers.Dense(1)(f)
+    )
+    critic = keras.Model(image, outputs)
+    gan = keras_wgan.WGAN(generator, critic, n_critic=1, num_classes=num_classes, seed=0)
+    gan.compile()
+    return gan

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_callbacks import tiny_image_gan
+from helpers import tiny_image_gan
 
 import keras_wgan
 from keras_wgan import cli, datasets, models, runs

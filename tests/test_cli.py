@@ -179,7 +179,7 @@ def test_the_command_prints_one_line_for_bad_input_and_no_tensorflow_logs(tmp_pa
 
 
 def test_an_export_is_sampled_within_its_max_samples_and_refuses_bad_labels(tmp_path, capsys):
-    from test_callbacks import tiny_image_gan
+    from helpers import tiny_image_gan
 
     from keras_wgan.export import export_generator
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from test_callbacks import tiny_image_gan
+from helpers import tiny_image_gan
 
 from keras_wgan.export import METADATA, export_generator, metadata
 

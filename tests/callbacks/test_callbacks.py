@@ -4,37 +4,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import tiny_image_gan
 from PIL import Image
 
-import keras_wgan
 from keras_wgan import callbacks
 from keras_wgan.utils import plotting
-
-
-def tiny_image_gan(num_classes=None):
-    keras.utils.set_random_seed(0)
-    z = keras.Input((4,))
-    inputs = [z]
-    h = z
-    if num_classes:
-        y = keras.Input((), dtype="int32")
-        inputs.append(y)
-        h = keras.layers.Concatenate()(
-            [z, keras.layers.Flatten()(keras.layers.Embedding(num_classes, 4)(y))]
-        )
-    x = keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16, activation="tanh")(h))
-    generator = keras.Model(inputs if num_classes else z, x)
-    image = keras.Input((4, 4, 1))
-    f = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(image))
-    outputs = (
-        [keras.layers.Dense(1)(f), keras.layers.Dense(num_classes)(f)]
-        if num_classes
-        else keras.layers.Dense(1)(f)
-    )
-    critic = keras.Model(image, outputs)
-    gan = keras_wgan.WGAN(generator, critic, n_critic=1, num_classes=num_classes, seed=0)
-    gan.compile()
-    return gan
 
 
 def image_data(num_classes=None):
