@@ -1,6 +1,7 @@
-"""Helpers shared by the tests: tensorflow-gan as an independent reference, and a script
-run on another Keras backend."""
+"""Helpers shared by the tests: tensorflow-gan as an independent reference, a script run on
+another Keras backend, and a folder lock held by another process."""
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -64,3 +65,38 @@ def run_on_backend(backend, script, inputs, out, *args):
         meta = json.load(f)
     weights = np.load(out + ".npz")
     return meta, [weights[f"arr_{i}"] for i in range(len(weights.files))]
+
+
+# Takes `<folder>/.lock` as `keras_wgan.utils.locks` does, with fcntl alone, then sleeps.
+_HOLD = """
+import fcntl, os, sys, time
+fd = os.open(os.path.join(sys.argv[1], ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, f"{os.getpid()}\\n".encode())
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(folder):
+    """Holds `folder`'s lock from another process for the block; yields its pid and kills
+    it (SIGKILL) at the end."""
+    os.makedirs(folder, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+def dead_pid():
+    """The id of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid
