@@ -224,7 +224,8 @@ def build_parser():
         "--out",
         required=True,
         help=".npy or .png file (points, images); .txt or .npy (text: one "
-        "decoded sample a line, or the token ids)",
+        "decoded sample a line, or the token ids); replaced atomically: a failed write "
+        "keeps the file that was there",
     )
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument(
@@ -279,7 +280,9 @@ def build_parser():
         help="real images behind the reference statistics (cached)",
     )
     evaluate.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    evaluate.add_argument("--out", default=None, help="also write the scores to this .json file")
+    evaluate.add_argument(
+        "--out", default=None, help="also write the scores to this .json file (atomically)"
+    )
     evaluate.add_argument(
         "--batch-stats",
         action="store_true",
@@ -610,8 +613,12 @@ def evaluate(args):
         record["inception_network"] = inception.network_source(args.inception)
         print(f"Inception network: {record['inception_network']}")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(record, f, indent=1)
+
+        def write(tmp):
+            with open(tmp, "w") as f:
+                json.dump(record, f, indent=1)
+
+        write_atomically(args.out, write)
 
 
 def export(args):
