@@ -216,7 +216,9 @@ def test_an_export_is_sampled_within_its_max_samples_and_refuses_bad_labels(tmp_
 
 # The data-loss cases of concurrent and repeated runs: folder locks, finished runs, atomic
 # writes (keras_wgan.utils.locks, keras_wgan.utils.files).
-SMALL = ["--dataset", "8gaussians", "--width", "8", "--steps", "2", "--steps-per-epoch", "1"]
+# A constant step size, so that more --steps would be a valid resume of the run.
+SMALL = ["--dataset", "8gaussians", "--width", "8", "--steps-per-epoch", "1", "--lr-decay", "none"]
+SMALL += ["--steps", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +241,7 @@ def test_a_second_train_on_a_folder_in_use_fails_at_once_and_changes_nothing(fin
     before = open(checkpoint, "rb").read()
     capsys.readouterr()
     with lock_held_elsewhere(finished_run) as pid:
-        argv = ["train", "--out", finished_run] + SMALL[:-4] + ["--steps", "4"]
-        assert cli.main(argv + ["--steps-per-epoch", "1"]) == 1
+        assert cli.main(["train", "--out", finished_run] + SMALL[:-2] + ["--steps", "4"]) == 1
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert err.startswith("keras-wgan: error:") and "\n" not in err
@@ -279,7 +280,7 @@ def test_stale_temporaries_are_removed_by_the_next_run(finished_run):
         else:
             os.makedirs(os.path.join(path, "variables"))
         os.utime(path, (time.time() - 60,) * 2)
-    assert cli.main(["train", "--out", finished_run, "--force-export"] + SMALL) == 0
+    assert cli.main(["train", "--out", finished_run] + SMALL) == 0
     assert [path for path in stale if os.path.exists(path)] == []
     assert not [n for n in os.listdir(finished_run) if n.startswith(".")]
 
@@ -328,7 +329,7 @@ def test_an_export_into_a_base_in_use_waits_then_fails_naming_the_holder(
     finished_run, tmp_path, monkeypatch, capsys
 ):
     base = str(tmp_path / "serving")
-    monkeypatch.setattr(export_lib, "LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr(export_lib, "LOCK_TIMEOUT", 0.5, raising=False)
     with lock_held_elsewhere(base) as pid:
         assert cli.main(["export", "--checkpoint", finished_run, "--out", base]) == 1
     err = capsys.readouterr().err.strip()
@@ -355,5 +356,6 @@ def test_two_exports_into_one_base_at_once_write_two_versions(finished_run, tmp_
         thread.start()
     for thread in threads:
         thread.join()
+    assert [r for r in results if isinstance(r, Exception)] == []
     assert sorted(results) == [os.path.join(base, "1"), os.path.join(base, "2")]
     assert sorted(os.listdir(base)) == ["1", "2"]  # no lock file, no temporary left
