@@ -47,7 +47,7 @@ LOCK_TIMEOUT = 600
 def metadata(path):
     """The export's own description (`METADATA` in its version folder): `latent_dim`,
     `num_classes`, `max_samples`, `sample_shape`, `kind`, `generator_step` (the model's
-    training step); {} for an export without one."""
+    training step; None if it was never compiled); {} for an export without one."""
     try:
         with open(os.path.join(latest_version_dir(path), METADATA)) as f:
             return json.load(f)
@@ -133,11 +133,16 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         "max_samples": max_samples,
         "sample_shape": list(model.sample_shape)[1:],
         "kind": model_kind(model),
-        "generator_step": int(model.generator_step()),
+        "generator_step": _generator_step(model),
     }
     with exclusive(base_dir, timeout=LOCK_TIMEOUT) as lock:
         remove_stale_temporaries(base_dir, before=lock.started)
         return _write_version(archive, record, base_dir, version)
+
+
+def _generator_step(model):
+    """The model's training step; None for a model never compiled (no optimisers)."""
+    return model.generator_step() if hasattr(model, "g_optimizer") else None
 
 
 def _check_new(base_dir, version):
