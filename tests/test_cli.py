@@ -269,9 +269,9 @@ def test_stale_temporaries_are_removed_by_the_next_run(finished_run):
     export = os.path.join(finished_run, "export")
     stale = [
         os.path.join(finished_run, f".tmp-pid{dead}-checkpoint.keras.abc.keras"),
-        os.path.join(finished_run, ".tmp-k3j2h1.keras"),  # named as the old code named them
+        os.path.join(finished_run, ".tmp-k3j2h1g0.keras"),  # named as the old code named them
         os.path.join(export, f".tmp-pid{dead}-7.abc"),
-        os.path.join(export, ".tmp-7-x1y2z3"),
+        os.path.join(export, ".tmp-7-x1y2z3w4"),
     ]
     for path in stale:
         if "keras" in os.path.basename(path):

@@ -68,21 +68,23 @@ def test_stale_temporaries_go_and_live_ones_stay(tmp_path):
     stale = [
         folder / f".tmp-pid{dead}-checkpoint.keras.abc.keras",  # its writer has ended
         folder / "samples" / f".tmp-pid{dead}-samples_1.png.abc.png",
-        folder / ".tmp-x1y2z3.keras",  # an older version's name: no writer in it
+        folder / ".tmp-x1y2z3w4.keras",  # an older version's name: no writer in it
     ]
     live = folder / f".tmp-pid{os.getpid()}-checkpoint.keras.def.keras"
-    for path in stale + [live]:
+    mine = folder / ".tmp-notes"  # not a name this package gives
+    for path in stale + [live, mine]:
         path.write_bytes(b"half")
     (folder / f".tmp-pid{dead}-3.abc").mkdir()  # an export's temporary folder
     stale.append(folder / f".tmp-pid{dead}-3.abc")
     old = time.time() - 60
-    for path in stale + [live]:
+    for path in stale + [live, mine]:
         os.utime(path, (old, old))
     # Without the lock's start, only what names a dead writer goes.
     assert files.remove_stale_temporaries(str(folder), name="checkpoint.keras") == [str(stale[0])]
-    removed = files.remove_stale_temporaries(str(folder), before=time.time(), recursive=True)
+    removed = files.remove_stale_temporaries(str(folder), before=time.time())
+    removed += files.remove_stale_temporaries(str(folder / "samples"), before=time.time())
     assert sorted(removed) == sorted(str(p) for p in stale[1:])
-    assert live.exists() and sorted(os.listdir(folder)) == sorted([live.name, "samples"])
+    assert live.exists() and sorted(os.listdir(folder)) == sorted([live.name, mine.name, "samples"])
     assert os.listdir(folder / "samples") == []
 
 

@@ -87,7 +87,8 @@ def locked(out):
     the export is written (`fit_run`, which takes it too, nested). A second process
     asking for a held folder is refused at once with `FolderInUseError`, naming the folder and
     the holder's process id; the lock dies with its holder, even on SIGKILL. Under the
-    lock, the `.tmp-*` files that killed writers left in the folder are removed.
+    lock, the `.tmp-*` files that killed writers left in the folder, its `samples/` and
+    its `export/` are removed (`keras_wgan.utils.files.remove_stale_temporaries`).
 
     Yields:
         The `keras_wgan.utils.locks.Lock`.
@@ -98,7 +99,8 @@ def locked(out):
     ...     fit_run(gan, dataset, 1000, "runs/x")
     """
     with exclusive(out) as lock:
-        remove_stale_temporaries(out, before=lock.started, recursive=True)
+        for folder in (out, os.path.join(out, "samples"), os.path.join(out, "export")):
+            remove_stale_temporaries(folder, before=lock.started)
         yield lock
 
 

@@ -11,6 +11,9 @@ import tempfile
 #: can be told from what a live one is writing.
 PREFIX = ".tmp-"
 _WRITER = re.compile(r"^\.tmp-pid(\d+)-")
+#: The names earlier versions gave their temporaries (mkstemp's 8 random characters): a
+#: file's, `.tmp-<random><suffix>`, and an export's folder, `.tmp-<version>-<random>`.
+_LEGACY = re.compile(r"^\.tmp-(\d+-)?[a-z0-9_]{8}(\.[^/]*)?$")
 _NAME_CHARS = 80  # of the target's name kept in its temporaries' names
 
 
@@ -94,20 +97,20 @@ def _writer_alive(entry):
     return True
 
 
-def remove_stale_temporaries(folder, before=None, name=None, recursive=False):
+def remove_stale_temporaries(folder, before=None, name=None):
     """Removes the `.tmp-*` files and folders that crashed writers left in `folder`.
 
     Without `before`, only temporaries whose writer (its process id is in the name) has
     ended. With `before` (a `time.time()`, when the caller took the folder's lock,
-    `keras_wgan.utils.locks.exclusive`), also those that name no writer (left by older
-    versions of this package), as long as they were last written before it; a running
-    writer's are never touched.
+    `keras_wgan.utils.locks.exclusive`), only those last written before it: the ones of
+    ended writers, and those named as older versions of this package named them (no
+    writer in the name). A running writer's are never touched, nor other `.tmp-*` names.
+    Subfolders are left alone.
 
     Args:
         folder: the folder to clear; nothing happens if it does not exist.
         before: the lock holder's start, or None.
         name: only the temporaries of this file name (`write_atomically`'s target).
-        recursive: clear the subfolders too.
 
     Returns:
         The paths removed.
@@ -121,7 +124,7 @@ def remove_stale_temporaries(folder, before=None, name=None, recursive=False):
     for entry in entries:
         if entry.name.startswith(PREFIX) and (own is None or own.match(entry.name)):
             alive = _writer_alive(entry.name)
-            if alive or (alive is None and before is None):
+            if alive or (alive is None and (before is None or not _LEGACY.match(entry.name))):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 if before is not None and entry.stat(follow_symlinks=False).st_mtime >= before:
@@ -131,6 +134,4 @@ def remove_stale_temporaries(folder, before=None, name=None, recursive=False):
                 else:
                     os.remove(entry.path)
                 removed.append(entry.path)
-        elif recursive and entry.is_dir(follow_symlinks=False):
-            removed += remove_stale_temporaries(entry.path, before, name, recursive)
     return removed
