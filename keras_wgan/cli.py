@@ -58,7 +58,11 @@ def build_parser():
     def add_parser(name, **kwargs):
         return sub.add_parser(name, parents=[common], **kwargs)
 
-    train = add_parser("train", help="train a model; rerun with the same --out to resume")
+    train = add_parser(
+        "train",
+        help="train a model; rerun with the same --out to resume (one process at a time: "
+        "a second train on a folder in use fails at once, naming the process that holds it)",
+    )
     train.add_argument(
         "--dataset",
         required=True,
@@ -207,6 +211,13 @@ def build_parser():
         help="the export's limit on samples per request (default 1024)",
     )
     train.add_argument(
+        "--force-export",
+        action="store_true",
+        help="export a finished run again as a new version; by default a rerun of a run "
+        "already at --steps trains nothing and exports only if the latest export is not of "
+        "its last step",
+    )
+    train.add_argument(
         "--steps-per-epoch",
         type=_positive_int,
         default=100,
@@ -224,7 +235,8 @@ def build_parser():
         "--out",
         required=True,
         help=".npy or .png file (points, images); .txt or .npy (text: one "
-        "decoded sample a line, or the token ids)",
+        "decoded sample a line, or the token ids); replaced atomically: a failed write "
+        "keeps the file that was there",
     )
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument(
@@ -237,7 +249,12 @@ def build_parser():
 
     export = add_parser("export", help="export a checkpoint's generator for TF Serving")
     export.add_argument("--checkpoint", required=True, help="a .keras file or a run folder")
-    export.add_argument("--out", required=True, help="base folder; writes <out>/<version>/")
+    export.add_argument(
+        "--out",
+        required=True,
+        help="base folder; writes <out>/<version>/ (an export into a base another export "
+        "is writing waits for it, then writes the next version)",
+    )
     export.add_argument("--version", type=_positive_int, default=None)
     export.add_argument(
         "--max-samples",
@@ -279,7 +296,9 @@ def build_parser():
         help="real images behind the reference statistics (cached)",
     )
     evaluate.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    evaluate.add_argument("--out", default=None, help="also write the scores to this .json file")
+    evaluate.add_argument(
+        "--out", default=None, help="also write the scores to this .json file (atomically)"
+    )
     evaluate.add_argument(
         "--batch-stats",
         action="store_true",
@@ -423,7 +442,14 @@ def _check_run_folder(args, settings):
 
 
 def train(args):
+    """Trains (or resumes) the run in --out, holding its lock from before its checkpoint
+    is read until its export and report are written (`runs.locked`)."""
     settings = _train_settings(args)
+    with runs.locked(args.out):
+        _train_locked(args, settings)
+
+
+def _train_locked(args, settings):
     record_run = _check_run_folder(args, settings)
     keras.utils.set_random_seed(args.seed)
     gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
@@ -447,8 +473,15 @@ def train(args):
         seed=args.seed,
         export_dir=args.export_dir,
         max_samples=args.max_samples,
+        force_export=args.force_export,
     )
-    print(f"Exported the generator to {export_dir}")
+    if export_dir is None:
+        print(
+            "Its latest export holds that step already; nothing new was exported "
+            "(--force-export writes another version)."
+        )
+    else:
+        print(f"Exported the generator to {export_dir}")
     kind.report(
         gan,
         args.dataset,
@@ -610,8 +643,12 @@ def evaluate(args):
         record["inception_network"] = inception.network_source(args.inception)
         print(f"Inception network: {record['inception_network']}")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(record, f, indent=1)
+
+        def write(tmp):
+            with open(tmp, "w") as f:
+                json.dump(record, f, indent=1)
+
+        write_atomically(args.out, write)
 
 
 def export(args):

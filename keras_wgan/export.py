@@ -4,13 +4,14 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
 
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import vocabulary_of
+from keras_wgan.utils.files import remove_stale_temporaries, temporary_folder
+from keras_wgan.utils.locks import exclusive
 from keras_wgan.utils.validation import check_int
 
 _VERSION = re.compile(r"^\d+$")
@@ -39,11 +40,14 @@ def latest_version_dir(path):
 SEED_SIGNATURE = "generate_from_seed"
 DEFAULT_MAX_SAMPLES = 1024
 METADATA = "keras_wgan.json"
+#: Seconds an export waits for another one writing into the same base folder.
+LOCK_TIMEOUT = 600
 
 
 def metadata(path):
     """The export's own description (`METADATA` in its version folder): `latent_dim`,
-    `num_classes`, `max_samples`, `sample_shape`, `kind`; {} for an export without one."""
+    `num_classes`, `max_samples`, `sample_shape`, `kind`, `generator_step` (the model's
+    training step; None if it was never compiled); {} for an export without one."""
     try:
         with open(os.path.join(latest_version_dir(path), METADATA)) as f:
             return json.load(f)
@@ -77,11 +81,21 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     the graph holds standard TensorFlow ops only: loading it needs TensorFlow (or
     `tensorflow_model_server`) and no Python package of ours. Beside the SavedModel,
     `keras_wgan.json` records `latent_dim`, `num_classes`, `max_samples`, the sample
-    shape and kind (`metadata` reads it; TF Serving ignores it).
+    shape and kind, and the generator step the model was at (`metadata` reads it; TF
+    Serving ignores it).
 
     The version is written into a temporary folder beside it and renamed into place, so
     TF Serving, which polls `base_dir`, never sees a half-written version, and a failed
     export leaves nothing behind. An existing version is never overwritten.
+
+    Two exports into one `base_dir` never run at once: the version is chosen and written
+    under an exclusive lock on `base_dir` (`keras_wgan.utils.locks.exclusive`, the file
+    `base_dir/.lock`, removed afterwards). A second export, from this process or another,
+    waits for the first (up to `LOCK_TIMEOUT` seconds, then `FolderInUseError` names the
+    holder's process id) and then writes the next version. Under the lock, the `.tmp-*`
+    folders of exports that were killed are removed. Folders and files get the modes the
+    umask gives (0o755 and 0o644 under umask 022), so a server running as another user
+    can read them.
 
     Args:
         model: a `keras_wgan.WGAN`.
@@ -96,6 +110,8 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     Raises:
         ValueError: if `version` or `max_samples` is not a positive integer, or the
             version already exists.
+        keras_wgan.utils.locks.FolderInUseError: if another export held `base_dir` for
+            `LOCK_TIMEOUT` seconds.
 
     Example:
     >>> path = export_generator(gan, "saved_models/digits")  # doctest: +SKIP
@@ -103,18 +119,10 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     >>> f(seed=tf.constant(7, tf.int64), num_samples=tf.constant(4))["samples"].shape  # doctest: +SKIP
     TensorShape([4, 8, 8, 1])
     """
-    existing = versions(base_dir)
-    if version is None:
-        version = existing[-1] + 1 if existing else 1
-    version = check_int("version", version, 1)
+    if version is not None:
+        version = check_int("version", version, 1)
+        _check_new(base_dir, version)  # at once; again under the lock
     max_samples = check_int("max_samples", max_samples, 1)
-    final = os.path.join(base_dir, str(version))
-    if os.path.exists(final):
-        raise ValueError(
-            f"Export version {final!r} already exists; choose another version or leave "
-            "`version` unset for the next one."
-        )
-    os.makedirs(base_dir, exist_ok=True)
     archive = keras.export.ExportArchive()
     archive.track(model.generator)
     for name, (fn, signature) in _endpoints(model, max_samples).items():
@@ -125,9 +133,36 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         "max_samples": max_samples,
         "sample_shape": list(model.sample_shape)[1:],
         "kind": model_kind(model),
+        "generator_step": _generator_step(model),
     }
+    with exclusive(base_dir, timeout=LOCK_TIMEOUT) as lock:
+        remove_stale_temporaries(base_dir, before=lock.started)
+        return _write_version(archive, record, base_dir, version)
+
+
+def _generator_step(model):
+    """The model's training step; None for a model never compiled (no optimisers)."""
+    return model.generator_step() if hasattr(model, "g_optimizer") else None
+
+
+def _check_new(base_dir, version):
+    final = os.path.join(base_dir, str(version))
+    if os.path.exists(final):
+        raise ValueError(
+            f"Export version {final!r} already exists; choose another version or leave "
+            "`version` unset for the next one."
+        )
+    return final
+
+
+def _write_version(archive, record, base_dir, version):
+    """Writes `base_dir/<version>` (default: the next one), under the base's lock."""
+    existing = versions(base_dir)
+    if version is None:
+        version = existing[-1] + 1 if existing else 1
+    final = _check_new(base_dir, version)
     # A dot-prefixed, non-integer name: TF Serving ignores it while it is being written.
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir)
+    tmp = temporary_folder(base_dir, str(version))
     try:
         archive.write_out(tmp, verbose=False)
         with open(os.path.join(tmp, METADATA), "w") as f:

@@ -1,6 +1,7 @@
 """Helpers shared by the tests: tensorflow-gan as an independent reference, a script run on
-another Keras backend, and the smallest image model."""
+another Keras backend, the smallest image model, and a folder lock held by another process."""
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -95,3 +96,38 @@ def tiny_image_gan(num_classes=None):
     gan = keras_wgan.WGAN(generator, critic, n_critic=1, num_classes=num_classes, seed=0)
     gan.compile()
     return gan
+
+
+# Takes `<folder>/.lock` as `keras_wgan.utils.locks` does, with fcntl alone, then sleeps.
+_HOLD = """
+import fcntl, os, sys, time
+fd = os.open(os.path.join(sys.argv[1], ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, f"{os.getpid()}\\n".encode())
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(folder):
+    """Holds `folder`'s lock from another process for the block; yields its pid and kills
+    it (SIGKILL) at the end."""
+    os.makedirs(folder, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+def dead_pid():
+    """The id of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid

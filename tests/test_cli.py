@@ -1,12 +1,17 @@
 import os
+import stat
 import subprocess
 import sys
+import threading
+import time
 
 import keras
 import numpy as np
 import pytest
+from helpers import dead_pid, lock_held_elsewhere
 
-from keras_wgan import cli
+from keras_wgan import cli, runs
+from keras_wgan import export as export_lib
 
 # A constant step size: a rerun with more --steps continues the run (a decay would refuse).
 TINY = [
@@ -207,3 +212,150 @@ def test_an_export_is_sampled_within_its_max_samples_and_refuses_bad_labels(tmp_
         labels=tf.constant(labels, tf.int32),
     )
     np.testing.assert_allclose(outputs["samples"], expected["samples"].numpy(), atol=1e-6)
+
+
+# The data-loss cases of concurrent and repeated runs: folder locks, finished runs, atomic
+# writes (keras_wgan.utils.locks, keras_wgan.utils.files).
+# A constant step size, so that more --steps would be a valid resume of the run.
+SMALL = ["--dataset", "8gaussians", "--width", "8", "--steps-per-epoch", "1", "--lr-decay", "none"]
+SMALL += ["--steps", "2"]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("finished") / "run")
+    previous = os.umask(0o022)
+    try:
+        assert cli.main(["train", "--out", out] + SMALL) == 0
+    finally:
+        os.umask(previous)
+    return out
+
+
+def _export_versions(run):
+    return sorted(n for n in os.listdir(os.path.join(run, "export")) if not n.startswith("."))
+
+
+def test_a_second_train_on_a_folder_in_use_fails_at_once_and_changes_nothing(finished_run, capsys):
+    checkpoint = os.path.join(finished_run, "checkpoint.keras")
+    before = open(checkpoint, "rb").read()
+    capsys.readouterr()
+    with lock_held_elsewhere(finished_run) as pid:
+        assert cli.main(["train", "--out", finished_run] + SMALL[:-2] + ["--steps", "4"]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("keras-wgan: error:") and "\n" not in err
+    assert str(pid) in err and finished_run in err
+    assert "Resuming" not in captured.out
+    assert open(checkpoint, "rb").read() == before
+    assert _export_versions(finished_run) == ["1"]
+
+
+def test_a_finished_runs_rerun_trains_and_exports_nothing_new(finished_run, capsys):
+    checkpoint = os.path.join(finished_run, "checkpoint.keras")
+    before = open(checkpoint, "rb").read()
+    capsys.readouterr()
+    assert cli.main(["train", "--out", finished_run] + SMALL) == 0
+    out = capsys.readouterr().out
+    assert "is finished" in out and "nothing new was exported" in out
+    assert _export_versions(finished_run) == ["1"]
+    assert open(checkpoint, "rb").read() == before
+    assert cli.main(["train", "--out", finished_run, "--force-export"] + SMALL) == 0
+    assert _export_versions(finished_run) == ["1", "2"]
+
+
+def test_stale_temporaries_are_removed_by_the_next_run(finished_run):
+    dead = dead_pid()
+    export = os.path.join(finished_run, "export")
+    stale = [
+        os.path.join(finished_run, f".tmp-pid{dead}-checkpoint.keras.abc.keras"),
+        os.path.join(finished_run, ".tmp-k3j2h1g0.keras"),  # named as the old code named them
+        os.path.join(export, f".tmp-pid{dead}-7.abc"),
+        os.path.join(export, ".tmp-7-x1y2z3w4"),
+    ]
+    for path in stale:
+        if "keras" in os.path.basename(path):
+            with open(path, "wb") as f:
+                f.write(b"half a checkpoint")
+        else:
+            os.makedirs(os.path.join(path, "variables"))
+        os.utime(path, (time.time() - 60,) * 2)
+    assert cli.main(["train", "--out", finished_run] + SMALL) == 0
+    assert [path for path in stale if os.path.exists(path)] == []
+    assert not [n for n in os.listdir(finished_run) if n.startswith(".")]
+
+
+def test_a_failed_sample_write_keeps_the_previous_file(finished_run, tmp_path, monkeypatch):
+    out = str(tmp_path / "s.npy")
+    assert cli.main(["sample", "--model", finished_run, "--num", "9", "--out", out]) == 0
+    before = open(out, "rb").read()
+
+    def disk_full(path, array, *args, **kwargs):
+        with open(path, "wb") as f:
+            f.write(before[:20])  # a part of the file, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        cli.main(["sample", "--model", finished_run, "--num", "9", "--seed", "3", "--out", out])
+    assert open(out, "rb").read() == before
+    assert os.listdir(tmp_path) == ["s.npy"]
+
+
+def test_written_files_get_the_umasks_mode(finished_run, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        out = str(tmp_path / "s.npy")
+        assert cli.main(["sample", "--model", finished_run, "--num", "9", "--out", out]) == 0
+        scores = str(tmp_path / "scores.json")
+        argv = ["evaluate", "--model", finished_run, "--dataset", "8gaussians"]
+        assert cli.main(argv + ["--num-samples", "100", "--out", scores]) == 0
+    finally:
+        os.umask(previous)
+    version = os.path.join(finished_run, "export", "1")
+    for path in ("checkpoint.keras", "run.json", "samples.png", "export", version):
+        mode = 0o755 if os.path.isdir(os.path.join(finished_run, path)) else 0o644
+        assert stat.S_IMODE(os.stat(os.path.join(finished_run, path)).st_mode) == mode, path
+    for root, folders, names in os.walk(version):
+        for name in names:
+            assert stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode) == 0o644, name
+        for name in folders:
+            assert stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode) == 0o755, name
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(scores).st_mode) == 0o644
+
+
+def test_an_export_into_a_base_in_use_waits_then_fails_naming_the_holder(
+    finished_run, tmp_path, monkeypatch, capsys
+):
+    base = str(tmp_path / "serving")
+    monkeypatch.setattr(export_lib, "LOCK_TIMEOUT", 0.5, raising=False)
+    with lock_held_elsewhere(base) as pid:
+        assert cli.main(["export", "--checkpoint", finished_run, "--out", base]) == 1
+    err = capsys.readouterr().err.strip()
+    assert str(pid) in err and base in err and "\n" not in err
+    assert export_lib.versions(base) == []
+
+
+def test_two_exports_into_one_base_at_once_write_two_versions(finished_run, tmp_path):
+    # Two threads, as two processes would: the second waits for the base's lock, then
+    # writes the next version (without the lock both chose version 1, and one failed
+    # with "Directory not empty").
+    gan = runs.load_checkpoint(finished_run)
+    base = str(tmp_path / "serving")
+    results = []
+
+    def export():
+        try:
+            results.append(export_lib.export_generator(gan, base))
+        except Exception as e:
+            results.append(e)
+
+    threads = [threading.Thread(target=export) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert sorted(results) == [os.path.join(base, "1"), os.path.join(base, "2")]
+    assert sorted(os.listdir(base)) == ["1", "2"]  # no lock file, no temporary left

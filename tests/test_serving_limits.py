@@ -82,6 +82,7 @@ def test_every_bad_request_is_refused_with_a_message_naming_its_input(tmp_path, 
         "max_samples": MAX_SAMPLES,
         "sample_shape": [4, 4, 1],
         "kind": "images",
+        "generator_step": 0,
     }
     assert os.path.isfile(os.path.join(path, METADATA))
     run = subprocess.run(

@@ -68,19 +68,20 @@ def run_row(row, config):
     out = os.path.join(config.out, row)
     shape = datasets.info(config.dataset)["shape"]
     start = time.perf_counter()
-    gan, done = runs.resume_or_create(out, lambda: build(row, shape, config))
-    data, _ = datasets.load(
-        config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
-    )
-    runs.fit_run(
-        gan,
-        data,
-        config.steps,
-        out,
-        steps_per_epoch=config.steps_per_epoch,
-        sample_every=config.steps,
-        seed=config.seed,
-    )
+    with runs.locked(out):  # before the checkpoint is read, until the export
+        gan, done = runs.resume_or_create(out, lambda: build(row, shape, config))
+        data, _ = datasets.load(
+            config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
+        )
+        runs.fit_run(
+            gan,
+            data,
+            config.steps,
+            out,
+            steps_per_epoch=config.steps_per_epoch,
+            sample_every=config.steps,
+            seed=config.seed,
+        )
     score = evaluation.offline_score(config.dataset, gan.generate(2000, seed=1))
     counts = np.array(score["class_counts"])
     record = {

@@ -72,21 +72,22 @@ def run_cell(config, arch, method):
     out = os.path.join(config.out, f"{arch}__{method}")
     start = time.perf_counter()
     shape = datasets.info(config.dataset)["shape"]
-    gan, done = runs.resume_or_create(
-        out, lambda: build(arch, method, shape, config.width, config.seed)
-    )
-    data, _ = datasets.load(
-        config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
-    )
-    runs.fit_run(
-        gan,
-        data,
-        config.steps,
-        out,
-        steps_per_epoch=config.steps_per_epoch,
-        sample_every=config.steps,
-        seed=config.seed,
-    )
+    with runs.locked(out):  # before the checkpoint is read, until the export
+        gan, done = runs.resume_or_create(
+            out, lambda: build(arch, method, shape, config.width, config.seed)
+        )
+        data, _ = datasets.load(
+            config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
+        )
+        runs.fit_run(
+            gan,
+            data,
+            config.steps,
+            out,
+            steps_per_epoch=config.steps_per_epoch,
+            sample_every=config.steps,
+            seed=config.seed,
+        )
     images = gan.generate(config.grid_size**2, seed=0)
     plotting.save_image_grid(
         os.path.join(out, "samples.png"), images, config.grid_size, scale=max(1, 64 // shape[0])

@@ -50,26 +50,27 @@ def train(config):
     """Trains (or resumes) the run in `config.out` and exports the generator."""
     keras.utils.set_random_seed(config.seed)
     run = settings(config)
-    gan, done = runs.resume_or_create(config.out, lambda: build(config))
-    dataset, _ = datasets.load(
-        "cifar10",
-        run["batch_size"],
-        gan.n_critic,
-        seed=config.seed,
-        start_step=done,
-        with_labels=config.conditional,
-        dequantize=run["dequantize"],
-        data_dir=config.data_dir,
-    )
-    return runs.fit_run(
-        gan,
-        dataset,
-        run["steps"],
-        config.out,
-        steps_per_epoch=config.steps_per_epoch,
-        sample_every=config.sample_every,
-        seed=config.seed,
-    )
+    with runs.locked(config.out):  # before the checkpoint is read, until the export
+        gan, done = runs.resume_or_create(config.out, lambda: build(config))
+        dataset, _ = datasets.load(
+            "cifar10",
+            run["batch_size"],
+            gan.n_critic,
+            seed=config.seed,
+            start_step=done,
+            with_labels=config.conditional,
+            dequantize=run["dequantize"],
+            data_dir=config.data_dir,
+        )
+        return runs.fit_run(
+            gan,
+            dataset,
+            run["steps"],
+            config.out,
+            steps_per_epoch=config.steps_per_epoch,
+            sample_every=config.sample_every,
+            seed=config.seed,
+        )
 
 
 def parse_args(argv=None):
@@ -94,7 +95,12 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    print(f"Exported the generator to {train(parse_args(argv))}")
+    path = train(parse_args(argv))
+    print(
+        f"Exported the generator to {path}"
+        if path
+        else "The run is finished; its export is current."
+    )
 
 
 if __name__ == "__main__":

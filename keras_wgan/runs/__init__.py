@@ -3,8 +3,13 @@
 A run folder holds `checkpoint.keras` (the whole model with both optimisers, replaced
 atomically at every epoch end), TensorBoard logs under `logs/`, sample grids under
 `samples/` for image and text models, and, by default, the TF Serving export under `export/`.
+
+One process at a time works in a run folder: `locked` holds an exclusive lock on it
+(`keras_wgan.utils.locks`) from before its checkpoint is read until the export is written,
+and a second process is refused at once with the holder's process id.
 """
 
+import contextlib
 import math
 import os
 
@@ -13,8 +18,10 @@ import keras
 from keras_wgan import callbacks as callbacks_lib
 from keras_wgan import datasets, presets
 from keras_wgan.architectures import improved
-from keras_wgan.export import export_generator
+from keras_wgan.export import export_generator, metadata, versions
 from keras_wgan.runs import kinds
+from keras_wgan.utils.files import remove_stale_temporaries
+from keras_wgan.utils.locks import exclusive
 from keras_wgan.wgan import WGAN
 
 CHECKPOINT = "checkpoint.keras"
@@ -72,6 +79,31 @@ def load_checkpoint(path):
     return keras.saving.load_model(path)
 
 
+@contextlib.contextmanager
+def locked(out):
+    """Holds the run folder `out` for the `with` block: an exclusive lock on it.
+
+    Take it before reading the run's checkpoint (`resume_or_create`) and keep it until
+    the export is written (`fit_run`, which takes it too, nested). A second process
+    asking for a held folder is refused at once with `FolderInUseError`, naming the folder and
+    the holder's process id; the lock dies with its holder, even on SIGKILL. Under the
+    lock, the `.tmp-*` files that killed writers left in the folder, its `samples/` and
+    its `export/` are removed (`keras_wgan.utils.files.remove_stale_temporaries`).
+
+    Yields:
+        The `keras_wgan.utils.locks.Lock`.
+
+    Example:
+    >>> with locked("runs/x"):  # doctest: +SKIP
+    ...     gan, done = resume_or_create("runs/x", make_model)
+    ...     fit_run(gan, dataset, 1000, "runs/x")
+    """
+    with exclusive(out) as lock:
+        for folder in (out, os.path.join(out, "samples"), os.path.join(out, "export")):
+            remove_stale_temporaries(folder, before=lock.started)
+        yield lock
+
+
 def resume_or_create(out, make_model):
     """(model, done): the run's checkpoint if `out` has one, else `make_model()`.
 
@@ -87,12 +119,19 @@ def resume_or_create(out, make_model):
 
 
 def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, seed=0,
-            export_dir=None, extra_callbacks=(), max_samples=None):
+            export_dir=None, extra_callbacks=(), max_samples=None, force_export=False):
     """Trains `gan` until it has made `steps` generator steps, then exports it.
 
     Resumes from where the model's step counter stands (see `resume_or_create`); the
     dataset should start at that step (`datasets.load(..., start_step=done)`), so that a
-    resumed run reads what an uninterrupted one would.
+    resumed run reads what an uninterrupted one would. It holds the run folder's lock
+    (`locked`) throughout.
+
+    A finished run (the model already at `steps`) is not trained again; it says so, and
+    it is exported only if the latest export in `export_dir` is not of this generator
+    step (none yet, or the run was stopped between its last checkpoint and its export),
+    or `force_export` asks for a new version anyway: rerunning a finished run adds no
+    copy of an export it has.
 
     Args:
         gan: a compiled `keras_wgan.WGAN`.
@@ -106,10 +145,28 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         extra_callbacks: more Keras callbacks.
         max_samples: the export's limit on samples per request (`export_generator`);
             default `export.DEFAULT_MAX_SAMPLES`.
+        force_export: export a finished run again, as a new version.
 
     Returns:
-        The path of the exported version folder.
+        The path of the exported version folder; None if a finished run's export was
+        there already.
+
+    Raises:
+        keras_wgan.utils.locks.FolderInUseError: if another process holds `out`.
     """
+    with locked(out):
+        return _fit_locked(gan, dataset, steps, out, steps_per_epoch, sample_every, seed,
+                           export_dir, extra_callbacks, max_samples, force_export)
+
+
+def _exported(base, step):
+    """Whether the latest export in `base` is of generator step `step` (one recorded
+    before exports held their step counts as such)."""
+    return bool(versions(base)) and metadata(base).get("generator_step", step) == step
+
+
+def _fit_locked(gan, dataset, steps, out, steps_per_epoch, sample_every, seed, export_dir,
+                extra_callbacks, max_samples, force_export):
     done = gan.generator_step()
     spe = min(steps_per_epoch, steps)
     log_dir = os.path.join(out, "logs")
@@ -134,5 +191,10 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         )
         checkpoint.set_model(gan)
         checkpoint.save()
+    else:
+        print(f"The run in {out} is finished: it is at generator step {done} of {steps}.")
+    base = export_dir or os.path.join(out, "export")
+    if done >= steps and not force_export and _exported(base, done):
+        return None
     limit = {} if max_samples is None else {"max_samples": max_samples}
-    return export_generator(gan, export_dir or os.path.join(out, "export"), **limit)
+    return export_generator(gan, base, **limit)

@@ -21,6 +21,19 @@ from keras_wgan.datasets.text import decode as decode_text
 from keras_wgan.evaluation import OFFLINE_SCORES, nearest_real_distance, offline_score
 from keras_wgan.evaluation import mode_coverage, text_reference, text_scores
 from keras_wgan.utils import plotting
+from keras_wgan.utils.files import write_atomically
+
+
+def _save_npy(path, array):
+    write_atomically(path, lambda tmp: np.save(tmp, array))
+
+
+def _save_lines(path, lines):
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(f"{line}\n" for line in lines)
+
+    write_atomically(path, write)
 
 
 class Kind:
@@ -58,15 +71,19 @@ class Kind:
         return outputs["samples"]
 
     def write(self, path, outputs):
-        """Writes samples (`decode`'s dict) to a file whose suffix the kind supports."""
+        """Writes samples (`decode`'s dict) to a file whose suffix the kind supports.
+
+        Every kind writes atomically (`keras_wgan.utils.files.write_atomically`): a
+        failed write (a full disk) keeps the file that was there.
+        """
         if path.endswith(".npy"):
-            np.save(path, outputs["samples"])
+            _save_npy(path, outputs["samples"])
             return
         raise ValueError(f"Invalid value for argument `path`. Received: path={path!r}. "
                          f"Expected a {' or '.join(self.suffixes)} file.")
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
-        """What `keras-wgan train` prints (and draws) at the end of a run."""
+        """What `keras-wgan train` prints (and draws, atomically) at the end of a run."""
 
 
 class Points(Kind):
@@ -225,20 +242,17 @@ class Text(Kind):
 
     def write(self, path, outputs):
         if path.endswith(".txt"):
-            text = self.scored(outputs)
-            with open(path, "w", encoding="utf-8") as f:
-                f.writelines(f"{line}\n" for line in text)
+            _save_lines(path, self.scored(outputs))
             return
         if path.endswith(".npy"):
-            np.save(path, np.asarray(outputs["tokens"]))
+            _save_npy(path, np.asarray(outputs["tokens"]))
             return
         super().write(path, outputs)
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
         text = self.scored(self.decode(gan, gan.generate(640, seed=seed + 1)))
         path = os.path.join(out, "samples.txt")
-        with open(path, "w", encoding="utf-8") as f:
-            f.writelines(f"{line}\n" for line in text)
+        _save_lines(path, text)
         print(f"Wrote {path}; the first samples:")
         for line in text[:8]:
             print(f"  {line}")

@@ -2,12 +2,15 @@
 
 import numpy as np
 
+from keras_wgan.utils.files import write_atomically
+
 
 def plot_points(path, real, fake=None, critic=None, extent=3.0, title=None, ax=None):
     """Scatters real (orange) and generated (green) 2-D points over the critic's contours.
 
     Args:
-        path: PNG file to write, or None to only draw on `ax`.
+        path: PNG file to write (atomically: `write_atomically`), or None to only draw
+            on `ax`.
         real: real points, shape [n, 2].
         fake: generated points, shape [m, 2], or None.
         critic: a callable on [k, 2] float32 points returning scores, or None.
@@ -43,7 +46,7 @@ def plot_points(path, real, fake=None, critic=None, extent=3.0, title=None, ax=N
         ax.legend(loc="upper right", fontsize=7, markerscale=3)
         fig.tight_layout()
         if path:
-            fig.savefig(path, dpi=110)
+            write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110))
         plt.close(fig)
 
 
@@ -79,7 +82,10 @@ def image_grid(images, rows, pad=1):
 
 
 def save_image_grid(path, images, rows, scale=1):
-    """Writes `image_grid(images, rows)` as a PNG, enlarged `scale` times (nearest)."""
+    """Writes `image_grid(images, rows)` as a PNG, enlarged `scale` times (nearest).
+
+    The file is written atomically (`write_atomically`): a failed write keeps the old one.
+    """
     from PIL import Image
 
     grid = image_grid(images, rows)
@@ -88,4 +94,4 @@ def save_image_grid(path, images, rows, scale=1):
     picture = Image.fromarray(grid)
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    picture.save(path)
+    write_atomically(path, lambda tmp: picture.save(tmp))
