@@ -26,6 +26,9 @@ from keras_wgan.export import (
 from keras_wgan.runs import CHECKPOINT, kinds
 from keras_wgan.utils.files import write_atomically
 
+#: The run's settings, beside its checkpoint (which holds them too).
+RUN_RECORD = "run.json"
+
 
 def _positive_int(text):
     try:
@@ -395,50 +398,64 @@ def _flatten(tree, prefix=""):
     return {prefix[:-1]: tree}
 
 
-def _check_run_folder(args, settings):
-    """Refuses to resume a run folder as something else; returns how to record a new one.
-
-    Rerunning with the same flags resumes the run; different hyperparameters would be
-    silently ignored (the checkpoint holds the model and its optimisers), so they are
-    refused with the names of the settings that differ. For a new run it returns a
-    function that writes `run.json`, called once the model is built, so that settings the
-    model refuses leave nothing behind.
-    """
-    record = os.path.join(args.out, "run.json")
+def _run_record(args, settings):
+    """What identifies a run: the dataset, the loss, the seed and the resolved settings, as
+    JSON holds them."""
     settings = dict(settings, optimizers=dict(zip(("critic", "generator"), settings["optimizers"])))
     if settings["lr_decay"] is None:
         # A constant step size does not depend on the run's length: a rerun with more
         # --steps continues the run. A decay does, so its length is part of the record.
         settings.pop("steps")
-    wanted = json.loads(
+    return json.loads(
         json.dumps(
             {"dataset": args.dataset, "loss": args.loss, "seed": args.seed, "settings": settings}
         )
     )
-    if os.path.exists(record):
-        with open(record) as f:
-            held = json.load(f)
-        if held != wanted:
-            held_flat, wanted_flat = _flatten(held), _flatten(wanted)
-            differ = [
-                f"{key}={held_flat.get(key)!r} there, {wanted_flat.get(key)!r} asked"
-                for key in sorted(set(held_flat) | set(wanted_flat))
-                if held_flat.get(key) != wanted_flat.get(key)
-            ]
-            raise ValueError(
-                f"{args.out!r} holds a run with other settings ({'; '.join(differ)}); rerun "
-                "with its flags to resume it, or pass another --out to start a new run."
-            )
-        return lambda: None
+
+
+def _check_run_folder(args, wanted):
+    """Refuses to resume a run folder as something else.
+
+    Rerunning with the same flags resumes the run; different hyperparameters would be
+    silently ignored (the checkpoint holds the model and its optimisers), so they are
+    refused with the names of the settings that differ. The settings a run was made with
+    are read from its checkpoint, which holds them in the model's `metadata`, so the check
+    stands whether or not `run.json` is there; `run.json` is the record of a checkpoint
+    written before the settings were kept in it.
+    """
+    checkpoint = os.path.join(args.out, CHECKPOINT)
+    record = os.path.join(args.out, RUN_RECORD)
+    held = None
+    if os.path.exists(checkpoint):
+        held = (runs.checkpoint_metadata(checkpoint) or {}).get("run")
+    if held is None and os.path.exists(record):
+        try:
+            with open(record) as f:
+                held = json.load(f)
+        except ValueError as error:
+            raise ValueError(f"The run record {record!r} is not valid JSON ({error}).") from None
+    if held is None or held == wanted:
+        return
+    held_flat, wanted_flat = _flatten(held), _flatten(wanted)
+    differ = [
+        f"{key}={held_flat.get(key)!r} there, {wanted_flat.get(key)!r} asked"
+        for key in sorted(set(held_flat) | set(wanted_flat))
+        if held_flat.get(key) != wanted_flat.get(key)
+    ]
+    raise ValueError(
+        f"{args.out!r} holds a run with other settings ({'; '.join(differ)}); rerun "
+        "with its flags to resume it, or pass another --out to start a new run."
+    )
+
+
+def _write_run_record(args, wanted):
+    """Writes `run.json` (atomically) from the record that was checked."""
 
     def write(path):
         with open(path, "w") as f:
             json.dump(wanted, f, indent=1)
 
-    def record_run():
-        write_atomically(record, write)
-
-    return record_run
+    write_atomically(os.path.join(args.out, RUN_RECORD), write)
 
 
 def train(args):
@@ -450,10 +467,15 @@ def train(args):
 
 
 def _train_locked(args, settings):
-    record_run = _check_run_folder(args, settings)
+    wanted = _run_record(args, settings)
+    _check_run_folder(args, wanted)
     keras.utils.set_random_seed(args.seed)
     gan, done = runs.resume_or_create(args.out, lambda: _new_model(args, settings))
-    record_run()
+    # The checked settings travel in the checkpoint (the model's metadata), and run.json
+    # is rewritten from them: only once the model is built, so that settings the model
+    # refuses leave nothing behind.
+    gan.metadata = dict(gan.metadata or {}, run=wanted)
+    _write_run_record(args, wanted)
     kind = kinds.for_model(gan)
     dataset, _ = datasets.load(
         args.dataset,

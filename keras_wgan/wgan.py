@@ -2,6 +2,7 @@
 
 import dataclasses
 import functools
+import json
 
 import keras
 import numpy as np
@@ -13,6 +14,22 @@ from keras_wgan.architectures import improved
 from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.trainers import Trainer, check_backend
 from keras_wgan.utils.validation import check_choice, check_float, check_int
+
+
+def _check_metadata(metadata):
+    """`metadata` as a JSON round trip (what a reloaded model will hold), or None."""
+    if metadata is None:
+        return None
+    try:
+        if not isinstance(metadata, dict):
+            raise TypeError("not a dict")
+        return json.loads(json.dumps(metadata))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Invalid value for argument `metadata`. Received: metadata={metadata!r}. "
+            "Expected a JSON-serialisable dict or None."
+        ) from None
+
 
 #: What the critic's class loss of a conditional model classifies (see `WGAN`).
 CONDITIONING = ("ac-gan-paper", "ac-gan")
@@ -68,6 +85,9 @@ class WGAN(Trainer, keras.Model):
         label_smoothing: the discriminator's real target alpha (one-sided smoothing,
             section 3.4; 0.9 is usual), or (alpha, beta) for a fake target beta too; for
             the "dcgan" and "minimax" losses only. Default None (targets 1 and 0).
+        metadata: a JSON-serialisable dict kept with the model and saved in its config,
+            so that it travels inside every checkpoint (`keras-wgan train` records the
+            settings of its run here and checks a rerun against them). Default None.
 
     Raises:
         ValueError: on an argument out of range, a `latent_dim` that does not match the
@@ -101,6 +121,7 @@ class WGAN(Trainer, keras.Model):
         feature_matching=None,
         historical_averaging=0.0,
         label_smoothing=None,
+        metadata=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -146,6 +167,7 @@ class WGAN(Trainer, keras.Model):
         # no layer couples the examples of a batch (batch norm would see other statistics).
         self._joint_critic_call = not coupling_layers(critic)
         self._init_improved_techniques(feature_matching, historical_averaging, label_smoothing)
+        self.metadata = _check_metadata(metadata)
 
         # === State ===
         self._seed_generator = keras.random.SeedGenerator(seed)
@@ -357,6 +379,7 @@ class WGAN(Trainer, keras.Model):
                 "feature_matching": self.feature_matching,
                 "historical_averaging": self.historical_averaging,
                 "label_smoothing": self.label_smoothing,
+                "metadata": self.metadata,
             }
         )
         return config

@@ -1,3 +1,4 @@
+import json
 import os
 import stat
 import subprocess
@@ -359,3 +360,37 @@ def test_two_exports_into_one_base_at_once_write_two_versions(finished_run, tmp_
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sorted(results) == [os.path.join(base, "1"), os.path.join(base, "2")]
     assert sorted(os.listdir(base)) == ["1", "2"]  # no lock file, no temporary left
+
+
+def test_the_settings_check_stands_without_run_json(tmp_path, capsys):
+    # On the old code, deleting run.json disabled the check: a rerun with other settings
+    # resumed the width-8 checkpoint and wrote a run.json claiming the new ones.
+    out = str(tmp_path / "run")
+    flags = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", out] + TINY
+    assert cli.main(flags) == 0
+    assert runs.checkpoint_metadata(os.path.join(out, "checkpoint.keras"))["run"]["seed"] == 1
+    os.remove(os.path.join(out, "run.json"))
+    before = os.stat(os.path.join(out, "checkpoint.keras")).st_mtime_ns
+    capsys.readouterr()
+    other = ["train", "--dataset", "8gaussians", "--steps", "4", "--out", out, "--lr", "0.5"]
+    assert cli.main(other + TINY) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "other settings" in error and "learning_rate" in error
+    assert os.stat(os.path.join(out, "checkpoint.keras")).st_mtime_ns == before
+    assert not os.path.exists(os.path.join(out, "run.json"))  # nothing claims the new ones
+    # The same flags resume, and run.json is written again from the checked settings.
+    assert cli.main(["train", "--dataset", "8gaussians", "--steps", "4", "--out", out] + TINY) == 0
+    with open(os.path.join(out, "run.json")) as f:
+        assert (
+            json.load(f) == runs.checkpoint_metadata(os.path.join(out, "checkpoint.keras"))["run"]
+        )
+
+
+def test_a_garbled_checkpoint_gets_one_line_naming_it(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.keras").write_bytes(b"not a zip archive")
+    flags = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", str(out)] + TINY
+    assert cli.main(flags) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "checkpoint.keras" in error and "not a readable" in error

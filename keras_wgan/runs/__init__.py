@@ -10,8 +10,10 @@ and a second process is refused at once with the holder's process id.
 """
 
 import contextlib
+import json
 import math
 import os
+import zipfile
 
 import keras
 
@@ -39,8 +41,10 @@ def with_data(settings, dataset, image_size=None, data_dir=None):
     """
     kind = kinds.for_dataset(dataset)
     if settings["dataset_kind"] != kind.name:
-        raise ValueError(f"The recipe {settings['recipe']!r} is for {settings['dataset_kind']}; "
-                         f"{dataset!r} holds {kind.name}.")
+        raise ValueError(
+            f"The recipe {settings['recipe']!r} is for {settings['dataset_kind']}; "
+            f"{dataset!r} holds {kind.name}."
+        )
     info = datasets.info(dataset, image_size=image_size, data_dir=data_dir)
     return kind.with_data(settings, dataset, info)
 
@@ -57,10 +61,13 @@ def build_gan(settings, seed=None):
     kind = kinds.KINDS[settings["dataset_kind"]]
     generator, critic, num_classes = kind.build_networks(settings)
     if settings.get("minibatch_discrimination"):
-        critic = improved.with_minibatch_discrimination(critic, *settings["minibatch_discrimination"])
+        critic = improved.with_minibatch_discrimination(
+            critic, *settings["minibatch_discrimination"]
+        )
     if settings.get("virtual_batch_norm"):
-        generator = improved.with_virtual_batch_norm(generator, settings["virtual_batch_norm"],
-                                                     seed=seed or 0)
+        generator = improved.with_virtual_batch_norm(
+            generator, settings["virtual_batch_norm"], seed=seed or 0
+        )
     model_args = dict(settings["model"])
     if not num_classes:  # the class-loss arguments only mean something with labels
         for key in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
@@ -104,6 +111,25 @@ def locked(out):
         yield lock
 
 
+def checkpoint_metadata(path):
+    """The `metadata` a `WGAN` checkpoint was saved with (None if it has none), read from
+    the `.keras` file's config without building the model.
+
+    Raises:
+        ValueError: naming the file, for one that is not a readable `.keras` archive
+            (truncated, garbled).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as error:
+        raise ValueError(
+            f"The checkpoint {path!r} is not a readable .keras file ({error}); move it away "
+            "to start the run again."
+        ) from None
+    return (config.get("config") or {}).get("metadata")
+
+
 def resume_or_create(out, make_model):
     """(model, done): the run's checkpoint if `out` has one, else `make_model()`.
 
@@ -118,8 +144,19 @@ def resume_or_create(out, make_model):
     return make_model(), 0
 
 
-def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, seed=0,
-            export_dir=None, extra_callbacks=(), max_samples=None, force_export=False):
+def fit_run(
+    gan,
+    dataset,
+    steps,
+    out,
+    steps_per_epoch=100,
+    sample_every=500,
+    seed=0,
+    export_dir=None,
+    extra_callbacks=(),
+    max_samples=None,
+    force_export=False,
+):
     """Trains `gan` until it has made `steps` generator steps, then exports it.
 
     Resumes from where the model's step counter stands (see `resume_or_create`); the
@@ -155,8 +192,19 @@ def fit_run(gan, dataset, steps, out, steps_per_epoch=100, sample_every=500, see
         keras_wgan.utils.locks.FolderInUseError: if another process holds `out`.
     """
     with locked(out):
-        return _fit_locked(gan, dataset, steps, out, steps_per_epoch, sample_every, seed,
-                           export_dir, extra_callbacks, max_samples, force_export)
+        return _fit_locked(
+            gan,
+            dataset,
+            steps,
+            out,
+            steps_per_epoch,
+            sample_every,
+            seed,
+            export_dir,
+            extra_callbacks,
+            max_samples,
+            force_export,
+        )
 
 
 def _exported(base, step):
@@ -165,8 +213,19 @@ def _exported(base, step):
     return bool(versions(base)) and metadata(base).get("generator_step", step) == step
 
 
-def _fit_locked(gan, dataset, steps, out, steps_per_epoch, sample_every, seed, export_dir,
-                extra_callbacks, max_samples, force_export):
+def _fit_locked(
+    gan,
+    dataset,
+    steps,
+    out,
+    steps_per_epoch,
+    sample_every,
+    seed,
+    export_dir,
+    extra_callbacks,
+    max_samples,
+    force_export,
+):
     done = gan.generator_step()
     spe = min(steps_per_epoch, steps)
     log_dir = os.path.join(out, "logs")
@@ -177,8 +236,7 @@ def _fit_locked(gan, dataset, steps, out, steps_per_epoch, sample_every, seed, e
         checkpoint,
         keras.callbacks.TensorBoard(log_dir),
     ]
-    callbacks += kinds.for_model(gan).training_callbacks(gan, out, log_dir, sample_every,
-                                                              seed)
+    callbacks += kinds.for_model(gan).training_callbacks(gan, out, log_dir, sample_every, seed)
     if done < steps:
         gan.fit(
             dataset,

@@ -18,8 +18,14 @@ from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import build_language, vocabulary_of
 from keras_wgan.datasets.text import decode as decode_text
-from keras_wgan.evaluation import OFFLINE_SCORES, nearest_real_distance, offline_score
-from keras_wgan.evaluation import mode_coverage, text_reference, text_scores
+from keras_wgan.evaluation import (
+    OFFLINE_SCORES,
+    mode_coverage,
+    nearest_real_distance,
+    offline_score,
+    text_reference,
+    text_scores,
+)
 from keras_wgan.utils import plotting
 from keras_wgan.utils.files import write_atomically
 
@@ -79,8 +85,10 @@ class Kind:
         if path.endswith(".npy"):
             _save_npy(path, outputs["samples"])
             return
-        raise ValueError(f"Invalid value for argument `path`. Received: path={path!r}. "
-                         f"Expected a {' or '.join(self.suffixes)} file.")
+        raise ValueError(
+            f"Invalid value for argument `path`. Received: path={path!r}. "
+            f"Expected a {' or '.join(self.suffixes)} file."
+        )
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
         """What `keras-wgan train` prints (and draws, atomically) at the end of a run."""
@@ -97,8 +105,11 @@ class Points(Kind):
 
     def build_networks(self, settings):
         depth = settings.get("depth", 3)
-        return (models.toy_generator(settings["latent_dim"], width=settings["width"], depth=depth),
-                models.toy_critic(width=settings["width"], depth=depth), None)
+        return (
+            models.toy_generator(settings["latent_dim"], width=settings["width"], depth=depth),
+            models.toy_critic(width=settings["width"], depth=depth),
+            None,
+        )
 
     def write(self, path, outputs):
         if path.endswith(".png"):
@@ -112,22 +123,32 @@ class Points(Kind):
         figure = os.path.join(out, "samples.png")
         # A minibatch-discrimination critic scores a point against the rest of its batch,
         # in inference too: it has no value surface to draw.
-        coupled = any(name.endswith("(MinibatchDiscrimination)")
-                      for name in coupling_layers(gan.critic))
-        plotting.plot_points(figure, real, fake, title=title, critic=None if coupled else
-                             lambda p: gan.critic(p, training=False))
+        coupled = any(
+            name.endswith("(MinibatchDiscrimination)") for name in coupling_layers(gan.critic)
+        )
+        plotting.plot_points(
+            figure,
+            real,
+            fake,
+            title=title,
+            critic=None if coupled else lambda p: gan.critic(p, training=False),
+        )
         print(f"Wrote {figure}")
         samples = gan.generate(10000, seed=seed + 1)
         distance = nearest_real_distance(samples, dataset)
-        print(f"Mean distance to the nearest real point: {distance['fake_to_real']:.4f} "
-              f"(real points: {distance['real_to_real']:.4f}; ratio "
-              f"{distance['distance_ratio']:.2f})")
+        print(
+            f"Mean distance to the nearest real point: {distance['fake_to_real']:.4f} "
+            f"(real points: {distance['real_to_real']:.4f}; ratio "
+            f"{distance['distance_ratio']:.2f})"
+        )
         if dataset != "swissroll":
             for n_std in (3, 6):
                 cover = mode_coverage(samples, dataset, n_std=n_std)
-                print(f"Within {n_std} std of a mode: {cover['high_quality']:.1%} of samples; "
-                      f"modes holding at least a fifth of their share: "
-                      f"{cover['modes_covered']}/{cover['num_modes']}")
+                print(
+                    f"Within {n_std} std of a mode: {cover['high_quality']:.1%} of samples; "
+                    f"modes holding at least a fifth of their share: "
+                    f"{cover['modes_covered']}/{cover['num_modes']}"
+                )
 
 
 class Images(Kind):
@@ -139,30 +160,45 @@ class Images(Kind):
 
     def with_data(self, settings, dataset, info):
         if settings["conditional"] and not info["num_classes"]:
-            raise ValueError(f"`conditional=True` needs a dataset with labels; {dataset!r} "
-                             "has none.")
-        return dict(settings, toy=False, image_shape=info["shape"],
-                    num_classes=info["num_classes"] if settings["conditional"] else None)
+            raise ValueError(
+                f"`conditional=True` needs a dataset with labels; {dataset!r} has none."
+            )
+        return dict(
+            settings,
+            toy=False,
+            image_shape=info["shape"],
+            num_classes=info["num_classes"] if settings["conditional"] else None,
+        )
 
     def build_networks(self, settings):
         num_classes = settings.get("num_classes")
         generator, critic = build_image_networks(
-            settings["arch"], tuple(settings["image_shape"]), latent_dim=settings["latent_dim"],
-            width=settings["width"], num_classes=num_classes,
+            settings["arch"],
+            tuple(settings["image_shape"]),
+            latent_dim=settings["latent_dim"],
+            width=settings["width"],
+            num_classes=num_classes,
             loss=settings["model"]["loss"],  # the critic's normalisation follows the method
         )
         return generator, critic, num_classes
 
     def load_kwargs(self, gan, settings, data_dir=None):
-        return dict(image_size=gan.sample_shape[1], with_labels=bool(gan.num_classes),
-                    data_dir=data_dir, dequantize=settings["dequantize"])
+        return dict(
+            image_size=gan.sample_shape[1],
+            with_labels=bool(gan.num_classes),
+            data_dir=data_dir,
+            dequantize=settings["dequantize"],
+        )
 
     def training_callbacks(self, gan, out, log_dir, every_n_steps, seed):
         return [
-            callbacks.SampleGrid(os.path.join(out, "samples"), every_n_steps=every_n_steps,
-                                 seed=seed, scale=max(1, 128 // gan.sample_shape[1])),
-            callbacks.TensorBoardSamples(log_dir, every_n_steps=min(100, every_n_steps),
-                                         seed=seed),
+            callbacks.SampleGrid(
+                os.path.join(out, "samples"),
+                every_n_steps=every_n_steps,
+                seed=seed,
+                scale=max(1, 128 // gan.sample_shape[1]),
+            ),
+            callbacks.TensorBoardSamples(log_dir, every_n_steps=min(100, every_n_steps), seed=seed),
         ]
 
     def write(self, path, outputs):
@@ -186,15 +222,20 @@ class Images(Kind):
             # at another image size; a conditional model gets its classes in equal
             # shares and is scored on following them.
             labels = np.arange(5000) % gan.num_classes if gan.num_classes else None
-            score = offline_score(dataset, gan.generate(5000, labels=labels, seed=seed + 1),
-                                  labels=labels)
+            score = offline_score(
+                dataset, gan.generate(5000, labels=labels, seed=seed + 1), labels=labels
+            )
             what = "Digits" if dataset == "digits" else "MNIST"
-            print(f"{what} quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
-                  f"(+- {score['inception_score_std']:.2f}), Frechet distance "
-                  f"{score['frechet_distance']:.3f}, classes {list(score['class_counts'])}")
+            print(
+                f"{what} quality: Inception-Score analogue {score['inception_score']:.2f} / 10 "
+                f"(+- {score['inception_score_std']:.2f}), Frechet distance "
+                f"{score['frechet_distance']:.3f}, classes {list(score['class_counts'])}"
+            )
             if labels is not None:
-                print(f"Label accuracy: {score['label_accuracy']:.1%} of the samples are of "
-                      f"the class asked for (by the {dataset} classifier)")
+                print(
+                    f"Label accuracy: {score['label_accuracy']:.1%} of the samples are of "
+                    f"the class asked for (by the {dataset} classifier)"
+                )
 
 
 class Text(Kind):
@@ -212,30 +253,47 @@ class Text(Kind):
 
     def with_data(self, settings, dataset, info):
         if settings["conditional"]:
-            raise ValueError(f"`conditional=True` needs a dataset with labels; {dataset!r} "
-                             "has none.")
-        return dict(settings, toy=False, sequence_length=info["shape"][0],
-                    vocabulary=info["vocabulary"], num_classes=None)
+            raise ValueError(
+                f"`conditional=True` needs a dataset with labels; {dataset!r} has none."
+            )
+        return dict(
+            settings,
+            toy=False,
+            sequence_length=info["shape"][0],
+            vocabulary=info["vocabulary"],
+            num_classes=None,
+        )
 
     def build_networks(self, settings):
         generator, critic = build_language(
-            settings["vocabulary"], sequence_length=settings["sequence_length"],
-            latent_dim=settings["latent_dim"], width=settings["width"],
-            num_blocks=settings.get("num_blocks", 5))
+            settings["vocabulary"],
+            sequence_length=settings["sequence_length"],
+            latent_dim=settings["latent_dim"],
+            width=settings["width"],
+            num_blocks=settings.get("num_blocks", 5),
+        )
         return generator, critic, None
 
     def load_kwargs(self, gan, settings, data_dir=None):
         return dict(vocabulary=vocabulary_of(gan.generator), data_dir=data_dir)
 
     def training_callbacks(self, gan, out, log_dir, every_n_steps, seed):
-        return [callbacks.TextSamples(os.path.join(out, "samples"), every_n_steps=every_n_steps,
-                                      seed=seed, log_dir=log_dir)]
+        return [
+            callbacks.TextSamples(
+                os.path.join(out, "samples"),
+                every_n_steps=every_n_steps,
+                seed=seed,
+                log_dir=log_dir,
+            )
+        ]
 
     def decode(self, gan, samples):
         tokens = np.asarray(samples).argmax(axis=-1).astype(np.int32)
-        return {"samples": samples, "tokens": tokens,
-                "text": np.array(decode_text(tokens, vocabulary_of(gan.generator)),
-                                 dtype=object)}
+        return {
+            "samples": samples,
+            "tokens": tokens,
+            "text": np.array(decode_text(tokens, vocabulary_of(gan.generator)), dtype=object),
+        }
 
     def scored(self, outputs):
         return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in outputs["text"]]
@@ -259,12 +317,16 @@ class Text(Kind):
         reference = text_reference(dataset, data_dir=data_dir)
         scores = text_scores(text, reference["lines"])
         baseline = reference["baseline"]
-        print("Character n-gram Jensen-Shannon divergence to the corpus (bits, 640 samples): "
-              + ", ".join(f"js{n} {scores[f'js{n}']:.3f}" for n in range(1, 5))
-              + "; held-out real lines: "
-              + ", ".join(f"js{n} {baseline[f'js{n}']:.3f}" for n in range(1, 5)))
-        print(f"Words found in the corpus: {scores['words_in_corpus']:.1%} "
-              f"(held-out real lines: {baseline['words_in_corpus']:.1%})")
+        print(
+            "Character n-gram Jensen-Shannon divergence to the corpus (bits, 640 samples): "
+            + ", ".join(f"js{n} {scores[f'js{n}']:.3f}" for n in range(1, 5))
+            + "; held-out real lines: "
+            + ", ".join(f"js{n} {baseline[f'js{n}']:.3f}" for n in range(1, 5))
+        )
+        print(
+            f"Words found in the corpus: {scores['words_in_corpus']:.1%} "
+            f"(held-out real lines: {baseline['words_in_corpus']:.1%})"
+        )
 
 
 POINTS, IMAGES, TEXT = Points(), Images(), Text()
