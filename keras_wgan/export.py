@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import vocabulary_of
+from keras_wgan.utils.finite import check_finite_variables
 from keras_wgan.utils.validation import check_int
 
 _VERSION = re.compile(r"^\d+$")
@@ -96,6 +97,8 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     Raises:
         ValueError: if `version` or `max_samples` is not a positive integer, or the
             version already exists.
+        FloatingPointError: if a weight of the generator holds NaN or infinity; nothing
+            is written then.
 
     Example:
     >>> path = export_generator(gan, "saved_models/digits")  # doctest: +SKIP
@@ -114,6 +117,8 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
             f"Export version {final!r} already exists; choose another version or leave "
             "`version` unset for the next one."
         )
+    # Checked before any folder is made: a diverged model leaves no trace in `base_dir`.
+    check_finite_variables(model.generator.weights, final)
     os.makedirs(base_dir, exist_ok=True)
     archive = keras.export.ExportArchive()
     archive.track(model.generator)
