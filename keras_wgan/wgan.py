@@ -364,10 +364,6 @@ class WGAN(Trainer, keras.Model):
             for network in (self.generator, self.critic)
         )
 
-    def generator_step(self):
-        """The number of generator updates made so far (the run's step counter)."""
-        return int(ops.convert_to_numpy(self.g_optimizer.iterations))
-
     def get_compile_config(self):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
             return {}

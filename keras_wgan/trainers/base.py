@@ -110,6 +110,14 @@ class TrainerBase:
         variables lag behind until they are synced back.
         """
 
+    def generator_step(self):
+        """The number of generator updates made so far (the run's step counter).
+
+        Here, not in `keras_wgan.WGAN`, so that a backend trainer can override it (the JAX
+        one reads it from the state a `fit` has lent to its step).
+        """
+        return int(ops.convert_to_numpy(self.g_optimizer.iterations))
+
     # --- the public single updates ------------------------------------------------------
 
     def critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
