@@ -22,31 +22,36 @@ def nonfinite_flag(x):
     return ops.cast(ops.logical_not(ops.all(ops.isfinite(x))), "float32")
 
 
-def check_logs(logs, step):
-    """Raises a `FloatingPointError` if the logs of a training step are not finite.
+def first_nonfinite(logs):
+    """The first non-finite log of a training step, as (name, value), or None.
+
+    The count `NONFINITE_REAL` comes first: a bad real batch is the cause of the NaN
+    losses it may bring.
 
     Args:
         logs: the logs of the step, {name: scalar}.
-        step: the generator step that produced them, for the message.
-
-    Raises:
-        FloatingPointError: naming the step and either the real data (the log
-            `NONFINITE_REAL` is above 0) or the first non-finite log.
     """
     logs = logs or {}
     if float(logs.get(NONFINITE_REAL, 0.0)) > 0:
-        raise FloatingPointError(
-            f"The real data held NaN or infinite values at generator step {step} "
-            f"({NONFINITE_REAL}={float(logs[NONFINITE_REAL]):g}): check the dataset. The "
-            "last checkpoint is kept; `WGAN(stop_on_nonfinite=False)` trains on regardless."
-        )
+        return NONFINITE_REAL, float(logs[NONFINITE_REAL])
     for name, value in logs.items():
-        value = float(value)
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f"Training diverged: {name}={value} at generator step {step}. The last "
-                "checkpoint is kept; lower the learning rate or check the data."
-            )
+        if not math.isfinite(float(value)):
+            return name, float(value)
+    return None
+
+
+def nonfinite_error(name, value, step):
+    """The `FloatingPointError` for the log `name` = `value` at generator step `step`."""
+    if name == NONFINITE_REAL:
+        return FloatingPointError(
+            f"The real data held NaN or infinite values at generator step {step} "
+            f"({name}={value:g}): check the dataset. The last checkpoint is kept; "
+            "`WGAN(stop_on_nonfinite=False)` trains on regardless."
+        )
+    return FloatingPointError(
+        f"Training diverged: {name}={value} at generator step {step}. The last "
+        "checkpoint is kept; lower the learning rate or check the data."
+    )
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -54,13 +59,16 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
     `keras_wgan.WGAN.fit` adds one first in its callbacks unless
     `stop_on_nonfinite=False`, so it raises before any later callback of the batch can
-    save the step's weights. It checks every log (`check_logs`): the count of real
+    save the step's weights. It checks every log (`first_nonfinite`): the count of real
     batches holding NaN or infinity, then each loss.
     """
 
     def on_train_batch_end(self, batch, logs=None):
-        try:
-            check_logs(logs, self.model.generator_step())
-        except FloatingPointError:
-            self.model.stop_training = True
-            raise
+        found = first_nonfinite(logs)
+        if found is None:
+            return
+        # `self._model`, not `self.model`: on JAX that property copies the state back
+        # into the variables, and the step counter reads it without that.
+        model = self._model
+        model.stop_training = True
+        raise nonfinite_error(*found, model.generator_step())
