@@ -11,6 +11,7 @@ import tensorflow as tf
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import vocabulary_of
 from keras_wgan.utils.files import remove_stale_temporaries, temporary_folder
+from keras_wgan.utils.finite import check_finite_variables
 from keras_wgan.utils.locks import exclusive
 from keras_wgan.utils.validation import check_int
 
@@ -112,6 +113,8 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
             version already exists.
         keras_wgan.utils.locks.FolderInUseError: if another export held `base_dir` for
             `LOCK_TIMEOUT` seconds.
+        FloatingPointError: if a weight of the generator holds NaN or infinity; nothing
+            is written then.
 
     Example:
     >>> path = export_generator(gan, "saved_models/digits")  # doctest: +SKIP
@@ -123,6 +126,8 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         version = check_int("version", version, 1)
         _check_new(base_dir, version)  # at once; again under the lock
     max_samples = check_int("max_samples", max_samples, 1)
+    # Checked before any folder is made: a diverged model leaves no trace in `base_dir`.
+    check_finite_variables(model.generator.weights, os.path.join(base_dir, "<version>"))
     archive = keras.export.ExportArchive()
     archive.track(model.generator)
     for name, (fn, signature) in _endpoints(model, max_samples).items():

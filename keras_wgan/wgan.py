@@ -13,6 +13,7 @@ from keras_wgan import presets
 from keras_wgan.architectures import improved
 from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.trainers import Trainer, check_backend
+from keras_wgan.trainers.nonfinite import NONFINITE_REAL, StopOnNonFinite
 from keras_wgan.utils.validation import check_choice, check_float, check_int
 
 
@@ -85,6 +86,13 @@ class WGAN(Trainer, keras.Model):
         label_smoothing: the discriminator's real target alpha (one-sided smoothing,
             section 3.4; 0.9 is usual), or (alpha, beta) for a fake target beta too; for
             the "dcgan" and "minimax" losses only. Default None (targets 1 and 0).
+        stop_on_nonfinite: `fit` stops with a `FloatingPointError` naming the generator
+            step at the first real batch holding NaN or infinity (the step logs how
+            many there were this epoch as `nonfinite_real_batches`) or the first NaN or
+            infinite loss, before any other callback of that batch runs (and so before
+            a checkpoint callback can save the corrupted weights). Default True; False
+            trains on (the checkpoint callbacks and the export still refuse non-finite
+            weights).
         metadata: a JSON-serialisable dict kept with the model and saved in its config,
             so that it travels inside every checkpoint (`keras-wgan train` records the
             settings of its run here and checks a rerun against them). Default None.
@@ -121,6 +129,7 @@ class WGAN(Trainer, keras.Model):
         feature_matching=None,
         historical_averaging=0.0,
         label_smoothing=None,
+        stop_on_nonfinite=True,
         metadata=None,
         **kwargs,
     ):
@@ -152,6 +161,12 @@ class WGAN(Trainer, keras.Model):
         self.conditioning = check_choice("conditioning", conditioning, CONDITIONING)
         self.latent_dim = self._resolve_latent_dim(latent_dim)
         self.seed = seed
+        if not isinstance(stop_on_nonfinite, bool):
+            raise ValueError(
+                "Invalid value for argument `stop_on_nonfinite`. Received: "
+                f"stop_on_nonfinite={stop_on_nonfinite!r}. Expected True or False."
+            )
+        self.stop_on_nonfinite = stop_on_nonfinite
         if self._loss_spec.penalty:
             coupled = coupling_layers(critic)
             if coupled:
@@ -176,6 +191,10 @@ class WGAN(Trainer, keras.Model):
         self._build_improved_techniques()
         # One Mean per log, named `_log_metrics`: TensorFlow's Layer already has `_tracked`.
         self._log_metrics = {name: keras.metrics.Mean(name=name) for name in self._metric_names()}
+        if self.stop_on_nonfinite:
+            # A count, not a mean: one bad batch keeps it above 0 for the rest of the
+            # epoch, also when `steps_per_execution` shows the callbacks only every N steps.
+            self._log_metrics[NONFINITE_REAL] = keras.metrics.Sum(name=NONFINITE_REAL)
         self.built = True
 
     # --- construction helpers -------------------------------------------------------
@@ -335,15 +354,37 @@ class WGAN(Trainer, keras.Model):
         self.g_optimizer.build(self.generator.trainable_variables)
         self._on_compile()
 
+    def fit(self, *args, callbacks=None, **kwargs):
+        """Trains the model (`keras.Model.fit`), stopping at the first non-finite value.
+
+        Unless `stop_on_nonfinite=False`, a `StopOnNonFinite` callback runs first after
+        each batch (one already among `callbacks`, such as
+        `keras_wgan.callbacks.NonFiniteLoss`, is moved first instead of doubled).
+
+        Args:
+            *args: passed to `keras.Model.fit`.
+            callbacks: a list of Keras callbacks.
+            **kwargs: passed to `keras.Model.fit`.
+
+        Returns:
+            The `History` of `keras.Model.fit`.
+
+        Raises:
+            FloatingPointError: at the first real batch holding NaN or infinity, or the
+                first NaN or infinite log, naming the generator step.
+        """
+        callbacks = list(callbacks or [])
+        if self.stop_on_nonfinite:
+            checks = [c for c in callbacks if isinstance(c, StopOnNonFinite)] or [StopOnNonFinite()]
+            # First: it must raise before a later callback saves this batch's weights.
+            callbacks = checks + [c for c in callbacks if not isinstance(c, StopOnNonFinite)]
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
     def _float16(self):
         return any(
             getattr(network.dtype_policy, "compute_dtype", None) == "float16"
             for network in (self.generator, self.critic)
         )
-
-    def generator_step(self):
-        """The number of generator updates made so far (the run's step counter)."""
-        return int(ops.convert_to_numpy(self.g_optimizer.iterations))
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
@@ -379,6 +420,7 @@ class WGAN(Trainer, keras.Model):
                 "feature_matching": self.feature_matching,
                 "historical_averaging": self.historical_averaging,
                 "label_smoothing": self.label_smoothing,
+                "stop_on_nonfinite": self.stop_on_nonfinite,
                 "metadata": self.metadata,
             }
         )

@@ -44,8 +44,10 @@ def test_one_train_step_updates_critic_n_critic_times_and_generator_once():
         "wasserstein_estimate",
         "gradient_penalty",
         "grad_norm",
+        "nonfinite_real_batches",  # stop_on_nonfinite's count of bad real batches
     }
     assert all(np.isfinite(v) for v in logs.values())
+    assert logs["nonfinite_real_batches"] == 0
 
 
 def test_each_critic_update_gets_its_own_real_batch():

@@ -5,6 +5,7 @@ import os
 import keras
 
 from keras_wgan.utils.files import write_atomically
+from keras_wgan.utils.finite import check_finite_variables, model_variables
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
@@ -15,8 +16,14 @@ class AtomicCheckpoint(keras.callbacks.Callback):
     write (even SIGKILL) leaves the previous checkpoint intact. `keras.callbacks.
     ModelCheckpoint` writes in place.
 
+    It refuses to write weights or optimiser state holding NaN or infinity: a diverged
+    run raises a `FloatingPointError` naming the variable and keeps the last good file.
+
     Args:
         filepath: the `.keras` file to keep up to date.
+
+    Raises:
+        ValueError: if `filepath` does not end in `.keras`.
     """
 
     def __init__(self, filepath):
@@ -32,7 +39,15 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         return {"filepath": self.filepath}
 
     def save(self):
-        write_atomically(self.filepath, self.model.save)
+        """Writes the model to `filepath` atomically.
+
+        Raises:
+            FloatingPointError: if a variable of the model or its optimisers holds NaN
+                or infinity; nothing is written then.
+        """
+        model = self.model
+        check_finite_variables(model_variables(model), self.filepath)
+        write_atomically(self.filepath, model.save)
 
     def on_epoch_end(self, epoch, logs=None):
         self.save()
@@ -55,6 +70,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     The data should resume too: build the dataset from the restored step, e.g. with
     `keras_wgan.datasets.load(..., seed=s, start_step=step)`, which for toy data,
     digits and folders yields exactly what the interrupted run would have read.
+
+    A backup of weights or optimiser state holding NaN or infinity is refused with a
+    `FloatingPointError` naming the variable; the last good backup is kept.
 
     Args:
         backup_dir: the folder of the backup (`latest.weights.h5`).
@@ -96,4 +114,5 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             self.model._initial_epoch = step // steps_per_epoch
 
     def _save_model(self):
+        check_finite_variables(model_variables(self.model), self._weights_path)
         write_atomically(self._weights_path, lambda tmp: self.model.save_weights(tmp))

@@ -1,8 +1,8 @@
 """Callbacks that end a run: at a generator step, or on a non-finite loss."""
 
-import math
-
 import keras
+
+from keras_wgan.trainers.nonfinite import StopOnNonFinite
 
 
 class StopAtStep(keras.callbacks.Callback):
@@ -21,20 +21,11 @@ class StopAtStep(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class NonFiniteLoss(keras.callbacks.Callback):
+class NonFiniteLoss(StopOnNonFinite):
     """Stops training with an error when a logged loss becomes NaN or infinite.
 
     `keras.callbacks.TerminateOnNaN` only looks at `logs["loss"]`, which a WGAN does not
-    log; this checks every metric of the step.
+    log; this checks every metric of the step, and the count of real batches holding NaN
+    or infinity that the step logs. `WGAN.fit` adds the same check itself unless
+    `stop_on_nonfinite=False`; it does not add a second one beside this.
     """
-
-    def on_train_batch_end(self, batch, logs=None):
-        for name, value in (logs or {}).items():
-            value = float(value)
-            if not math.isfinite(value):
-                step = self.model.generator_step()
-                self.model.stop_training = True
-                raise FloatingPointError(
-                    f"Training diverged: {name}={value} at generator step {step}. The last "
-                    "checkpoint is kept; lower the learning rate or check the data."
-                )

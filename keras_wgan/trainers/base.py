@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from keras_wgan import losses as losses_lib
+from keras_wgan.trainers.nonfinite import NONFINITE_REAL, nonfinite_flag
 
 
 def f32_mean(x):
@@ -108,6 +109,14 @@ class TrainerBase:
         A no-op here; in a JAX `fit` Keras lends the values to the jitted step and the
         variables lag behind until they are synced back.
         """
+
+    def generator_step(self):
+        """The number of generator updates made so far (the run's step counter).
+
+        Here, not in `keras_wgan.WGAN`, so that a backend trainer can override it (the JAX
+        one reads it from the state a `fit` has lent to its step).
+        """
+        return int(ops.convert_to_numpy(self.g_optimizer.iterations))
 
     # --- the public single updates ------------------------------------------------------
 
@@ -246,6 +255,13 @@ class TrainerBase:
             )
         self._check_real(real)
         return real, labels
+
+    def _real_data_logs(self, real):
+        """{NONFINITE_REAL: 1.0 if `real` holds NaN or infinity, else 0.0}, or {} when
+        `stop_on_nonfinite` is off: the value the step adds to that log's count."""
+        if not self.stop_on_nonfinite:
+            return {}
+        return {NONFINITE_REAL: nonfinite_flag(real)}
 
     def _split_critic_batches(self, tensor):
         """Splits a batch of n_critic * B examples into n_critic batches of B, in order."""

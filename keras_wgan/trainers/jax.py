@@ -387,9 +387,9 @@ class JAXTrainer(base.TrainerBase):
             logs, st = self._critic_step(st, real_batch, label_batch)
             critic_logs.append(logs)
         # Feature matching compares the critic's features of generated and real data.
-        real = reals[-1] if self._feature_model is not None else None
+        features_real = reals[-1] if self._feature_model is not None else None
         g_logs, st = self._generator_step(
-            st, self.generator_batch_size or reals[0].shape[0], real=real
+            st, self.generator_batch_size or reals[0].shape[0], real=features_real
         )
 
         values = {
@@ -397,6 +397,7 @@ class JAXTrainer(base.TrainerBase):
             for name in critic_logs[0]
         }
         values.update(g_logs)
+        values.update(self._real_data_logs(real))
         logs, metric_vars = self._update_log_metrics(metric_vars, values)
         trainable = _put(_put(trainable, at["g"], st["g_tv"]), at["c"], st["c_tv"])
         non_trainable = _put(_put(non_trainable, at["g_nt"], st["g_nt"]), at["c_nt"], st["c_nt"])

@@ -204,7 +204,7 @@ class TensorFlowTrainer(base.TrainerBase):
             self._log_metrics[name].update_state(
                 tf.add_n([log[name] for log in critic_logs]) / len(critic_logs)
             )
-        for name, value in g_logs.items():
+        for name, value in {**g_logs, **self._real_data_logs(real)}.items():
             self._log_metrics[name].update_state(value)
         return _for_reduction({name: m.result() for name, m in self._log_metrics.items()})
 
