@@ -127,7 +127,9 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         _check_new(base_dir, version)  # at once; again under the lock
     max_samples = check_int("max_samples", max_samples, 1)
     # Checked before any folder is made: a diverged model leaves no trace in `base_dir`.
-    check_finite_variables(model.generator.weights, os.path.join(base_dir, "<version>"))
+    existing = versions(base_dir)
+    next_version = version or (existing[-1] + 1 if existing else 1)
+    check_finite_variables(model.generator.weights, os.path.join(base_dir, str(next_version)))
     archive = keras.export.ExportArchive()
     archive.track(model.generator)
     for name, (fn, signature) in _endpoints(model, max_samples).items():
