@@ -109,3 +109,10 @@ def test_scaling_out_block_runs(tmp_path, monkeypatch):
         ("steps_per_epoch=10", "steps_per_epoch=2, verbose=0"),
     )
     assert scope["gan"].generator_step() == 2
+
+
+def test_nonfinite_block_stops_at_the_bad_batch(capsys):
+    scope = run_shrunk(_block("real[100] = np.nan"))
+    message = capsys.readouterr().out
+    assert "generator step 3" in message and "NaN" in message
+    assert int(scope["gan"].g_optimizer.iterations) == 3
