@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 
 import keras
 import numpy as np
@@ -23,7 +24,7 @@ from keras_wgan.export import (
     metadata,
     seed_latent,
 )
-from keras_wgan.runs import CHECKPOINT, kinds
+from keras_wgan.runs import CHECKPOINT, kinds, limits
 from keras_wgan.utils.files import write_atomically
 
 #: The run's settings, beside its checkpoint (which holds them too).
@@ -462,6 +463,10 @@ def train(args):
     """Trains (or resumes) the run in --out, holding its lock from before its checkpoint
     is read until its export and report are written (`runs.locked`)."""
     settings = _train_settings(args)
+    # Sizes and folders before anything is built or trained: a run the machine cannot
+    # hold, or an export that would fail, is refused now rather than after the training.
+    limits.check_outputs(args.out, args.export_dir, args.max_samples)
+    limits.check_run(settings, args.steps, args.steps_per_epoch)
     with runs.locked(args.out):
         _train_locked(args, settings)
 
@@ -523,6 +528,15 @@ def _serving_fn(path):
     return loaded, fn, latent_dim, metadata(path)
 
 
+def _check_export_sampling(num, fn, latent_dim, info, name="num_samples"):
+    """Refuses `num` samples of an export that the machine cannot hold (its sample shape
+    from its record, or from its signature's outputs for an export without one)."""
+    shape = info.get("sample_shape")
+    if shape is None:
+        shape = fn.structured_outputs["samples"].shape[1:]
+    limits.check_sampling(num, [d or 1 for d in shape], latent_dim, name=name)
+
+
 def _request(fn, z, labels, max_samples):
     """`fn(z=..., labels=...)` in requests of at most `max_samples` rows (the export's
     limit), joined into one dict of NumPy arrays."""
@@ -555,11 +569,13 @@ def sample(args):
     labels = None if args.labels is None else np.resize(np.array(args.labels, "int32"), args.num)
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
         gan = _load_checkpoint(path)
+        limits.check_sampling(args.num, gan.sample_shape[1:], gan.latent_dim, name="num")
         kind = kinds.for_model(gan)
         outputs = kind.decode(gan, gan.generate(args.num, labels=labels, seed=args.seed))
     else:
         _, fn, latent_dim, info = _serving_fn(latest_version_dir(path))
         _check_labels(fn, labels, info.get("num_classes"))
+        _check_export_sampling(args.num, fn, latent_dim, info, name="num")
         z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
         outputs = _request(fn, z.astype("float32"), labels, info.get("max_samples"))
         kind = kinds.for_outputs(outputs)
@@ -584,6 +600,7 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
     """
     if path.endswith(".keras") or os.path.isfile(os.path.join(path, CHECKPOINT)):
         gan = _load_checkpoint(path)
+        limits.check_sampling(num, gan.sample_shape[1:], gan.latent_dim)
         labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
         if batch_stats:  # the paper's code drew its Inception-Score samples 100 at a time
             samples = gan.generate(num, labels=labels, seed=seed, batch_size=100, batch_stats=True)
@@ -596,6 +613,7 @@ def _generate(path, num, seed, num_classes=None, batch_stats=False):
             "an export's generator is in inference mode (moving averages)."
         )
     loaded, fn, latent_dim, info = _serving_fn(latest_version_dir(path))
+    _check_export_sampling(num, fn, latent_dim, info)
     if SEED_SIGNATURE not in loaded.signatures:
         raise ValueError(
             f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
@@ -690,6 +708,8 @@ def main(argv=None):
         message = _error_line(e)
         if message is None or os.environ.get("KERAS_WGAN_DEBUG"):
             raise
+        if args.verbose:
+            traceback.print_exc()
         print(f"keras-wgan: error: {message}", file=sys.stderr)
         return 1
     return 0
@@ -699,15 +719,40 @@ def main(argv=None):
 _FLAG_WORDING = {"`conditional=True`": "--conditional"}
 
 
+def _os_error_line(error):
+    """An `OSError` as the system's message and the path(s) it concerns: "No space left
+    on device: 'runs/x/run.json'"; one raised with a message of its own, as that."""
+    if error.strerror is None:
+        return str(error)
+    paths = [repr(os.fsdecode(p)) for p in (error.filename, error.filename2) if p is not None]
+    return f"{error.strerror}: {' -> '.join(paths)}" if paths else f"{error}"
+
+
+def _op_error_line(error):
+    """A TensorFlow error (a refused request of an export, a file TensorFlow could not
+    read or write): its assertion's or its own message, without the graph dump."""
+    lines = [line.strip() for line in error.message.splitlines() if line.strip()]
+    named = [
+        line for line in lines if "assertion failed" in line or line.startswith("Shape of tensor")
+    ]
+    plain = [line for line in lines if not line.startswith(("Graph execution", "Detected at"))]
+    return (named or plain or lines or [type(error).__name__])[0]
+
+
 def _error_line(error):
-    """The one line the CLI prints for an expected error, or None for a bug (re-raised)."""
-    if isinstance(error, (ValueError, FileNotFoundError, FloatingPointError, RuntimeError)):
+    """The one line the CLI prints for an expected error, or None for a bug (re-raised).
+
+    Expected: bad values (`ValueError`), what the system refused (`OSError`: a full disk,
+    a read-only file system, a file where a folder should be), a folder in use, a
+    diverged run, and what TensorFlow refused or could not read or write (`OpError`).
+    """
+    if isinstance(error, OSError):
+        return _os_error_line(error)
+    if isinstance(error, (ValueError, FloatingPointError, RuntimeError)):
         message = str(error)
         for argument, flag in _FLAG_WORDING.items():
             message = message.replace(argument, flag)
         return message
-    if isinstance(error, tf.errors.InvalidArgumentError):
-        # A refused request of an export: its assertion's message, without the graph dump.
-        lines = [line for line in error.message.splitlines() if "assertion failed" in line]
-        return (lines[0].strip() if lines else error.message.splitlines()[0]).strip()
+    if isinstance(error, tf.errors.OpError):
+        return _op_error_line(error)
     return None

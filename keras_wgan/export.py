@@ -10,10 +10,10 @@ import tensorflow as tf
 
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import vocabulary_of
-from keras_wgan.utils.files import remove_stale_temporaries, temporary_folder
+from keras_wgan.utils.files import check_folder, remove_stale_temporaries, temporary_folder
 from keras_wgan.utils.finite import check_finite_variables
 from keras_wgan.utils.locks import exclusive
-from keras_wgan.utils.validation import check_int
+from keras_wgan.utils.validation import check_int, invalid
 
 _VERSION = re.compile(r"^\d+$")
 
@@ -49,11 +49,17 @@ def metadata(path):
     """The export's own description (`METADATA` in its version folder): `latent_dim`,
     `num_classes`, `max_samples`, `sample_shape`, `kind`, `generator_step` (the model's
     training step; None if it was never compiled); {} for an export without one."""
+    record = os.path.join(latest_version_dir(path), METADATA)
     try:
-        with open(os.path.join(latest_version_dir(path), METADATA)) as f:
-            return json.load(f)
+        with open(record) as f:
+            found = json.load(f)
     except FileNotFoundError:
         return {}
+    except ValueError as error:  # not JSON, or not UTF-8
+        raise ValueError(f"The export's record {record!r} is not valid JSON ({error}).") from None
+    if not isinstance(found, dict):
+        raise ValueError(f"The export's record {record!r} is not a JSON object.")
+    return found
 
 
 def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
@@ -122,10 +128,11 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     >>> f(seed=tf.constant(7, tf.int64), num_samples=tf.constant(4))["samples"].shape  # doctest: +SKIP
     TensorShape([4, 8, 8, 1])
     """
+    check_folder("base_dir", base_dir)
     if version is not None:
         version = check_int("version", version, 1)
         _check_new(base_dir, version)  # at once; again under the lock
-    max_samples = check_int("max_samples", max_samples, 1)
+    max_samples = check_max_samples(max_samples)
     # Checked before any folder is made: a diverged model leaves no trace in `base_dir`.
     existing = versions(base_dir)
     next_version = version or (existing[-1] + 1 if existing else 1)
@@ -181,6 +188,22 @@ def _write_version(archive, record, base_dir, version):
     return final
 
 
+#: The largest `max_samples`: `num_samples` is an int32 input of `generate_from_seed`.
+MAX_SAMPLES_LIMIT = 2**31 - 1
+
+
+def check_max_samples(max_samples):
+    """`max_samples` as an `int` if an export can take it: 1 to `MAX_SAMPLES_LIMIT`."""
+    max_samples = check_int("max_samples", max_samples, 1)
+    if max_samples > MAX_SAMPLES_LIMIT:
+        raise invalid(
+            "max_samples",
+            max_samples,
+            f"an integer in [1, {MAX_SAMPLES_LIMIT}] (num_samples is an int32 input)",
+        )
+    return max_samples
+
+
 def seed_latent(seed, num_samples, latent_dim):
     """The z that `generate_from_seed` draws: stateless N(0, I) from [seed, 0]."""
     seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
@@ -195,8 +218,22 @@ def _count_check(name, count, max_samples):
     ]
 
 
+def _with_shape(tensor, shape, name):
+    """`tensor`, checked at run time to have `shape` (None: any size) by an op named
+    `name`, whose message names it: "Shape of tensor z [4] is not compatible with
+    expected shape [?,?]."
+
+    The signatures' shapes do not bind what a loaded SavedModel is called with, and
+    assertions on `tf.rank` are folded away from the declared shape: `tf.ensure_shape`
+    checks the tensor received, before anything indexes its shape (which would fail with
+    a message naming no input).
+    """
+    return tf.ensure_shape(tensor, shape, name=name)
+
+
 def _label_checks(labels, count, num_classes):
     in_range = f"`labels` must be class indices in [0, {num_classes})"
+    labels = _with_shape(labels, [None], "labels")
     return [
         tf.debugging.assert_equal(
             tf.shape(labels)[0], count, message="`labels` must hold one class label per sample"
@@ -207,6 +244,7 @@ def _label_checks(labels, count, num_classes):
 
 
 def _z_checks(z, latent_dim, max_samples):
+    z = _with_shape(z, [None, None], "z")  # its columns: the assertion below
     return [
         tf.debugging.assert_equal(
             tf.shape(z)[1], latent_dim, message=f"`z` must have latent_dim = {latent_dim} columns"

@@ -1,6 +1,9 @@
 """Bad input: a clear error, and nothing lost."""
 
+import errno
 import os
+import shutil
+import tempfile
 
 import keras
 import numpy as np
@@ -9,8 +12,10 @@ import tensorflow as tf
 from helpers import tiny_image_gan
 
 import keras_wgan
-from keras_wgan import cli, datasets, models, runs
+from keras_wgan import cli, datasets, models, presets, runs
 from keras_wgan.datasets.common import critic_batches
+from keras_wgan.runs import limits
+from keras_wgan.utils import memory
 
 # A constant step size: these runs are resumed with more --steps (a decay would refuse).
 TINY = [
@@ -170,3 +175,161 @@ def test_resuming_with_a_dataset_of_another_shape_is_refused(tmp_path):
     with pytest.raises(ValueError, match="must agree on rank, size and channels"):
         runs.fit_run(gan, data, steps=2, out=str(tmp_path / "run"), steps_per_epoch=1)
     assert not (tmp_path / "run" / "export").exists()
+
+
+# --- sizes, folders and the file system (on the old code: tracebacks, exhausted memory, or
+# failures only after the whole training) ---------------------------------------------------
+
+QUICK = ["--width", "8", "--steps-per-epoch", "1", "--seed", "1"]
+
+
+@pytest.fixture
+def small_machine(monkeypatch):
+    """A machine of 16 GiB, whatever this one has: the refusals do not depend on it."""
+    monkeypatch.setattr(memory, "physical_memory", lambda: 16 * 2**30)
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--batch-size", "10000000"], "`batch_size`"),
+        (["--latent-dim", "100000000"], "`latent_dim`"),
+        (["--n-critic", "1000000"], "`n_critic`"),
+        (["--steps", str(2**63 - 1)], "`steps`"),
+        (["--max-samples", str(2**40)], "`max_samples`"),
+        (["--out", ""], "`out`"),
+    ],
+)
+def test_sizes_past_the_machine_or_the_counters_are_refused_before_anything_is_built(
+    flags, named, small_machine, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    # The recipe's width (256): the sizes the issue's probe found exhausting memory.
+    argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", str(tmp_path / "run")]
+    err = _one_line_error(argv + flags, capsys)
+    assert named in err, err
+    assert os.listdir(tmp_path) == []  # nothing built, nothing written, not even --out ""
+
+
+def test_a_refused_size_says_what_it_needs_and_what_the_machine_has(small_machine, capsys):
+    argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", "unused"]
+    err = _one_line_error(argv + ["--latent-dim", "100000000"], capsys)
+    assert "would take about 381.5 GiB" in err and "this machine has 16.0 GiB" in err
+
+
+def test_the_recipes_fit_a_small_machine():
+    for dataset in ("8gaussians", "digits", "text"):
+        name = presets.recipe_name(dataset)
+        settings = runs.with_data(presets.resolve(name, steps=200_000), dataset)
+        limits.check_run(settings, 200_000, memory=4 * 2**30)
+    for shape in ((32, 32, 3), (64, 64, 3)):  # the paper's cifar10 and lsun-bedroom
+        settings = dict(presets.resolve("cifar10", steps=100_000), image_shape=shape)
+        limits.check_run(settings, 100_000, memory=4 * 2**30)
+    limits.check_sampling(50_000, (32, 32, 3), 128, memory=4 * 2**30)
+
+
+@pytest.mark.parametrize("where", ["out", "export-dir", "under"])
+def test_a_file_where_a_folder_goes_is_refused_before_training(where, capsys, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    out, export_dir = tmp_path / "run", tmp_path / "serving"
+    if where == "out":
+        out = a_file
+    elif where == "export-dir":
+        export_dir = a_file
+    else:
+        export_dir = a_file / "serving"
+    argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", str(out)]
+    err = _one_line_error(argv + QUICK + ["--export-dir", str(export_dir)], capsys)
+    assert str(a_file) in err and ("is a file" in err or "under the file" in err)
+    assert sorted(os.listdir(tmp_path)) == ["a_file"]  # no run folder: nothing trained
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("tiny") / "run")
+    assert cli.main(["train", "--dataset", "8gaussians", "--steps", "2", "--out", out] + QUICK) == 0
+    return out
+
+
+@pytest.mark.parametrize("source", ["checkpoint", "export"])
+def test_sampling_more_than_the_machine_holds_is_refused_before_sampling(
+    source, tiny_run, small_machine, capsys, tmp_path
+):
+    model = tiny_run if source == "checkpoint" else os.path.join(tiny_run, "export")
+    num = str(10**9)
+    evaluate = ["evaluate", "--model", model, "--dataset", "8gaussians", "--num-samples", num]
+    assert "`num_samples`" in _one_line_error(evaluate, capsys)
+    sample = ["sample", "--model", model, "--num", num, "--out", str(tmp_path / "s.npy")]
+    assert "`num`" in _one_line_error(sample, capsys)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_a_full_or_read_only_disk_gets_one_line_naming_the_file(
+    code, tiny_run, capsys, tmp_path, monkeypatch
+):
+    def refused(path, *args, **kwargs):
+        raise OSError(code, os.strerror(code))  # as NumPy does, naming no file
+
+    monkeypatch.setattr(np, "save", refused)
+    out = str(tmp_path / "s.npy")
+    err = _one_line_error(["sample", "--model", tiny_run, "--num", "4", "--out", out], capsys)
+    assert os.strerror(code) in err and repr(out) in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_read_only_run_folder_gets_one_line_naming_the_file(capsys, tmp_path, monkeypatch):
+    def read_only(*args, dir=None, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), dir)
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    out = str(tmp_path / "run")
+    argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", out]
+    err = _one_line_error(argv + QUICK, capsys)
+    assert err == f"keras-wgan: error: Read-only file system: {out!r}"
+
+
+def test_verbose_shows_the_traceback_too(tiny_run, capsys, tmp_path, monkeypatch):
+    def disk_full(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "save", disk_full)
+    argv = ["sample", "--verbose", "--model", tiny_run, "--num", "4", "--out"]
+    assert cli.main(argv + [str(tmp_path / "s.npy")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("keras-wgan: error:")
+
+
+def _copy_export(tiny_run, tmp_path):
+    base = str(tmp_path / "export")
+    shutil.copytree(os.path.join(tiny_run, "export"), base)
+    return os.path.join(base, os.listdir(base)[0])
+
+
+@pytest.mark.parametrize("broken", ["keras_wgan.json", "saved_model.pb"])
+def test_a_corrupt_export_gets_one_line_naming_it(broken, tiny_run, capsys, tmp_path):
+    version = _copy_export(tiny_run, tmp_path)
+    with open(os.path.join(version, broken), "wb") as f:
+        f.write(b"\x00garbled{")
+    argv = ["sample", "--model", os.path.dirname(version), "--num", "4"]
+    err = _one_line_error(argv + ["--out", str(tmp_path / "s.npy")], capsys)
+    assert broken in err or version in err, err
+
+
+def test_a_broken_run_json_gets_one_line_naming_it(capsys, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text("{half")
+    argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", str(out)]
+    err = _one_line_error(argv + QUICK, capsys)
+    assert "run.json" in err and "not valid JSON" in err
+
+
+def test_a_one_line_corpus_is_refused_before_training(capsys, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the only line\n")
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", f"text:{corpus}", "--steps", "2", "--out", str(out)]
+    err = _one_line_error(argv + QUICK, capsys)
+    assert str(corpus) in err and "needs at least 2" in err
+    assert not out.exists()

@@ -29,6 +29,8 @@ cases = {
     "z nan": (default, {"z": tf.constant([[0, np.nan, 0, 0]], tf.float32), **labels(0)}),
     "z inf": (default, {"z": tf.constant([[0, 0, np.inf, 0]], tf.float32), **labels(0)}),
     "z rows": (default, {"z": z(9), **labels(*[0] * 9)}),
+    "z vector": (default, {"z": tf.zeros([4]), **labels(0)}),
+    "z rank 3": (default, {"z": tf.zeros([2, 4, 1]), **labels(0, 1)}),
     "num_samples -1": (seeded, {**seed(-1), **labels()}),
     "num_samples 0": (seeded, {**seed(0), **labels()}),
     "num_samples huge": (seeded, {**seed(2**31 - 1), **labels(0)}),
@@ -41,6 +43,9 @@ if conditional:
         "labels short": (default, {"z": z(2), **labels(0)}),
         "seed labels too big": (seeded, {**seed(2), **labels(3, 0)}),
         "seed labels long": (seeded, {**seed(2), **labels(0, 1, 2)}),
+        "labels matrix": (default, {"z": z(2), "labels": tf.zeros([2, 1], tf.int32)}),
+        "labels scalar": (default, {"z": z(1), "labels": tf.constant(0, tf.int32)}),
+        "seed labels scalar": (seeded, {**seed(1), "labels": tf.constant(0, tf.int32)}),
     })
 results = {}
 for name, (fn, inputs) in cases.items():
@@ -49,7 +54,8 @@ for name, (fn, inputs) in cases.items():
         outputs = fn(**inputs)
         results[name] = {"ok": sorted(outputs), "seconds": time.perf_counter() - start}
     except tf.errors.InvalidArgumentError as error:
-        line = [l for l in error.message.splitlines() if "assertion failed" in l]
+        line = [l for l in error.message.splitlines()
+                if "assertion failed" in l or l.startswith("Shape of tensor")]
         results[name] = {"refused": line[0] if line else error.message,
                          "seconds": time.perf_counter() - start}
 print(json.dumps({"results": results, "keras_wgan": "keras_wgan" in sys.modules}))
@@ -69,6 +75,13 @@ NAMED = {
     "labels short": "`labels` must hold one class label per sample",
     "seed labels too big": "`labels` must be class indices in [0, 3)",
     "seed labels long": "`labels` must hold one class label per sample",
+    # A wrong rank is named too (on the old code: "slice index 1 of dimension 0 out of
+    # bounds", "In[0] should be a scalar", naming no input).
+    "z vector": "Shape of tensor z [4] is not compatible",
+    "z rank 3": "Shape of tensor z [2,4,1] is not compatible",
+    "labels matrix": "Shape of tensor labels [2,1] is not compatible",
+    "labels scalar": "Shape of tensor labels [] is not compatible",
+    "seed labels scalar": "Shape of tensor labels [] is not compatible",
 }
 
 
@@ -107,7 +120,9 @@ def test_every_bad_request_is_refused_with_a_message_naming_its_input(tmp_path, 
 
 def test_max_samples_must_be_a_positive_integer(tmp_path):
     gan = tiny_image_gan()
-    for bad in (0, -3, 2.5, True, "8"):
+    # 2**31: on the old code, accepted here and refused by TensorFlow after the graph was
+    # traced (num_samples is int32), after a whole training run under `keras-wgan train`.
+    for bad in (0, -3, 2.5, True, "8", 2**31, 2**40):
         with pytest.raises(ValueError, match="max_samples"):
             export_generator(gan, str(tmp_path / "model"), max_samples=bad)
     assert not os.path.exists(tmp_path / "model") or not os.listdir(tmp_path / "model")

@@ -36,6 +36,8 @@ PAD, UNKNOWN = "", "\ufffd"
 LM1B_LINES = 10_000_000
 #: Held-out real lines of the baseline score: 10 batches of 64, as `gan_language.py`.
 HELD_OUT_LINES = 640
+#: The fewest lines a corpus can be scored with: one held out, one to score against.
+MIN_LINES = 2
 
 
 def is_text_dataset(name):
@@ -167,8 +169,10 @@ def text_info(name, data_dir=None, max_lines=LM1B_LINES, vocabulary=None):
 
     The vocabulary is the corpus's unless one is given (a model's, when resuming).
     """
+    lines = corpus_lines(name, data_dir, max_lines)
+    check_corpus_size(name, len(lines))
     if vocabulary is None:
-        vocabulary = build_vocabulary(sequences(corpus_lines(name, data_dir, max_lines)))
+        vocabulary = build_vocabulary(sequences(lines))
     return {
         "shape": (SEQUENCE_LENGTH, len(vocabulary)),
         "num_classes": None,
@@ -223,8 +227,26 @@ def text_dataset(
     return positions.map(read, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def check_corpus_size(name, count):
+    """Refuses a corpus of fewer than `MIN_LINES` lines, which cannot be scored.
+
+    Samples are scored against the corpus less its held-out lines, and the baseline is
+    the score of those held-out lines (`HELD_OUT_LINES`, or half a smaller corpus): both
+    sets need a line. Checked where a run's data is resolved, so a run is refused before
+    it trains rather than after, when it reports its scores.
+    """
+    if count < MIN_LINES:
+        raise ValueError(
+            f"The corpus {name!r} has {count} non-empty line(s); it needs at least "
+            f"{MIN_LINES}: its scores hold out {HELD_OUT_LINES} lines (half of a smaller "
+            "corpus) as the baseline and score samples against the others."
+        )
+
+
 def held_out_split(lines, held_out=HELD_OUT_LINES, seed=0):
-    """(held-out lines, the rest): a fixed random `held_out` lines and the others."""
+    """(held-out lines, the rest): a fixed random `held_out` lines and the others
+    (`held_out` or half the lines, whichever is fewer)."""
+    check_corpus_size("lines", len(lines))
     order = np.random.default_rng(seed).permutation(len(lines))
     held = min(held_out, len(lines) // 2)
     return [lines[i] for i in order[:held]], [lines[i] for i in order[held:]]

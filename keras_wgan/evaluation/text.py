@@ -5,6 +5,7 @@ import functools
 from keras_wgan.datasets.text import (
     LM1B_LINES,
     SEQUENCE_LENGTH,
+    check_corpus_size,
     corpus_lines,
     held_out_split,
     sequences,
@@ -15,6 +16,7 @@ from keras_wgan.evaluation.text_metrics import text_scores
 @functools.lru_cache(maxsize=4)
 def _reference(name, data_dir, max_lines):
     lines = sequences(corpus_lines(name, data_dir, max_lines))
+    check_corpus_size(name, len(lines))
     held_out, rest = held_out_split(lines)
     return {"lines": rest, "baseline": text_scores(held_out, rest, length=SEQUENCE_LENGTH)}
 

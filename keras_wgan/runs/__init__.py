@@ -11,7 +11,6 @@ and a second process is refused at once with the holder's process id.
 
 import contextlib
 import json
-import math
 import os
 import zipfile
 
@@ -22,7 +21,8 @@ from keras_wgan import datasets, presets
 from keras_wgan.architectures import improved
 from keras_wgan.export import export_generator, metadata, versions
 from keras_wgan.runs import kinds
-from keras_wgan.utils.files import remove_stale_temporaries
+from keras_wgan.runs.limits import check_outputs
+from keras_wgan.utils.files import check_folder, remove_stale_temporaries
 from keras_wgan.utils.locks import exclusive
 from keras_wgan.wgan import WGAN
 
@@ -105,6 +105,7 @@ def locked(out):
     ...     gan, done = resume_or_create("runs/x", make_model)
     ...     fit_run(gan, dataset, 1000, "runs/x")
     """
+    check_folder("out", out)
     with exclusive(out) as lock:
         for folder in (out, os.path.join(out, "samples"), os.path.join(out, "export")):
             remove_stale_temporaries(folder, before=lock.started)
@@ -189,8 +190,11 @@ def fit_run(
         there already.
 
     Raises:
+        ValueError: for an `out` or `export_dir` that cannot be a folder, or a
+            `max_samples` the export would refuse (checked before training).
         keras_wgan.utils.locks.FolderInUseError: if another process holds `out`.
     """
+    check_outputs(out, export_dir, max_samples)  # before training, not after it
     with locked(out):
         return _fit_locked(
             gan,
@@ -240,7 +244,7 @@ def _fit_locked(
     if done < steps:
         gan.fit(
             dataset,
-            epochs=math.ceil(steps / spe),
+            epochs=-(-steps // spe),  # exact for any int64 step count, unlike a float
             initial_epoch=done // spe,
             steps_per_epoch=spe,
             callbacks=callbacks + list(extra_callbacks),

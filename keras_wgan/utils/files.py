@@ -1,10 +1,13 @@
 """Writing files so that a crash never leaves half of one, nor its temporaries for good."""
 
 import contextlib
+import errno
 import os
 import re
 import shutil
 import tempfile
+
+from keras_wgan.utils.validation import invalid
 
 #: Temporaries are named `.tmp-pid<pid>-<target>.<random><suffix>`: dot-named (TF Serving
 #: and listings skip them), with the writer's process id, so that what a dead writer left
@@ -41,6 +44,35 @@ def folder_mode():
     return 0o777 & ~umask()
 
 
+def check_folder(name, path):
+    """`path` (a string) if it is a folder or one can be made there; else raises.
+
+    Refuses the empty path (which would write into the current folder), a path that is a
+    file or lies under one, and a folder this process may not write into (named with the
+    system's message, as an `OSError`).
+
+    Args:
+        name: the argument that gave `path`, for the message.
+        path: the folder.
+
+    Raises:
+        ValueError: for an empty path, a file or a path under a file.
+        PermissionError: for a folder (or nearest existing parent) that is not writable.
+    """
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise invalid(name, path, "a folder path (an empty one means the current folder)")
+    path = os.fspath(path)
+    target = existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        where = "is a file" if existing == target else f"lies under the file {existing!r}"
+        raise invalid(name, path, f"a folder; {path!r} {where}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), existing)
+    return path
+
+
 def _prefix(name):
     return f"{PREFIX}pid{os.getpid()}-{name[:_NAME_CHARS]}."
 
@@ -63,6 +95,9 @@ def write_atomically(path, write):
     not `tempfile.mkstemp`'s 0o600, so that others the umask allows (a model server
     running as another user) can read it.
 
+    An `OSError` of `write` that names no file (a full disk, a read-only file system) is
+    raised again naming `path`.
+
     Temporaries of `path` that a dead process left (its id is in their names) are removed
     first; `remove_stale_temporaries` clears a whole folder under its lock.
     """
@@ -77,9 +112,12 @@ def write_atomically(path, write):
         os.chmod(tmp, file_mode())
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(error, OSError) and error.errno and error.filename is None:
+            # A writer that failed without saying where (NumPy, h5py): name the file.
+            raise OSError(error.errno, error.strerror or os.strerror(error.errno), path) from error
         raise
 
 
