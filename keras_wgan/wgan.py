@@ -2,6 +2,7 @@
 
 import dataclasses
 import functools
+import inspect
 import json
 
 import keras
@@ -31,6 +32,10 @@ def _check_metadata(metadata):
             "Expected a JSON-serialisable dict or None."
         ) from None
 
+
+#: Where `callbacks` stands among `keras.Model.fit`'s positional arguments (after x, y,
+#: batch_size, epochs, verbose).
+_FIT_CALLBACKS_POSITION = 5
 
 #: What the critic's class loss of a conditional model classifies (see `WGAN`).
 CONDITIONING = ("ac-gan-paper", "ac-gan")
@@ -373,6 +378,17 @@ class WGAN(Trainer, keras.Model):
             FloatingPointError: at the first real batch holding NaN or infinity, or the
                 first NaN or infinite log, naming the generator step.
         """
+        if len(args) > _FIT_CALLBACKS_POSITION:  # `callbacks` given by position
+            if callbacks is not None:
+                raise TypeError("fit() got multiple values for argument 'callbacks'")
+            args = list(args)
+            callbacks = args.pop(_FIT_CALLBACKS_POSITION)
+            rest = args[_FIT_CALLBACKS_POSITION:]
+            args = args[:_FIT_CALLBACKS_POSITION]
+            if rest:  # what follows `callbacks` in keras.Model.fit, by position too
+                names = list(inspect.signature(keras.Model.fit).parameters)[1:]
+                following = names[_FIT_CALLBACKS_POSITION + 1 :]
+                kwargs.update(zip(following, rest))
         callbacks = list(callbacks or [])
         if self.stop_on_nonfinite:
             checks = [c for c in callbacks if isinstance(c, StopOnNonFinite)] or [StopOnNonFinite()]

@@ -42,6 +42,8 @@ def run_script(name, *args):
     return rate
 
 
+# The JAX run of the benchmark is in the default run (tests/trainers/test_jax_trainer.py).
+@pytest.mark.slow
 def test_bench_runs_as_a_script():
     run_script("bench.py", *TINY)
 

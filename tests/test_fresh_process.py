@@ -81,6 +81,16 @@ CASES = [
 ]
 
 
+def _script(code, cwd):
+    """Runs `python -c CODE` in a new process; returns its output."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([_ROOT, os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
+    )
+    assert run.returncode == 0, f"{code} failed:\n{run.stdout}\n{run.stderr}"
+    return run.stdout
+
+
 def _command(argv, cwd):
     """Runs `python -m keras_wgan ARGV` in a new process; returns its output."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([_ROOT, os.environ.get("PYTHONPATH", "")]))
@@ -107,8 +117,16 @@ def test_a_checkpoint_resumes_exports_and_samples_in_a_new_process(flags, sample
     assert gan.generator_step() == 3
     assert all(np.isfinite(w).all() for w in gan.get_weights())
 
-    _command(["export", "--checkpoint", out, "--out", str(tmp_path / "exported")], tmp_path)
+    # `export` and `sample`, one after the other in one more new process: each loads the
+    # checkpoint itself, in a process that never built the model.
+    commands = [
+        ["export", "--checkpoint", out, "--out", str(tmp_path / "exported")],
+        ["sample", "--model", out, "--num", "4", "--out", sample_file],
+    ]
+    _script(
+        "from keras_wgan import cli\n"
+        f"for argv in {commands!r}:\n    assert cli.main(argv) == 0, argv\n",
+        tmp_path,
+    )
     assert os.path.isfile(tmp_path / "exported" / "1" / "saved_model.pb")
-
-    _command(["sample", "--model", out, "--num", "4", "--out", sample_file], tmp_path)
     assert os.path.getsize(tmp_path / sample_file) > 0

@@ -70,6 +70,23 @@ def test_fit_stops_at_a_nonfinite_real_batch_and_keeps_the_last_good_checkpoint(
     assert np.isfinite(kept.generate(3, seed=0)).all()
 
 
+def test_callbacks_given_by_position_still_come_after_the_check(tmp_path):
+    # keras.Model.fit(x, y, batch_size, epochs, verbose, callbacks, ...): the sixth.
+    path = str(tmp_path / "checkpoint.keras")
+    gan = _gan()
+    with pytest.raises(FloatingPointError, match="at generator step 5"):
+        gan.fit(
+            _images(nan_batch=4),
+            None,
+            None,
+            4,
+            0,
+            [callbacks.AtomicCheckpoint(path)],
+            steps_per_epoch=2,
+        )
+    assert keras.saving.load_model(path).generator_step() == 4
+
+
 class _NaNScoreBias(keras.callbacks.Callback):
     """Sets the critic's score bias to NaN when epoch 2 begins: every loss is NaN then."""
 
@@ -178,6 +195,7 @@ except FloatingPointError as error:
 """
 
 
+@pytest.mark.slow
 def test_the_jax_trainer_stops_at_a_nonfinite_real_batch(tmp_path):
     pytest.importorskip("jax")
     root = os.path.dirname(os.path.dirname(os.path.abspath(keras_wgan.__file__)))

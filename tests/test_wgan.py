@@ -201,6 +201,8 @@ def test_eight_gaussians_centres():
     assert np.isclose(std, 0.02 / 1.414)
 
 
+# A quality run (about 40 s): under -m slow, with the toy tables of the README.
+@pytest.mark.slow
 def test_short_8gaussians_run_covers_the_modes():
     # Over seeds 0-5 this run covered 8, 7, 7, 8, 8, 8 of the 8 modes, with 53% to 75% of
     # the samples within 3 standard deviations of a centre (1,000 steps, seeds 0-3: 5, 8, 8,

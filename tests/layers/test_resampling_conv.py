@@ -168,6 +168,8 @@ print("ok", keras.backend.backend())
 """
 
 
+# The TensorFlow equivalence is in the default run; the JAX one under -m slow.
+@pytest.mark.slow
 def test_fused_layers_equal_unfused_on_jax():
     pytest.importorskip("jax")
     env = dict(

@@ -118,7 +118,12 @@ json.dump(result, open(out + ".json", "w"))
 """
 
 
-@pytest.mark.parametrize("technique", ["feature_matching", "historical_averaging"])
+# Historical averaging in the default run (its state rides in the JAX step); feature
+# matching under -m slow.
+@pytest.mark.parametrize(
+    "technique",
+    [pytest.param("feature_matching", marks=pytest.mark.slow), "historical_averaging"],
+)
 def test_jax_and_tensorflow_trainers_agree_on_the_improved_techniques(tmp_path, technique):
     import keras
 
@@ -189,6 +194,7 @@ np.savez(out + ".npz", *gan.get_weights(), *loaded.get_weights())
 """
 
 
+@pytest.mark.slow
 def test_historical_averaging_saves_loads_and_resumes_on_jax(tmp_path):
     meta, weights = run_on_backend("jax", JAX_RESUME, "", str(tmp_path / "m"))
     assert meta["counts"] == [2.0, 2.0]  # the critic's and the generator's, 2 updates each
