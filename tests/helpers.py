@@ -16,6 +16,20 @@ import pytest
 
 import keras_wgan
 
+# A constant step size: a rerun with more --steps continues the run with more --steps (a decay would refuse).
+TINY = [
+    "--width",
+    "8",
+    "--batch-size",
+    "16",
+    "--steps-per-epoch",
+    "2",
+    "--seed",
+    "1",
+    "--lr-decay",
+    "none",
+]
+
 
 def import_tfgan(module):
     """Imports a tensorflow-gan submodule without running the package's __init__.

@@ -9,27 +9,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import tiny_image_gan
+from helpers import TINY, tiny_image_gan
 
 import keras_wgan
 from keras_wgan import cli, datasets, models, presets, runs
 from keras_wgan.datasets.common import critic_batches
 from keras_wgan.runs import limits
 from keras_wgan.utils import memory
-
-# A constant step size: these runs are resumed with more --steps (a decay would refuse).
-TINY = [
-    "--width",
-    "8",
-    "--batch-size",
-    "16",
-    "--steps-per-epoch",
-    "2",
-    "--seed",
-    "1",
-    "--lr-decay",
-    "none",
-]
 
 
 def _one_line_error(argv, capsys):

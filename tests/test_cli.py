@@ -9,24 +9,10 @@ import time
 import keras
 import numpy as np
 import pytest
-from helpers import dead_pid, lock_held_elsewhere
+from helpers import TINY, dead_pid, lock_held_elsewhere
 
 from keras_wgan import cli, runs
 from keras_wgan import export as export_lib
-
-# A constant step size: a rerun with more --steps continues the run (a decay would refuse).
-TINY = [
-    "--width",
-    "8",
-    "--batch-size",
-    "16",
-    "--steps-per-epoch",
-    "2",
-    "--seed",
-    "1",
-    "--lr-decay",
-    "none",
-]
 
 
 @pytest.fixture(scope="module")

@@ -196,67 +196,39 @@ def fit_run(
     """
     check_outputs(out, export_dir, max_samples)  # before training, not after it
     with locked(out):
-        return _fit_locked(
-            gan,
-            dataset,
-            steps,
-            out,
-            steps_per_epoch,
-            sample_every,
-            seed,
-            export_dir,
-            extra_callbacks,
-            max_samples,
-            force_export,
-        )
+        done = gan.generator_step()
+        spe = min(steps_per_epoch, steps)
+        log_dir = os.path.join(out, "logs")
+        checkpoint = callbacks_lib.AtomicCheckpoint(os.path.join(out, CHECKPOINT))
+        callbacks = [
+            callbacks_lib.StopAtStep(steps),
+            callbacks_lib.NonFiniteLoss(),
+            checkpoint,
+            keras.callbacks.TensorBoard(log_dir),
+        ]
+        callbacks += kinds.for_model(gan).training_callbacks(gan, out, log_dir, sample_every, seed)
+        if done < steps:
+            gan.fit(
+                dataset,
+                epochs=-(-steps // spe),  # exact for any int64 step count, unlike a float
+                initial_epoch=done // spe,
+                steps_per_epoch=spe,
+                callbacks=callbacks + list(extra_callbacks),
+                verbose=1,
+                shuffle=False,  # the dataset shuffles itself
+            )
+            checkpoint.set_model(gan)
+            checkpoint.save()
+        else:
+            print(f"The run in {out} is finished: it is at generator step {done} of {steps}.")
+        base = export_dir or os.path.join(out, "export")
+        if done >= steps and not force_export and _exported(base, done):
+            return None
+        limit = {} if max_samples is None else {"max_samples": max_samples}
+        return export_generator(gan, base, **limit)
 
 
 def _exported(base, step):
     """Whether the latest export in `base` is of generator step `step` (one recorded
     before exports held their step counts as such)."""
     return bool(versions(base)) and metadata(base).get("generator_step", step) == step
-
-
-def _fit_locked(
-    gan,
-    dataset,
-    steps,
-    out,
-    steps_per_epoch,
-    sample_every,
-    seed,
-    export_dir,
-    extra_callbacks,
-    max_samples,
-    force_export,
-):
-    done = gan.generator_step()
-    spe = min(steps_per_epoch, steps)
-    log_dir = os.path.join(out, "logs")
-    checkpoint = callbacks_lib.AtomicCheckpoint(os.path.join(out, CHECKPOINT))
-    callbacks = [
-        callbacks_lib.StopAtStep(steps),
-        callbacks_lib.NonFiniteLoss(),
-        checkpoint,
-        keras.callbacks.TensorBoard(log_dir),
-    ]
-    callbacks += kinds.for_model(gan).training_callbacks(gan, out, log_dir, sample_every, seed)
-    if done < steps:
-        gan.fit(
-            dataset,
-            epochs=-(-steps // spe),  # exact for any int64 step count, unlike a float
-            initial_epoch=done // spe,
-            steps_per_epoch=spe,
-            callbacks=callbacks + list(extra_callbacks),
-            verbose=1,
-            shuffle=False,  # the dataset shuffles itself
-        )
-        checkpoint.set_model(gan)
-        checkpoint.save()
-    else:
-        print(f"The run in {out} is finished: it is at generator step {done} of {steps}.")
-    base = export_dir or os.path.join(out, "export")
-    if done >= steps and not force_export and _exported(base, done):
-        return None
-    limit = {} if max_samples is None else {"max_samples": max_samples}
-    return export_generator(gan, base, **limit)
