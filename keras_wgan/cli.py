@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import traceback
+import warnings
 
 import keras
 import numpy as np
@@ -703,7 +704,10 @@ def main(argv=None):
         args.command
     ]
     try:
-        command(args)
+        with warnings.catch_warnings():
+            if not args.verbose:
+                warnings.showwarning = _warning_line
+            command(args)
     except Exception as e:
         message = _error_line(e)
         if message is None or os.environ.get("KERAS_WGAN_DEBUG"):
@@ -713,6 +717,11 @@ def main(argv=None):
         print(f"keras-wgan: error: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line, without the package's source line under it."""
+    print(f"keras-wgan: warning: {message}", file=sys.stderr if file is None else file)
 
 
 #: The library names arguments; the command line says which flag sets them.

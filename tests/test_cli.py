@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 from helpers import TINY, dead_pid, lock_held_elsewhere
+from PIL import Image
 
 from keras_wgan import cli, runs
 from keras_wgan import export as export_lib
@@ -383,3 +384,17 @@ def test_a_garbled_checkpoint_gets_one_line_naming_it(tmp_path, capsys):
     assert cli.main(flags) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "checkpoint.keras" in error and "not a readable" in error
+
+
+def test_warnings_are_one_line_each_naming_the_files(tmp_path, capsys):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(folder / "good.png")
+    Image.fromarray(pixels).convert("1").save(folder / "one-bit.bmp")
+    argv = ["train", "--dataset", f"folder:{folder}", "--image-size", "8", "--steps", "1"]
+    assert cli.main([*argv, "--out", str(tmp_path / "run"), *TINY, "--batch-size", "2"]) == 0
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "one-bit.bmp" in line]
+    assert line.startswith("keras-wgan: warning: Skipping 1 undecodable image file(s) of 2")
+    assert "list_images(" not in err  # no source line of the package under it

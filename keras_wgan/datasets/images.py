@@ -53,6 +53,9 @@ _SOURCES = {
 _TFDS_SHUFFLE_BUFFER = 10_000
 # Files named in full by the warning about unreadable images; the rest are counted.
 _MAX_NAMED = 10
+# An image with more pixels than both of these is "far larger" than the training size.
+_LARGE_PIXELS = 4096 * 4096
+_LARGE_RATIO = 256
 
 
 def _parse_name(name):
@@ -280,26 +283,51 @@ def _tfds_source(kind, split, size, channels, data_dir, shuffle_files, seed):
     return raw, lambda encoded: _decode(encoded, size, channels), _TFDS_SHUFFLE_BUFFER
 
 
-def _is_readable(path):
+def _bmp_bits(path):
+    """Bits per pixel from a BMP file's header (0 when the header is too short)."""
+    with open(path, "rb") as f:
+        header = f.read(30)
+    return int.from_bytes(header[28:30], "little") if len(header) == 30 else 0
+
+
+def _inspect(path):
+    """(readable, (width, height)) of an image file, without decoding it in full.
+
+    Readable means that PIL verifies its structure and that TensorFlow's decoder, which
+    decodes it while training, takes it too: TensorFlow decodes BMPs of 8, 24 and 32 bits
+    per pixel only, and fails on a JPEG cut short, which PIL's `verify()` does not read
+    far enough to see (a JPEG is decoded here at 1/8 scale, which reads all of its data).
+    """
     from PIL import Image
 
     try:
         with Image.open(path) as image:
             image.verify()
+        with Image.open(path) as image:
+            size = image.size
+            if image.format == "BMP" and _bmp_bits(path) not in (8, 24, 32):
+                return False, size
+            if image.format == "JPEG":
+                image.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
+                image.load()
     except Exception:  # PIL signals a broken file with many exception types.
-        return False
-    return True
+        return False, None
+    return True, size
 
 
-def list_images(folder):
-    """Image files under `folder` (recursive, sorted) that PIL can open and verify.
+def list_images(folder, image_size=None):
+    """Image files under `folder` (recursive, sorted) that can be decoded for training.
 
-    Unreadable files are left out with one `UserWarning` that names them (up to ten).
-    PIL's `verify()` checks each file's structure without decoding its pixels, so the
-    check stays cheap on large folders, but a file that passes it and that TensorFlow then
-    fails to decode (a truncated JPEG, a 1-bit BMP) is dropped while reading, with a
-    TensorFlow log line that does not name the file. Pixels of these formats are integers,
-    so they cannot hold NaN or Inf.
+    Files that PIL cannot verify, BMPs of fewer than 8 bits per pixel and JPEGs cut short
+    (which TensorFlow's decoder refuses) are left out with one `UserWarning` that counts
+    them and names up to ten. Only JPEGs are decoded here, at 1/8 scale, so the check stays
+    cheap on large folders. Pixels of these formats are integers, so they cannot hold NaN
+    or Inf.
+
+    Every image is decoded in full on every pass over the data, then shrunk to the
+    training size, so images of more than `_LARGE_PIXELS` pixels and more than
+    `_LARGE_RATIO` times the pixels of `image_size` (height, width) get a `UserWarning`:
+    they can make training many times slower.
 
     Raises:
         ValueError: the folder is missing, holds no image files, or none is readable.
@@ -323,21 +351,39 @@ def list_images(folder):
             f"{', '.join(IMAGE_EXTENSIONS)}, recursively)."
         )
     with concurrent.futures.ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-        readable = list(pool.map(_is_readable, paths))
-    bad = [p for p, ok in zip(paths, readable) if not ok]
-    good = [p for p, ok in zip(paths, readable) if ok]
+        inspected = list(pool.map(_inspect, paths))
+    bad = [p for p, (ok, _) in zip(paths, inspected) if not ok]
+    good = [p for p, (ok, _) in zip(paths, inspected) if ok]
     if not good:
         raise ValueError(
-            f"Image folder {folder!r} holds {len(paths)} image file(s) and PIL can read none "
-            f"of them, so there is nothing to train on: {_named(bad)}."
+            f"Image folder {folder!r} holds {len(paths)} image file(s) and none of them can be "
+            f"decoded, so there is nothing to train on: {_named(bad)}."
         )
     if bad:
         warnings.warn(
-            f"Skipping {len(bad)} unreadable image file(s) of {len(paths)} in {folder!r}: "
+            f"Skipping {len(bad)} undecodable image file(s) of {len(paths)} in {folder!r}: "
             f"{_named(bad)}.",
             stacklevel=2,
         )
+    if image_size is not None:
+        _warn_large(folder, paths, inspected, image_size)
     return good
+
+
+def _warn_large(folder, paths, inspected, image_size):
+    height, width = image_size
+    limit = max(_LARGE_PIXELS, _LARGE_RATIO * height * width)
+    large = [(s[0] * s[1], p, s) for p, (ok, s) in zip(paths, inspected) if ok]
+    large = sorted((item for item in large if item[0] > limit), reverse=True)
+    if large:
+        _, path, (w, h) = large[0]
+        warnings.warn(
+            f"{len(large)} image file(s) in {folder!r} are far larger than the training size "
+            f"{height}x{width} (the largest, {path!r}, is {w}x{h}): every image is decoded in "
+            "full on every pass and then shrunk, which can make training many times slower. "
+            "Shrink them beforehand for a faster run.",
+            stacklevel=3,
+        )
 
 
 def _named(paths):
@@ -352,7 +398,7 @@ def _folder_source(folder, split, size, channels):
             f"Invalid value for argument `split`. Received: split={split!r}. "
             'Expected "train": a folder of images has a single split.'
         )
-    paths = list_images(folder)
+    paths = list_images(folder, size)
     # Paths, not file contents, so that shuffling all of them stays cheap.
     tensors = {"image": np.asarray(paths), "label": np.full(len(paths), -1, "int32")}
     return tensors, lambda path: _decode(tf.io.read_file(path), size, channels), len(paths)
@@ -408,7 +454,7 @@ def _pipeline(name, image_size, split, with_labels, dequantize, data_dir, channe
 
 def _map(raw, preprocess, skip_errors):
     dataset = raw.enumerate().map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    # Files that pass PIL's check but fail TensorFlow's decoder are dropped, with a log line.
+    # A file that passed `list_images` and still fails TensorFlow's decoder is dropped.
     return dataset.ignore_errors(log_warning=True) if skip_errors else dataset
 
 

@@ -1,7 +1,9 @@
 import importlib.resources
 import importlib.util
 import io
+import os
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -152,8 +154,8 @@ def test_prepared_lsun_is_read_without_tensorflow_io(tmp_path, monkeypatch):
 def test_folder_reads_every_readable_image_and_warns_about_the_corrupt_one(folder):
     with pytest.warns(UserWarning, match="junk.png") as record:
         found = everything(image_dataset(f"folder:{folder}"))
-    (message,) = [str(w.message) for w in record if "unreadable" in str(w.message)]
-    assert "1 unreadable" in message and "rgb.png" not in message
+    (message,) = [str(w.message) for w in record if "undecodable" in str(w.message)]
+    assert "1 undecodable" in message and "rgb.png" not in message
     assert found.shape == (4, 64, 64, 3)  # rgb, gray, tall, sub/anim; not junk or notes
     assert -1.0 <= found.min() and found.max() <= 1.0
     with pytest.warns(UserWarning, match="junk.png"):
@@ -175,14 +177,33 @@ def test_folder_images_are_centre_cropped_not_squashed(tmp_path):
     np.testing.assert_allclose(wide, (tall / 127.5 - 1.0), atol=1e-5)
 
 
-def test_folder_drops_a_file_that_only_tensorflow_fails_to_decode(tmp_path):
+def test_folder_counts_the_files_that_only_tensorflow_would_fail_to_decode(tmp_path):
     save(tmp_path / "ok.png", random_pixels((30, 30, 3)))
     encoded = io.BytesIO()
     Image.fromarray(random_pixels((64, 64, 3))).save(encoded, "JPEG")
-    # PIL's structural check passes a truncated JPEG; TensorFlow's decoder rejects it.
+    # PIL's structural check passes a truncated JPEG and a 1-bit BMP; TensorFlow's decoder
+    # rejects both, and it used to drop them during training without a word.
     (tmp_path / "truncated.jpg").write_bytes(encoded.getvalue()[: len(encoded.getvalue()) // 2])
-    assert len(images.list_images(str(tmp_path))) == 2
-    assert everything(image_dataset(f"folder:{tmp_path}")).shape == (1, 64, 64, 3)
+    Image.fromarray(random_pixels((16, 16, 3))).convert("1").save(tmp_path / "one-bit.bmp")
+    Image.fromarray(random_pixels((16, 16, 3))).convert("P").save(tmp_path / "palette.bmp")
+    with pytest.warns(UserWarning, match="Skipping 2 undecodable image file") as record:
+        found = images.list_images(str(tmp_path))
+    assert "one-bit.bmp" in str(record[0].message) and "truncated.jpg" in str(record[0].message)
+    assert [os.path.basename(p) for p in found] == ["ok.png", "palette.bmp"]
+    with pytest.warns(UserWarning, match="undecodable"):
+        assert everything(image_dataset(f"folder:{tmp_path}")).shape == (2, 64, 64, 3)
+
+
+def test_folder_warns_about_images_far_larger_than_the_training_size(tmp_path, monkeypatch):
+    save(tmp_path / "small.png", random_pixels((30, 30, 3)))
+    save(tmp_path / "big.png", random_pixels((120, 90, 3)))
+    monkeypatch.setattr(images, "_LARGE_PIXELS", 100 * 100)  # a tiny "large" for the test
+    with pytest.warns(UserWarning, match=r"1 image file\(s\) .* far larger .* 90x120"):
+        images.list_images(str(tmp_path), image_size=(4, 4))  # 10,800 > 256 * 16
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        images.list_images(str(tmp_path), image_size=(64, 64))  # 120x90 < 256 * 64 * 64
+        images.list_images(str(tmp_path))  # no training size given: no size warning
 
 
 def test_folder_errors_name_the_folder(tmp_path):
@@ -202,7 +223,7 @@ def test_folder_errors_name_the_folder(tmp_path):
     corrupt.mkdir()
     (corrupt / "a.png").write_bytes(b"junk" * 50)
     (corrupt / "b.jpg").write_bytes(b"")
-    with pytest.raises(ValueError, match="PIL can read none of them") as info:
+    with pytest.raises(ValueError, match="none of them can be decoded") as info:
         image_dataset(f"folder:{corrupt}")
     assert str(corrupt) in str(info.value)
 
