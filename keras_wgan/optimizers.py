@@ -1,4 +1,13 @@
-"""Optimisers that the paper's reference code used and Keras does not provide as such."""
+"""Optimisers that the paper's reference code used and Keras does not provide as such, and
+how a WGAN's two optimisers show themselves to Keras.
+
+- `TF1RMSprop`: TensorFlow 1's RMSProp, which the paper's baselines trained with.
+- `OptimizerPair`: `WGAN.optimizer`, the critic's and the generator's optimisers as Keras's
+  callbacks and trainers see them (`ReduceLROnPlateau`, `LearningRateScheduler` and
+  `TensorBoard` handle each of them; `iterations` counts generator steps).
+- `PerGeneratorStep`: a learning-rate schedule of the critic's optimiser evaluated at the
+  generator step, so that one schedule means the same on both optimisers.
+"""
 
 import math
 import numbers
@@ -6,7 +15,7 @@ import numbers
 import keras
 from keras import ops
 
-__all__ = ["TF1RMSprop"]
+__all__ = ["OptimizerPair", "PerGeneratorStep", "TF1RMSprop"]
 
 
 def _check_number(name, value, low, high=None):
@@ -148,3 +157,129 @@ class TF1RMSprop(keras.optimizers.Optimizer):
             }
         )
         return config
+
+
+class _Role:
+    """One of the pair's optimisers under the name of its role ("critic", "generator").
+
+    Keras's learning-rate callbacks log and set `learning_rate_<name>` for each optimiser
+    of a `model.optimizer.optimizers`; both optimisers are usually named "adam", so the
+    pair shows them under their roles. Everything else is the optimiser's own.
+    """
+
+    def __init__(self, name, optimizer):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "optimizer", optimizer)
+
+    def __getattr__(self, attr):
+        return getattr(self.optimizer, attr)
+
+    def __setattr__(self, attr, value):
+        setattr(self.optimizer, attr, value)
+
+
+def _rate(optimizer):
+    return float(ops.convert_to_numpy(optimizer.learning_rate))
+
+
+class OptimizerPair:
+    """A `WGAN`'s two optimisers, as Keras sees its `model.optimizer`.
+
+    Keras's callbacks and trainers know one optimiser per model; a WGAN has the critic's
+    (`d_optimizer`) and the generator's (`g_optimizer`). The pair stands for both:
+
+    - `optimizers`: both, named "critic" and "generator". Keras's `ReduceLROnPlateau`
+      multiplies each one's learning rate by its factor (so their ratio stays), Keras's
+      `LearningRateScheduler` calls its schedule once for each with that one's current
+      rate, and both log `learning_rate_critic` and `learning_rate_generator`.
+    - `learning_rate`: the generator's; setting it scales the critic's by the same factor
+      (both are set to the value when the generator's is 0).
+    - `iterations`: the generator steps made (the critic's optimiser makes `n_critic`
+      updates per step), which Keras's `TensorBoard` callback uses as its step.
+    - `variables`: the critic's optimiser's variables, then the generator's, the state
+      Keras's JAX trainer carries through its compiled step.
+
+    Example:
+    >>> import keras
+    >>> pair = OptimizerPair(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(1e-4))
+    >>> pair.learning_rate = 5e-5  # halves both
+    >>> [(opt.name, round(float(opt.learning_rate), 6)) for opt in pair.optimizers]
+    [('critic', 0.0001), ('generator', 5e-05)]
+    """
+
+    built = True
+
+    def __init__(self, d_optimizer, g_optimizer):
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.optimizers = [_Role("critic", d_optimizer), _Role("generator", g_optimizer)]
+
+    @property
+    def variables(self):
+        return list(self.d_optimizer.variables) + list(self.g_optimizer.variables)
+
+    @property
+    def iterations(self):
+        return self.g_optimizer.iterations
+
+    @property
+    def learning_rate(self):
+        return self.g_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        old = _rate(self.g_optimizer)
+        critic = value if old == 0 else _rate(self.d_optimizer) * (float(value) / old)
+        self.g_optimizer.learning_rate = float(value)
+        self.d_optimizer.learning_rate = float(critic)
+
+    def build(self, variables):
+        """Does nothing: `WGAN.compile` builds both optimisers on their networks."""
+
+
+@keras.saving.register_keras_serializable(package="keras_wgan")
+class PerGeneratorStep(keras.optimizers.schedules.LearningRateSchedule):
+    """A learning-rate schedule of the critic's optimiser, evaluated at the generator step.
+
+    The critic's optimiser counts its own updates, `n_critic` per generator step, so a
+    schedule handed to it as such would run `n_critic` times as fast as the same schedule
+    on the generator's optimiser. `WGAN.compile` wraps a schedule of the critic's optimiser
+    in this class, so that `PolynomialDecay(..., decay_steps=N)` ends at generator step N
+    on both optimisers. Its value at critic update u is `schedule(u // n_critic)`.
+
+    Args:
+        schedule: a `keras.optimizers.schedules.LearningRateSchedule`.
+        n_critic: critic updates per generator step.
+
+    Example:
+    >>> import keras
+    >>> decay = keras.optimizers.schedules.PolynomialDecay(1e-3, decay_steps=10, end_learning_rate=0.0)
+    >>> schedule = PerGeneratorStep(decay, n_critic=5)
+    >>> [round(float(schedule(u)), 6) for u in (0, 4, 5, 49, 50)]  # critic updates
+    [0.001, 0.001, 0.0009, 0.0001, 0.0]
+    """
+
+    def __init__(self, schedule, n_critic):
+        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            raise ValueError(
+                f"Invalid value for argument `schedule`. Received: schedule={schedule!r}. "
+                "Expected a keras.optimizers.schedules.LearningRateSchedule."
+            )
+        _check_number("n_critic", n_critic, 1)
+        self.schedule = schedule
+        self.n_critic = int(n_critic)
+
+    def __call__(self, step):
+        return self.schedule(ops.floor_divide(step, self.n_critic))
+
+    def get_config(self):
+        return {
+            "schedule": keras.saving.serialize_keras_object(self.schedule),
+            "n_critic": self.n_critic,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["schedule"] = keras.saving.deserialize_keras_object(config["schedule"])
+        return cls(**config)

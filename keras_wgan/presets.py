@@ -19,6 +19,7 @@ import copy
 import keras
 
 from keras_wgan import losses
+from keras_wgan.optimizers import PerGeneratorStep
 
 _ADAM_GP = {"class_name": "Adam", "config": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}}
 
@@ -383,17 +384,21 @@ def resolve(
 def build_optimizers(settings):
     """Fresh (d_optimizer, g_optimizer) of resolved settings, with their schedule.
 
-    A linear decay reaches 0 after `steps` generator iterations: the critic's optimiser
-    steps n_critic times per iteration, so its decay is n_critic times as long (as
-    gan_cifar_resnet.py decays both by the generator's iteration).
+    A linear decay reaches 0 after `steps` generator iterations on both optimisers: the
+    critic's, which steps n_critic times per iteration, reads its schedule at the
+    generator's iteration (`keras_wgan.optimizers.PerGeneratorStep`), as
+    gan_cifar_resnet.py decays both by the generator's iteration.
     """
     n_critic = settings["model"].get("n_critic", 5)
     built = []
-    for config, updates in zip(settings["optimizers"], (n_critic, 1)):
+    for config, critic in zip(settings["optimizers"], (True, False)):
         config = copy.deepcopy(config)
         if settings["lr_decay"] == "linear":
-            config["config"]["learning_rate"] = keras.optimizers.schedules.PolynomialDecay(
-                config["config"]["learning_rate"], settings["steps"] * updates, 0.0, power=1.0
+            schedule = keras.optimizers.schedules.PolynomialDecay(
+                config["config"]["learning_rate"], settings["steps"], 0.0, power=1.0
+            )
+            config["config"]["learning_rate"] = (
+                PerGeneratorStep(schedule, n_critic) if critic else schedule
             )
         built.append(keras.optimizers.deserialize(config))
     return tuple(built)

@@ -13,7 +13,9 @@ from keras_wgan import losses as losses_lib
 from keras_wgan import presets
 from keras_wgan.architectures import improved
 from keras_wgan.architectures.improved import coupling_layers
+from keras_wgan.optimizers import OptimizerPair, PerGeneratorStep
 from keras_wgan.trainers import Trainer, check_backend
+from keras_wgan.trainers.data import fit_arguments
 from keras_wgan.trainers.nonfinite import NONFINITE_REAL, StopOnNonFinite
 from keras_wgan.utils.validation import check_choice, check_float, check_int
 
@@ -33,9 +35,22 @@ def _check_metadata(metadata):
         ) from None
 
 
-#: Where `callbacks` stands among `keras.Model.fit`'s positional arguments (after x, y,
-#: batch_size, epochs, verbose).
-_FIT_CALLBACKS_POSITION = 5
+#: `keras.Model.fit`'s arguments, which `WGAN.fit` takes by position and by name.
+_FIT_SIGNATURE = inspect.signature(keras.Model.fit)
+
+#: `keras.Model.compile` arguments that a WGAN has no use for.
+_UNUSED_COMPILE_ARGUMENTS = ("metrics", "weighted_metrics", "loss_weights")
+
+
+def _schedule_per_generator_step(optimizer, n_critic):
+    """Wraps a learning-rate schedule of the critic's optimiser in `PerGeneratorStep`."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's
+    schedule = getattr(inner, "_learning_rate", None)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule) and not isinstance(
+        schedule, PerGeneratorStep
+    ):
+        inner.learning_rate = PerGeneratorStep(schedule, n_critic)
+
 
 #: What the critic's class loss of a conditional model classifies (see `WGAN`).
 CONDITIONING = ("ac-gan-paper", "ac-gan")
@@ -327,22 +342,65 @@ class WGAN(Trainer, keras.Model):
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures the model for training.
 
+        After `compile`, `model.optimizer` is an `OptimizerPair` of both optimisers, as
+        Keras's callbacks see it (`ReduceLROnPlateau` and `LearningRateScheduler` change
+        both learning rates, `TensorBoard` counts generator steps), and
+        `model.learning_rate` is the generator's learning rate: setting it scales the
+        critic's by the same factor.
+
+        A learning-rate schedule of the critic's optimiser is evaluated at the generator
+        step (it is wrapped in `keras_wgan.optimizers.PerGeneratorStep`), so one schedule
+        means the same on both optimisers: `PolynomialDecay(..., decay_steps=N)` ends at
+        generator step N for both.
+
         Args:
             d_optimizer: the critic's optimiser. Defaults to the preset of the loss
                 (`keras_wgan.presets`), e.g. Adam(1e-4, beta_1=0, beta_2=0.9) for WGAN-GP.
-            g_optimizer: the generator's optimiser, with the same default.
+            g_optimizer: the generator's optimiser, with the same default. Each network
+                needs an optimiser of its own (their state is per variable).
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
                 `steps_per_execution`, `run_eagerly`).
+
+        Raises:
+            ValueError: `optimizer`, `loss` or `metrics` given (the model has two
+                optimisers, its losses are chosen with `WGAN(loss=...)` and it logs its
+                own metrics; score samples with `keras_wgan.callbacks.Evaluation`), or
+                one optimiser object given for both networks.
         """
+        self._compile(d_optimizer, g_optimizer, per_generator_step=True, **kwargs)
+
+    def _compile(self, d_optimizer, g_optimizer, per_generator_step, **kwargs):
         check_backend()
         if "optimizer" in kwargs or "loss" in kwargs:
             raise ValueError(
                 "WGAN.compile takes `d_optimizer` and `g_optimizer`; the loss is chosen "
                 "with `WGAN(loss=...)`."
             )
+        given = [name for name in _UNUSED_COMPILE_ARGUMENTS if kwargs.get(name) is not None]
+        if given:
+            raise ValueError(
+                f"WGAN.compile does not take `{given[0]}`: a WGAN logs its own metrics "
+                f"({', '.join(self._metric_names())}) and has no targets to score. Score "
+                "its samples during training with the callback "
+                "`keras_wgan.callbacks.Evaluation`."
+            )
+        if (
+            d_optimizer is not None
+            and d_optimizer is g_optimizer
+            and not isinstance(d_optimizer, (str, dict))
+        ):
+            raise ValueError(
+                "Invalid value for arguments `d_optimizer` and `g_optimizer`: they are one "
+                "optimiser object. The critic and the generator each need an optimiser of "
+                "their own (an optimiser keeps state per variable and counts its own "
+                "updates); pass two, e.g. `keras.optimizers.Adam(1e-4, beta_1=0.0, "
+                "beta_2=0.9)` twice."
+            )
         default_d, default_g = presets.optimizers(self.loss_name)
         self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else default_d
         self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else default_g
+        if per_generator_step:
+            _schedule_per_generator_step(self.d_optimizer, self.n_critic)
         if self._float16():
             # float16 gradients underflow without loss scaling; Keras's compile wraps only
             # `model.optimizer`, so each GAN optimiser is wrapped here.
@@ -358,43 +416,82 @@ class WGAN(Trainer, keras.Model):
         self.d_optimizer.build(self.critic.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         self._on_compile()
+        self.optimizer = OptimizerPair(self.d_optimizer, self.g_optimizer)
 
-    def fit(self, *args, callbacks=None, **kwargs):
+    @property
+    def learning_rate(self):
+        """The generator's learning rate; setting it scales the critic's by the same
+        factor (see `OptimizerPair`). None before `compile`."""
+        optimizer = getattr(self, "optimizer", None)
+        return optimizer.learning_rate if isinstance(optimizer, OptimizerPair) else None
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if not isinstance(getattr(self, "optimizer", None), OptimizerPair):
+            raise RuntimeError("Call `compile()` before setting the learning rate.")
+        self.optimizer.learning_rate = value
+
+    def fit(self, *args, **kwargs):
         """Trains the model (`keras.Model.fit`), stopping at the first non-finite value.
+
+        The data comes as for any Keras model, with `batch_size` the examples of one
+        critic update (default 32):
+
+        - arrays: `x`, and `y` as the labels of a conditional model. An epoch is one
+          pass over a fresh permutation of the data (`shuffle=False`: in order),
+          N // (n_critic * batch_size) generator steps. `validation_split` and
+          `validation_data` work as in Keras (the validation step reports the
+          Wasserstein estimate on the held-out data).
+        - a finite `tf.data.Dataset` of single examples (or (example, label) pairs):
+          batched by n_critic * batch_size, the last partial batch dropped.
+        - a dataset batched by n_critic * batch_size, such as
+          `keras_wgan.datasets.critic_batches`, which repeats forever: give it
+          `steps_per_epoch` (generator steps per epoch).
 
         Unless `stop_on_nonfinite=False`, a `StopOnNonFinite` callback runs first after
         each batch (one already among `callbacks`, such as
         `keras_wgan.callbacks.NonFiniteLoss`, is moved first instead of doubled).
 
         Args:
-            *args: passed to `keras.Model.fit`.
-            callbacks: a list of Keras callbacks.
-            **kwargs: passed to `keras.Model.fit`.
+            *args: `keras.Model.fit`'s arguments, by position.
+            **kwargs: `keras.Model.fit`'s arguments, by name.
 
         Returns:
             The `History` of `keras.Model.fit`.
 
         Raises:
+            ValueError: data that does not fit the model (shape, integer dtype, NaN or
+                infinity in arrays, labels missing, given to an unconditional model or out
+                of range), fewer examples than one step reads, `sample_weight` or
+                `class_weight`, or a dataset that repeats forever without
+                `steps_per_epoch`.
             FloatingPointError: at the first real batch holding NaN or infinity, or the
                 first NaN or infinite log, naming the generator step.
+
+        Example:
+        >>> import keras, numpy as np, keras_wgan
+        >>> g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+        >>> d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> gan = keras_wgan.WGAN(g, d, seed=0)
+        >>> gan.compile()
+        >>> points = np.random.default_rng(0).normal(size=(1000, 2)).astype("float32")
+        >>> history = gan.fit(points, batch_size=50, epochs=2, verbose=0)
+        >>> int(gan.generator_step())  # 2 epochs of 1000 // (5 * 50) steps
+        8
         """
-        if len(args) > _FIT_CALLBACKS_POSITION:  # `callbacks` given by position
-            if callbacks is not None:
-                raise TypeError("fit() got multiple values for argument 'callbacks'")
-            args = list(args)
-            callbacks = args.pop(_FIT_CALLBACKS_POSITION)
-            rest = args[_FIT_CALLBACKS_POSITION:]
-            args = args[:_FIT_CALLBACKS_POSITION]
-            if rest:  # what follows `callbacks` in keras.Model.fit, by position too
-                names = list(inspect.signature(keras.Model.fit).parameters)[1:]
-                following = names[_FIT_CALLBACKS_POSITION + 1 :]
-                kwargs.update(zip(following, rest))
-        callbacks = list(callbacks or [])
+        try:
+            bound = _FIT_SIGNATURE.bind(self, *args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"fit() {error}") from None
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        arguments = fit_arguments(self, arguments)
+        callbacks = list(arguments.pop("callbacks", None) or [])
         if self.stop_on_nonfinite:
             checks = [c for c in callbacks if isinstance(c, StopOnNonFinite)] or [StopOnNonFinite()]
             # First: it must raise before a later callback saves this batch's weights.
             callbacks = checks + [c for c in callbacks if not isinstance(c, StopOnNonFinite)]
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        return super().fit(callbacks=callbacks, **arguments)
 
     def _float16(self):
         return any(
@@ -411,9 +508,12 @@ class WGAN(Trainer, keras.Model):
         }
 
     def compile_from_config(self, config):
-        self.compile(
+        # As saved: a critic's schedule saved unwrapped (before `PerGeneratorStep`) keeps
+        # the meaning it was trained with.
+        self._compile(
             d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
             g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
+            per_generator_step=False,
         )
 
     def get_config(self):

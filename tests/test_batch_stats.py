@@ -244,7 +244,7 @@ for extra in ([], [Sample()]):
     keras.utils.set_random_seed(0)
     run = keras_wgan.WGAN(bn_generator(), models.toy_critic(width=8), seed=0, n_critic=2)
     run.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
-    run.fit(data, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=extra)
+    run.fit(data, batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=extra)
     finals.append(values(run))
 assert extra[0].samples.shape == (10, 2)
 for a, b in zip(*finals):

@@ -180,7 +180,7 @@ def test_stop_on_nonfinite_is_checked_and_kept_in_the_config():
 # The real-data check of the JAX trainer, in its own process (Keras fixes its backend at
 # import).
 _JAX_SCRIPT = r"""
-import keras, numpy as np, keras_wgan
+import keras, numpy as np, tensorflow as tf, keras_wgan
 keras.utils.set_random_seed(0)
 g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
 d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -189,7 +189,7 @@ gan.compile()
 x = np.ones((16, 2), "float32")
 x[9, 1] = np.nan
 try:
-    gan.fit(x, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    gan.fit(tf.data.Dataset.from_tensor_slices(x).batch(4), epochs=1, verbose=0)
 except FloatingPointError as error:
     print("RAISED", error)
 """

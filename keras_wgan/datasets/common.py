@@ -1,9 +1,11 @@
 """Helpers shared by every dataset."""
 
-import numpy as np
 import tensorflow as tf
 
+from keras_wgan.utils.finite import check_finite
 from keras_wgan.utils.validation import check_int
+
+__all__ = ["check_finite", "critic_batches", "shuffled_positions"]
 
 
 def shuffled_positions(num_examples, per_step, seed, start_step=0):
@@ -87,24 +89,6 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
     if shuffle_buffer:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     return _batch(dataset.repeat(), per_step).skip(int(start_step))
-
-
-def check_finite(arrays, what="data"):
-    """Raises a ValueError naming the first example that holds NaN or Inf.
-
-    Args:
-        arrays: an array or a structure of arrays (examples along the first axis);
-            integer arrays are skipped.
-        what: how the error names the data.
-    """
-    for array in tf.nest.flatten(arrays):
-        array = np.asarray(array)
-        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-            bad = np.argwhere(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)).ravel()
-            raise ValueError(
-                f"The {what} holds NaN or Inf values in {len(bad)} example(s) (the first at "
-                f"index {int(bad[0])}); expected finite values."
-            )
 
 
 def _batch(dataset, per_step):

@@ -6,7 +6,7 @@ gradient plumbing (`jax.grad`, `stateless_apply`) and the threading of the state
 
 Keras's JAX trainer passes the model's state (trainable, non-trainable, optimizer and metric
 variable values) through a jitted `train_step(state, data)`. The WGAN has two optimisers,
-which Keras does not know about: `OptimizerPair` shows them to Keras as one
+which Keras does not know about: `keras_wgan.optimizers.OptimizerPair` shows them to Keras as one
 `model.optimizer` whose variables are the critic's then the generator's, so that Keras's
 own machinery (state gathering, donation, sharding under `keras.distribution`, syncing back
 after each epoch) carries both. The running means of historical averaging are the model's
@@ -23,35 +23,6 @@ import keras
 from keras.src.backend.common.stateless_scope import StatelessScope
 
 from keras_wgan.trainers import base
-
-
-class OptimizerPair:
-    """The critic's and the generator's optimisers, seen by Keras as one.
-
-    Keras's JAX trainer reads `model.optimizer.variables` to build, donate and sync the
-    optimiser state; this lists both optimisers' variables, critic first.
-    """
-
-    built = True
-
-    def __init__(self, d_optimizer, g_optimizer):
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-
-    @property
-    def variables(self):
-        return list(self.d_optimizer.variables) + list(self.g_optimizer.variables)
-
-    @property
-    def iterations(self):
-        return self.g_optimizer.iterations
-
-    @property
-    def learning_rate(self):
-        return self.g_optimizer.learning_rate
-
-    def build(self, variables):  # both are built by WGAN.compile
-        pass
 
 
 def _positions(variables, subset):
@@ -95,7 +66,8 @@ class JAXTrainer(base.TrainerBase):
     # --- set-up ------------------------------------------------------------------------
 
     def _on_compile(self):
-        """Shows both optimisers to Keras as `self.optimizer` (see `OptimizerPair`)."""
+        """Checks the optimisers (`WGAN.compile` then shows both to Keras as
+        `self.optimizer`, a `keras_wgan.optimizers.OptimizerPair`)."""
         for opt in (self.d_optimizer, self.g_optimizer):
             if isinstance(opt, keras.optimizers.LossScaleOptimizer):
                 raise ValueError(
@@ -104,7 +76,6 @@ class JAXTrainer(base.TrainerBase):
                     "trainer does not scale losses; train in float32 or with the "
                     "mixed_bfloat16 policy on JAX (mixed_float16 needs the TensorFlow backend)."
                 )
-        self.optimizer = OptimizerPair(self.d_optimizer, self.g_optimizer)
         self._jax_layout = None
 
     def _sync_variables(self):

@@ -56,3 +56,21 @@ def check_finite_variables(variables, destination):
                 f"{variable.path!r} holds NaN or infinite values. Nothing was written; "
                 "the previous file is kept."
             )
+
+
+def check_finite(arrays, what="data"):
+    """Raises a ValueError naming the first example that holds NaN or Inf.
+
+    Args:
+        arrays: an array or a structure of arrays (examples along the first axis);
+            integer arrays are skipped.
+        what: how the error names the data.
+    """
+    for array in keras.tree.flatten(arrays):
+        array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad = np.argwhere(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)).ravel()
+            raise ValueError(
+                f"The {what} holds NaN or Inf values in {len(bad)} example(s) (the first at "
+                f"index {int(bad[0])}); expected finite values."
+            )

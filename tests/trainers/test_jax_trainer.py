@@ -35,7 +35,7 @@ logs = {k: float(v) for k, v in gan.critic_update(given["real"], fake=given["fak
                                                   alpha=given["alpha"]).items()}
 logs.update({k: float(v) for k, v in gan.generator_update(8, z=given["z"]).items()})
 after_updates = gan.get_weights()
-history = gan.fit(given["data"], batch_size=16, epochs=1, verbose=0, shuffle=False)
+history = gan.fit(given["data"], batch_size=8, epochs=1, verbose=0, shuffle=False)
 result = {"logs": logs, "history": {k: v[-1] for k, v in history.history.items()},
           "step": gan.generator_step(), "backend": keras.backend.backend()}
 np.savez(out + ".npz", *after_updates, *gan.get_weights())
@@ -110,7 +110,7 @@ for step in range(2):
     for k, v in gan.generator_update(8, z=given["z"], real=given["real"]).items():
         logs[f"{k}_{step}"] = float(v)
 after_updates = gan.get_weights()  # the networks', then the historical averages
-history = gan.fit(given["data"], batch_size=16, epochs=1, verbose=0, shuffle=False)
+history = gan.fit(given["data"], batch_size=8, epochs=1, verbose=0, shuffle=False)
 result = {"logs": logs, "history": {k: v[-1] for k, v in history.history.items()},
           "step": gan.generator_step(), "backend": keras.backend.backend()}
 np.savez(out + ".npz", *after_updates)
@@ -219,7 +219,7 @@ keras.utils.set_random_seed(0)
 gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), n_critic=2, seed=3)
 gan.compile()
 data = np.random.default_rng(0).standard_normal((256, 2)).astype("float32")
-history = gan.fit(data, batch_size=32, epochs=2, verbose=0, shuffle=False)
+history = gan.fit(data, batch_size=16, epochs=2, verbose=0, shuffle=False)
 kernel = gan.critic.trainable_variables[0].value
 json.dump({"step": gan.generator_step(), "devices": len(kernel.sharding.device_set),
            "losses": [float(v) for v in history.history["critic_loss"]]}, open(sys.argv[1], "w"))
@@ -271,7 +271,7 @@ spec.loader.exec_module(bench)
 
 gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), n_critic=2)
 gan.compile()
-gan.fit(np.zeros((32, 2), "float32"), batch_size=16, epochs=1, verbose=0)
+gan.fit(np.zeros((32, 2), "float32"), batch_size=8, epochs=1, verbose=0)
 assert gan.generator_step() == 2
 # The paper's ResNet pair, with its fused resampling layers: the benchmark's GPU workload.
 rate = bench.run(bench.parse_args(["--arch", "cifar10-resnet", "--image-size", "8",

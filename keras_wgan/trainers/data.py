@@ -1,0 +1,250 @@
+"""What `WGAN.fit` makes of the data a Keras user hands it.
+
+A train step of a WGAN reads `n_critic` critic batches, so the data reaches the step in
+elements of `n_critic * batch_size` examples. `WGAN.fit` takes the data as Keras users
+give it to any model, with `batch_size` the examples of one critic update:
+
+- arrays (`x`, and `y` as the labels of a conditional model): an epoch is one pass over a
+  fresh permutation of the data, `N // (n_critic * batch_size)` generator steps; the
+  remaining examples of each permutation wait for a later epoch's.
+- a finite `tf.data.Dataset` of single examples: batched in order, the last partial
+  element dropped (shuffle it beforehand, as for any Keras model).
+- a dataset already batched by `n_critic * batch_size` (such as
+  `keras_wgan.datasets.critic_batches`) is used as it is; one that repeats forever needs
+  `steps_per_epoch`.
+"""
+
+import keras
+import numpy as np
+
+from keras_wgan.utils.finite import check_finite
+
+#: Keras's default `batch_size`.
+DEFAULT_BATCH_SIZE = 32
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Arrays as train-step elements of `per_step` examples, reshuffled every epoch.
+
+    Args:
+        arrays: a tuple of arrays of equal length (examples, and labels or not).
+        per_step: examples per element (`n_critic * batch_size`).
+        shuffle: draw a new permutation every epoch (else read in order).
+        seed: seeds the permutations; None for fresh ones.
+    """
+
+    def __init__(self, arrays, per_step, shuffle=True, seed=None):
+        super().__init__()
+        self.arrays = arrays
+        self.per_step = per_step
+        self.shuffle = shuffle
+        self._rng = np.random.default_rng(seed)
+        self._order = self._permutation()
+
+    def _permutation(self):
+        n = len(self.arrays[0])
+        return self._rng.permutation(n) if self.shuffle else np.arange(n)
+
+    def __len__(self):
+        return len(self.arrays[0]) // self.per_step
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"Element {index} of {len(self)}.")
+        picked = self._order[index * self.per_step : (index + 1) * self.per_step]
+        batch = tuple(array[picked] for array in self.arrays)
+        return batch if len(batch) > 1 else batch[0]
+
+    def on_epoch_end(self):
+        self._order = self._permutation()
+
+
+def _is_tf_dataset(x):
+    return type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec")
+
+
+def _is_array(x):
+    return isinstance(x, np.ndarray) or (
+        hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "__array__")
+    )
+
+
+def _refuse(argument, value, why):
+    raise ValueError(f"Invalid value for argument `{argument}`: {why}. Received: {value}.")
+
+
+def _check_examples(model, x):
+    want = tuple(model.sample_shape[1:])
+    if tuple(x.shape[1:]) != want:
+        _refuse(
+            "x",
+            f"an array of shape {x.shape}",
+            f"its examples have shape {tuple(x.shape[1:])}, but the generator makes {want}",
+        )
+    if not np.issubdtype(x.dtype, np.floating):
+        _refuse(
+            "x",
+            f"an array of dtype {x.dtype}",
+            "a WGAN trains on floats in the range of the generator's output (e.g. [-1, 1] "
+            "for a tanh output); scale integer data first, e.g. "
+            "`x.astype('float32') / 127.5 - 1` for 8-bit images",
+        )
+    check_finite(x, "argument `x`")
+
+
+def _check_labels(model, y, n):
+    if model.num_classes is None:
+        if y is not None:
+            _refuse(
+                "y",
+                f"an array of shape {np.shape(y)}",
+                "this WGAN is unconditional (num_classes=None) and takes no labels; "
+                "build it with `num_classes=` to train on labels",
+            )
+        return None
+    if y is None:
+        _refuse(
+            "y",
+            "None",
+            f"this WGAN is conditional (num_classes={model.num_classes}) and trains on "
+            "labels: pass them as `y`, one int class per example",
+        )
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (n,) or not (np.issubdtype(y.dtype, np.integer) or _whole(y)):
+        _refuse(
+            "y",
+            f"an array of shape {y.shape} and dtype {y.dtype}",
+            f"expected one integer class per example of `x`, shape ({n},)",
+        )
+    y = y.astype("int32")
+    outside = np.flatnonzero((y < 0) | (y >= model.num_classes))
+    if outside.size:
+        _refuse(
+            "y",
+            f"label {y[outside[0]]} at index {outside[0]}",
+            f"labels must lie in [0, {model.num_classes}) for num_classes="
+            f"{model.num_classes}; {outside.size} do not",
+        )
+    return y
+
+
+def _whole(y):
+    return np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == y // 1)
+
+
+def _split_validation(arrays, fraction):
+    """Keras's `validation_split` of arrays: the last `fraction` of the examples."""
+    if not 0.0 < fraction < 1.0:
+        _refuse("validation_split", fraction, "expected a fraction in (0, 1)")
+    n = len(arrays[0])
+    cut = int(n * (1.0 - fraction))
+    return tuple(a[:cut] for a in arrays), tuple(a[cut:] for a in arrays)
+
+
+def _array_arguments(model, arguments, per_step):
+    x = np.asarray(arguments["x"])
+    _check_examples(model, x)
+    y = _check_labels(model, arguments.pop("y", None), len(x))
+    arrays = (x,) if y is None else (x, y)
+    fraction = arguments.pop("validation_split", 0.0)
+    if fraction:
+        if arguments.get("validation_data") is not None:
+            _refuse("validation_split", fraction, "give `validation_data` or it, not both")
+        arrays, held_out = _split_validation(arrays, fraction)
+        arguments["validation_data"] = held_out if len(held_out) > 1 else held_out[0]
+    if len(arrays[0]) < per_step:
+        _refuse(
+            "x",
+            f"{len(arrays[0])} training examples",
+            f"one generator step reads n_critic * batch_size = {model.n_critic} * "
+            f"{per_step // model.n_critic} = {per_step} examples; pass a smaller "
+            "`batch_size`",
+        )
+    arguments["x"] = ArrayBatches(
+        arrays, per_step, shuffle=bool(arguments.pop("shuffle", True)), seed=model.seed
+    )
+    return arguments
+
+
+def _single_examples(model, dataset):
+    """Whether a dataset yields single examples rather than batches (by rank)."""
+    spec = dataset.element_spec
+    first = spec[0] if isinstance(spec, tuple) else spec
+    shape = getattr(first, "shape", None)
+    return shape is not None and shape.rank == len(model.sample_shape) - 1
+
+
+def _dataset_arguments(model, arguments, batch_size):
+    dataset = arguments["x"]
+    spec = dataset.element_spec
+    if model.num_classes is None and isinstance(spec, tuple) and len(spec) > 1:
+        _refuse(
+            "x",
+            f"a dataset of {type(spec).__name__} elements {spec}",
+            "this WGAN is unconditional (num_classes=None) and takes no labels: map the "
+            "dataset to its examples, or build the WGAN with `num_classes=`",
+        )
+    if _single_examples(model, dataset):
+        per_step = model.n_critic * (batch_size or DEFAULT_BATCH_SIZE)
+        dataset = dataset.batch(per_step, drop_remainder=True)
+    elif batch_size is not None:
+        _refuse(
+            "batch_size",
+            batch_size,
+            "the dataset is batched already; `batch_size` batches a dataset of single "
+            "examples (or arrays)",
+        )
+    infinite = int(dataset.cardinality()) == -1  # tf.data.INFINITE_CARDINALITY
+    if infinite and arguments.get("steps_per_epoch") is None:
+        _refuse(
+            "steps_per_epoch",
+            "None",
+            "the dataset repeats forever (as `keras_wgan.datasets.critic_batches` does), "
+            "so an epoch would never end: pass `steps_per_epoch=`, the generator steps of "
+            "an epoch",
+        )
+    arguments["x"] = dataset
+    if "shuffle" not in arguments:  # Keras would warn that it cannot shuffle a dataset
+        arguments["shuffle"] = False
+    return arguments
+
+
+def fit_arguments(model, arguments):
+    """`keras.Model.fit`'s arguments for `model`, the data made into train-step elements.
+
+    Args:
+        model: a `keras_wgan.WGAN`.
+        arguments: `fit`'s arguments by name, as given (left unchanged).
+
+    Returns:
+        The arguments for `keras.Model.fit`.
+
+    Raises:
+        ValueError: data that does not fit the model (shape, dtype, NaN, labels), too few
+            examples for one step, `sample_weight` or `class_weight`, or a dataset that
+            repeats forever without `steps_per_epoch`.
+    """
+    arguments = dict(arguments)
+    for name in ("sample_weight", "class_weight"):
+        if arguments.get(name) is not None:
+            _refuse(name, type(arguments[name]).__name__, "a WGAN weighs all examples alike")
+    batch_size = arguments.pop("batch_size", None)
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        _refuse("batch_size", batch_size, "expected a positive integer")
+    x = arguments.get("x")
+    if _is_tf_dataset(x):
+        return _dataset_arguments(model, arguments, batch_size)
+    if _is_array(x):
+        batch_size = batch_size or DEFAULT_BATCH_SIZE
+        arguments = _array_arguments(model, arguments, model.n_critic * batch_size)
+        held_out = arguments.get("validation_data")
+        if _is_array(held_out) or (isinstance(held_out, (tuple, list)) and _is_array(held_out[0])):
+            arguments.setdefault("validation_batch_size", batch_size)
+        return arguments
+    if batch_size is not None:
+        arguments["batch_size"] = batch_size
+    return arguments
