@@ -9,7 +9,9 @@
 - other image datasets: Inception Score, FID and KID with the Inception network of the
   published numbers against cached reference statistics (`inception`);
 - text: the character n-gram Jensen-Shannon divergences js1..js4 (bits) to the corpus
-  and the share of words found in it (`text_metrics.text_scores`).
+  and the share of words found in it (`text_metrics.text_scores`);
+- one's own data, given in place of the name: the Frechet and kernel distances of
+  features, and the exact W1 distance of low-dimensional data (`reference.Reference`).
 """
 
 import numpy as np
@@ -21,6 +23,7 @@ from keras_wgan.evaluation import inception
 from keras_wgan.evaluation.digits import digits_score
 from keras_wgan.evaluation.mnist import mnist_score
 from keras_wgan.evaluation.optimal_transport import wasserstein_distance
+from keras_wgan.evaluation.reference import Reference
 from keras_wgan.evaluation.text import text_reference
 from keras_wgan.evaluation.text_metrics import text_scores
 from keras_wgan.evaluation.toy import mode_coverage, nearest_real_distance
@@ -105,7 +108,10 @@ def evaluate_samples(samples, dataset, **kwargs):
     Args:
         samples: generated points [N, 2], images [N, H, W, C] in [-1, 1], or decoded
             strings (text).
-        dataset: the dataset name the model was trained on.
+        dataset: the dataset name the model was trained on; or reference data of one's
+            own (an array of examples, a `tf.data.Dataset`, lines of text; see
+            `keras_wgan.evaluation.reference.Reference`, whose arguments `features`,
+            `max_examples`, `wasserstein`, ... `kwargs` then holds), or a `Reference`.
         **kwargs: for points, `wasserstein` (add the exact W1 distance) and
             `wasserstein_samples`; for images, `network` (the Inception network, see
             `keras_wgan.evaluation.inception.load_network`), `reference_examples`, `splits`
@@ -118,7 +124,9 @@ def evaluate_samples(samples, dataset, **kwargs):
         `distance_ratio` (toy), `high_quality`, `modes_covered` (toy with modes);
         `digits_score`, `digits_frechet`, `label_accuracy` with `labels` (digits);
         `inception_score`, `inception_score_std`, `fid`, `kid`, `kid_std` (images);
-        `js1` ... `js4`, `words_in_corpus` (text).
+        `js1` ... `js4`, `words_in_corpus` (text); `frechet_distance`,
+        `kernel_distance`, `kernel_distance_std` and, for low-dimensional data,
+        `wasserstein_distance` (reference data).
 
     Raises:
         ValueError: for an unknown dataset name (the message lists those that exist).
@@ -128,7 +136,13 @@ def evaluate_samples(samples, dataset, **kwargs):
     >>> points = sample_toy("8gaussians", 500, rng=0)
     >>> evaluate_samples(points, "8gaussians")["modes_covered"]
     8.0
+    >>> sorted(evaluate_samples(points[:200], sample_toy("8gaussians", 200, rng=1)))
+    ['frechet_distance', 'kernel_distance', 'kernel_distance_std', 'wasserstein_distance']
     """
+    if isinstance(dataset, Reference):
+        return dataset.scores(samples)
+    if not isinstance(dataset, str):
+        return Reference(dataset, arg="dataset", **kwargs).scores(samples)
     kind = datasets.kind(dataset)
     if kind == "points":
         return point_scores(samples, dataset, **kwargs)

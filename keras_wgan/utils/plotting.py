@@ -1,8 +1,94 @@
-"""Pictures of toy runs: samples over the critic's value surface (the paper's Figure 1)."""
+"""Pictures of samples: 2-D points, over the critic's value surface for the toy runs (the
+paper's Figure 1), and grids of images."""
 
 import numpy as np
 
 from keras_wgan.utils.files import write_atomically
+
+
+def points_extent(*point_sets, margin=0.1):
+    """(xmin, xmax, ymin, ymax) of a square box around points' first two coordinates.
+
+    The box holds every finite point of every set (None sets are skipped), with `margin`
+    of its side added on each side; for `plot_points(..., extent=...)` where the data are
+    not the toy data's [-3, 3] square. Without any finite point it is [-1, 1] squared.
+
+    Example:
+    >>> points_extent([[0.0, 0.0], [2.0, 1.0]], margin=0.0)
+    (0.0, 2.0, -0.5, 1.5)
+    """
+    points = np.concatenate([as_plane(p) for p in point_sets if p is not None])
+    points = points[np.isfinite(points).all(axis=1)]
+    if not len(points):
+        return (-1.0, 1.0, -1.0, 1.0)
+    low, high = points.min(axis=0), points.max(axis=0)
+    center, half = (low + high) / 2.0, max(float((high - low).max()) / 2.0, 1e-6)
+    half *= 1.0 + 2.0 * margin
+    return (
+        float(center[0] - half),
+        float(center[0] + half),
+        float(center[1] - half),
+        float(center[1] + half),
+    )
+
+
+def as_plane(points):
+    """Points [n, d] as [n, 2] float64 for a scatter plot: the first two coordinates;
+    1-D points ([n] or [n, 1]) get a second coordinate of 0."""
+    points = np.asarray(points, dtype="float64")
+    points = points.reshape(len(points), -1)
+    if points.shape[1] == 1:
+        points = np.concatenate([points, np.zeros_like(points)], axis=1)
+    return points[:, :2]
+
+
+def _limits(extent):
+    if np.ndim(extent) == 0:
+        return -float(extent), float(extent), -float(extent), float(extent)
+    return tuple(float(v) for v in extent)
+
+
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend (files only, no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _points_figure(real, fake, critic, extent, title, ax=None):
+    """(figure or None, ax) with the points drawn; a new figure when `ax` is None."""
+    plt = _pyplot()
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+    x0, x1, y0, y1 = _limits(extent)
+    if critic is not None:
+        xx, yy = np.meshgrid(
+            np.linspace(x0, x1, 128, dtype="float32"), np.linspace(y0, y1, 128, dtype="float32")
+        )
+        points = np.stack([xx.ravel(), yy.ravel()], axis=1)
+        values = np.asarray(critic(points)).reshape(xx.shape)
+        ax.contour(xx, yy, values, levels=20, cmap="viridis", linewidths=0.8)
+    if real is not None:
+        real = as_plane(real)
+        ax.scatter(real[:, 0], real[:, 1], s=4, c="orange", marker="+", label="real")
+    if fake is not None:
+        fake = as_plane(fake)
+        ax.scatter(fake[:, 0], fake[:, 1], s=4, c="green", marker="+", label="generated")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    if fig is not None:
+        ax.legend(loc="upper right", fontsize=7, markerscale=3)
+        fig.tight_layout()
+    return fig, ax
 
 
 def plot_points(path, real, fake=None, critic=None, extent=3.0, title=None, ax=None):
@@ -11,43 +97,36 @@ def plot_points(path, real, fake=None, critic=None, extent=3.0, title=None, ax=N
     Args:
         path: PNG file to write (atomically: `write_atomically`), or None to only draw
             on `ax`.
-        real: real points, shape [n, 2].
+        real: real points, shape [n, 2], or None. Points of more dimensions are drawn by
+            their first two, 1-D points on the line y = 0 (`as_plane`).
         fake: generated points, shape [m, 2], or None.
         critic: a callable on [k, 2] float32 points returning scores, or None.
-        extent: the plot spans [-extent, extent] on both axes.
+        extent: the plot spans [-extent, extent] on both axes; or a box (xmin, xmax, ymin,
+            ymax), such as `points_extent(real, fake)`.
         title: the axes' title.
         ax: a matplotlib Axes to draw on; a new figure when None.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(5, 5))
-    if critic is not None:
-        grid = np.linspace(-extent, extent, 128, dtype="float32")
-        xx, yy = np.meshgrid(grid, grid)
-        points = np.stack([xx.ravel(), yy.ravel()], axis=1)
-        values = np.asarray(critic(points)).reshape(xx.shape)
-        ax.contour(xx, yy, values, levels=20, cmap="viridis", linewidths=0.8)
-    ax.scatter(real[:, 0], real[:, 1], s=4, c="orange", marker="+", label="real")
-    if fake is not None:
-        ax.scatter(fake[:, 0], fake[:, 1], s=4, c="green", marker="+", label="generated")
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=9)
-    if own:
-        ax.legend(loc="upper right", fontsize=7, markerscale=3)
-        fig.tight_layout()
+    fig, _ = _points_figure(real, fake, critic, extent, title, ax=ax)
+    if fig is not None:
         if path:
             write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110))
-        plt.close(fig)
+        _pyplot().close(fig)
+
+
+def points_picture(real, fake=None, extent=3.0, title=None, dpi=80):
+    """`plot_points`' figure as a uint8 RGB array [height, width, 3] (for TensorBoard).
+
+    Example:
+    >>> points_picture(None, [[0.0, 0.0], [1.0, 1.0]], dpi=20).shape
+    (100, 100, 3)
+    """
+    fig, _ = _points_figure(real, fake, None, extent, title)
+    try:
+        fig.set_dpi(dpi)
+        fig.canvas.draw()
+        return np.array(fig.canvas.buffer_rgba())[..., :3]
+    finally:
+        _pyplot().close(fig)
 
 
 def to_uint8(images):
