@@ -16,7 +16,7 @@ from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.optimizers import OptimizerPair, PerGeneratorStep
 from keras_wgan.trainers import Trainer, check_backend
 from keras_wgan.trainers.data import fit_arguments
-from keras_wgan.trainers.nonfinite import NONFINITE_REAL, StopOnNonFinite
+from keras_wgan.trainers.nonfinite import NONFINITE_REAL, KerasLossLog, StopOnNonFinite
 from keras_wgan.utils.validation import check_choice, check_float, check_int
 
 
@@ -50,6 +50,32 @@ def _schedule_per_generator_step(optimizer, n_critic):
         schedule, PerGeneratorStep
     ):
         inner.learning_rate = PerGeneratorStep(schedule, n_critic)
+
+
+_SQUASHING = {"sigmoid", "softmax", "hard_sigmoid", "log_softmax"}
+
+
+def _squashing_output(critic):
+    """The name of a bounded activation the critic's (first) output comes out of, or None.
+
+    Looks at the layer that makes the output of a Sequential or functional critic: an
+    activation argument (`Dense(1, activation="sigmoid")`) or an activation layer.
+    """
+    try:
+        if isinstance(critic, keras.Sequential):
+            layer = critic.layers[-1]
+        else:
+            output = critic.outputs[0]
+            layer = output._keras_history[0]
+    except (AttributeError, IndexError, TypeError, ValueError):  # a subclassed critic
+        return None
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax layer"
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", None)
+    if name in _SQUASHING:
+        return f"{name} activation (layer {layer.name!r})"
+    return None
 
 
 #: What the critic's class loss of a conditional model classifies (see `WGAN`).
@@ -272,6 +298,20 @@ class WGAN(Trainer, keras.Model):
 
     def _check_conditional_networks(self):
         outputs = self.critic.compute_output_spec(keras.KerasTensor(self.sample_shape))
+        score = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+        if tuple(score.shape[1:]) not in ((), (1,)):
+            raise ValueError(
+                f"The critic must return one score per example, of shape (batch,) or "
+                f"(batch, 1); it returns {tuple(score.shape)}. Give its last layer one "
+                "unit, e.g. `keras.layers.Dense(1)`."
+            )
+        squashing = _squashing_output(self.critic)
+        if squashing:
+            raise ValueError(
+                f"The critic's score comes out of a {squashing}. A WGAN critic returns "
+                "unbounded scores, and the other losses take logits (they apply the sigmoid "
+                "themselves): remove the activation of the critic's last layer."
+            )
         two = isinstance(outputs, (list, tuple)) and len(outputs) == 2
         if self.num_classes and not (two and outputs[1].shape[-1] == self.num_classes):
             raise ValueError(
@@ -486,7 +526,10 @@ class WGAN(Trainer, keras.Model):
         arguments = dict(bound.arguments)
         del arguments["self"]
         arguments = fit_arguments(self, arguments)
-        callbacks = list(arguments.pop("callbacks", None) or [])
+        callbacks = [
+            KerasLossLog(c) if isinstance(c, keras.callbacks.TerminateOnNaN) else c
+            for c in arguments.pop("callbacks", None) or []
+        ]
         if self.stop_on_nonfinite:
             checks = [c for c in callbacks if isinstance(c, StopOnNonFinite)] or [StopOnNonFinite()]
             # First: it must raise before a later callback saves this batch's weights.
@@ -668,4 +711,5 @@ class WGAN(Trainer, keras.Model):
             chunk = [x[start:stop] for x in inputs]
             chunk = chunk if self.num_classes else chunk[0]
             outputs.append(ops.convert_to_numpy(run(chunk)))
-        return np.concatenate(outputs, axis=0)
+        # float32 whatever the compute dtype (mixed precision computes in float16/bfloat16).
+        return np.concatenate(outputs, axis=0).astype("float32", copy=False)

@@ -72,3 +72,23 @@ class StopOnNonFinite(keras.callbacks.Callback):
         model = self._model
         model.stop_training = True
         raise nonfinite_error(*found, model.generator_step())
+
+
+class KerasLossLog(keras.callbacks.Callback):
+    """Shows a Keras callback that watches the `loss` log (`keras.callbacks.TerminateOnNaN`)
+    a WGAN's losses: `loss` is critic_loss + generator_loss, NaN or infinite when either
+    is. `WGAN.fit` wraps such callbacks in this one."""
+
+    def __init__(self, callback):
+        super().__init__()
+        self.callback = callback
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.callback.set_model(model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = dict(logs or {})
+        if "loss" not in logs and {"critic_loss", "generator_loss"} <= set(logs):
+            logs["loss"] = float(logs["critic_loss"]) + float(logs["generator_loss"])
+        self.callback.on_train_batch_end(batch, logs)

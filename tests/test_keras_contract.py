@@ -1,0 +1,314 @@
+"""A Keras user's own arrays, networks and callbacks: `fit`, Keras's callbacks, schedules in
+generator steps, and a clear error before training for each likely mistake."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_wgan
+from keras_wgan import datasets
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(keras_wgan.__file__)))
+
+
+def networks(dim=2, latent=2, critic_out=None):
+    keras.utils.set_random_seed(0)
+    g = keras.Sequential(
+        [keras.Input((latent,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(dim)]
+    )
+    d = keras.Sequential(
+        [
+            keras.Input((dim,)),
+            keras.layers.Dense(8, activation="relu"),
+            critic_out or keras.layers.Dense(1),
+        ]
+    )
+    return g, d
+
+
+def points_gan(**kwargs):
+    gan = keras_wgan.WGAN(*networks(), seed=0, **kwargs)
+    gan.compile()
+    return gan
+
+
+def conditional_gan(num_classes=3):
+    keras.utils.set_random_seed(0)
+    z, labels = keras.Input((2,)), keras.Input((), dtype="int32")
+    embedded = keras.layers.Embedding(num_classes, 2)(labels)
+    g = keras.Model([z, labels], keras.layers.Dense(2)(keras.layers.Concatenate()([z, embedded])))
+    x = keras.Input((2,))
+    hidden = keras.layers.Dense(8, activation="relu")(x)
+    d = keras.Model(x, [keras.layers.Dense(1)(hidden), keras.layers.Dense(num_classes)(hidden)])
+    gan = keras_wgan.WGAN(g, d, num_classes=num_classes, seed=0)
+    gan.compile()
+    return gan
+
+
+POINTS = np.random.default_rng(0).normal(size=(230, 2)).astype("float32")
+
+
+# --- fit on arrays ----------------------------------------------------------------------
+
+
+def test_fit_on_arrays_reads_batch_size_examples_per_critic_update():
+    gan = points_gan(n_critic=5)
+    history = gan.fit(POINTS, batch_size=10, epochs=3, verbose=0)
+    # 230 // (5 * 10) = 4 steps an epoch, the 30 left over wait for a later epoch (no
+    # last partial batch, which n_critic could not split).
+    assert gan.generator_step() == 12 and history.epoch == [0, 1, 2]
+    assert int(gan.d_optimizer.iterations) == 60
+
+
+def test_every_epoch_reads_a_fresh_permutation_and_shuffle_false_keeps_the_order():
+    order = []
+    batches = keras_wgan.trainers.data.ArrayBatches((np.arange(20)[:, None],), 10, seed=0)
+    for _ in range(3):
+        order.append(np.concatenate([batches[i][:, 0] for i in range(len(batches))]))
+        batches.on_epoch_end()
+    assert all(sorted(o) == list(range(20)) for o in order)
+    assert not np.array_equal(order[0], order[1]) and not np.array_equal(order[1], order[2])
+    in_order = keras_wgan.trainers.data.ArrayBatches((np.arange(20)[:, None],), 10, shuffle=False)
+    assert in_order[1][:, 0].tolist() == list(range(10, 20))
+
+
+def test_labels_train_a_conditional_model_and_validation_split_holds_out_the_end():
+    gan = conditional_gan()
+    labels = np.arange(len(POINTS)) % 3
+    history = gan.fit(POINTS, labels, batch_size=8, epochs=2, validation_split=0.2, verbose=0)
+    assert gan.generator_step() == 2 * (184 // 40)
+    assert np.isfinite(history.history["val_wasserstein_estimate"]).all()
+
+
+def test_a_finite_dataset_of_single_examples_is_batched_per_step():
+    gan = points_gan(n_critic=2)
+    gan.fit(tf.data.Dataset.from_tensor_slices(POINTS), batch_size=16, epochs=2, verbose=0)
+    assert gan.generator_step() == 2 * (230 // 32)
+
+
+def test_a_dataset_that_repeats_forever_needs_steps_per_epoch():
+    gan = points_gan()
+    endless = datasets.critic_batches(POINTS, batch_size=8, n_critic=5)
+    with pytest.raises(ValueError, match="`steps_per_epoch`.*repeats forever"):
+        gan.fit(endless, epochs=1, verbose=0)
+    gan.fit(endless, steps_per_epoch=2, verbose=0)
+    assert gan.generator_step() == 2
+
+
+def test_fit_on_a_dataset_does_not_warn_about_shuffle(recwarn):
+    gan = points_gan()
+    gan.fit(datasets.critic_batches(POINTS, 8, 5), steps_per_epoch=1, verbose=0)
+    assert not [w for w in recwarn if "shuffle" in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda gan: gan.fit(POINTS.astype("uint8"), verbose=0), "argument `x`.*dtype uint8"),
+        (lambda gan: gan.fit(POINTS[:, :1], verbose=0), "argument `x`.*generator makes"),
+        (lambda gan: gan.fit(POINTS, np.zeros(230), verbose=0), "argument `y`.*unconditional"),
+        (lambda gan: gan.fit(POINTS[:20], batch_size=8, verbose=0), "argument `x`.*20 training"),
+        (
+            lambda gan: gan.fit(np.where(POINTS > 2, np.nan, POINTS), verbose=0),
+            "NaN or Inf",
+        ),
+        (
+            lambda gan: gan.fit(POINTS, sample_weight=np.ones(230), verbose=0),
+            "argument `sample_weight`",
+        ),
+        (
+            lambda gan: gan.fit(
+                tf.data.Dataset.from_tensor_slices((POINTS, np.zeros(230))), verbose=0
+            ),
+            "argument `x`.*unconditional",
+        ),
+    ],
+    ids=["uint8", "shape", "labels-unconditional", "too-few", "nan", "sample-weight", "ds-labels"],
+)
+def test_data_mistakes_are_refused_by_name_before_training(call, match):
+    gan = points_gan()
+    with pytest.raises(ValueError, match=match):
+        call(gan)
+    assert gan.generator_step() == 0
+
+
+def test_labels_of_a_conditional_model_are_checked():
+    gan = conditional_gan(num_classes=3)
+    with pytest.raises(ValueError, match="argument `y`.*conditional"):
+        gan.fit(POINTS, verbose=0)
+    labels = np.zeros(230, "int64")
+    labels[17] = 3
+    with pytest.raises(ValueError, match=r"\[0, 3\).*label 3 at index 17"):
+        gan.fit(POINTS, labels, verbose=0)
+
+
+# --- compile and the networks ------------------------------------------------------------
+
+
+def test_compile_refuses_metrics_and_one_shared_optimizer():
+    gan = keras_wgan.WGAN(*networks())
+    with pytest.raises(ValueError, match="does not take `metrics`.*Evaluation"):
+        gan.compile(metrics=["mae"])
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="one optimiser object"):
+        gan.compile(shared, shared)
+
+
+@pytest.mark.parametrize(
+    "last, match",
+    [
+        (keras.layers.Dense(1, activation="sigmoid"), "sigmoid activation"),
+        (keras.layers.Dense(2), r"one score per example.*\(None, 2\)"),
+    ],
+    ids=["sigmoid", "two-outputs"],
+)
+def test_a_critic_that_is_not_a_critic_is_refused(last, match):
+    with pytest.raises(ValueError, match=match):
+        keras_wgan.WGAN(*networks(critic_out=last))
+
+
+def test_generate_returns_float32_under_mixed_precision():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        gan = keras_wgan.WGAN(*networks())
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert gan.generator.compute_dtype == "bfloat16"
+    assert gan.generate(4, seed=0).dtype == np.float32
+
+
+# --- Keras's callbacks -------------------------------------------------------------------
+
+
+def test_keras_learning_rate_callbacks_change_both_optimisers():
+    gan = points_gan()
+    gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(1e-4))
+    callbacks = [
+        keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5),
+        keras.callbacks.ReduceLROnPlateau(
+            "wasserstein_estimate", mode="min", factor=0.1, patience=0, min_delta=1e9
+        ),
+    ]
+    history = gan.fit(POINTS, batch_size=8, epochs=2, callbacks=callbacks, verbose=0)
+    # Halved at each epoch's start; divided by 10 at the end of the second (the first sets
+    # the best value, and nothing improves by 1e9).
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(2e-4 * 0.025)
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4 * 0.025)
+    # Logged at each epoch's end, before the reduction.
+    assert history.history["learning_rate_critic"] == pytest.approx([1e-4, 5e-5])
+    assert history.history["learning_rate_generator"] == pytest.approx([5e-5, 2.5e-5])
+    gan.learning_rate = 5e-6  # the generator's: both double
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(1e-5)
+    assert int(gan.optimizer.iterations) == gan.generator_step()
+
+
+def test_keras_saving_and_logging_callbacks_work_in_fit(tmp_path):
+    gan = points_gan()
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "model.keras")),
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "m.weights.h5"), save_weights_only=True),
+        keras.callbacks.BackupAndRestore(str(tmp_path / "backup")),
+        keras.callbacks.TensorBoard(str(tmp_path / "logs")),
+        keras.callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping("wasserstein_estimate", mode="min", patience=5),
+    ]
+    gan.fit(POINTS, batch_size=8, epochs=2, callbacks=callbacks, verbose=0)
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.generator_step() == gan.generator_step() == 10
+    np.testing.assert_array_equal(loaded.generate(5, seed=1), gan.generate(5, seed=1))
+    other = points_gan()
+    other.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(other.generate(5, seed=1), gan.generate(5, seed=1))
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert [row["epoch"] for row in rows] == ["0", "1"] and "wasserstein_estimate" in rows[0]
+    assert os.listdir(tmp_path / "logs" / "train")
+
+
+def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    gan = points_gan()
+    with pytest.raises(KeyboardInterrupt):
+        gan.fit(POINTS, batch_size=8, epochs=4, callbacks=[backup, Interrupt()], verbose=0)
+    again = points_gan()
+    history = again.fit(POINTS, batch_size=8, epochs=4, callbacks=[backup], verbose=0)
+    assert history.epoch == [2, 3] and again.generator_step() == 4 * 5
+
+
+def test_terminate_on_nan_stops_a_run_that_does_not_stop_itself():
+    gan = points_gan(stop_on_nonfinite=False)
+    gan.compile(keras.optimizers.SGD(1e30), keras.optimizers.SGD(1e30))
+    stop = keras.callbacks.TerminateOnNaN()
+    history = gan.fit(POINTS * 1e20, batch_size=8, epochs=3, callbacks=[stop], verbose=0)
+    assert gan.stop_training and history.epoch == [0]
+
+
+# --- schedules in generator steps --------------------------------------------------------
+
+
+def test_one_schedule_ends_at_the_same_generator_step_on_both_optimisers(tmp_path):
+    def decay():
+        return keras.optimizers.schedules.PolynomialDecay(1e-3, decay_steps=4, end_learning_rate=0)
+
+    gan = points_gan(n_critic=5)
+    gan.compile(keras.optimizers.Adam(decay()), keras.optimizers.Adam(decay()))
+    gan.fit(POINTS, batch_size=8, epochs=1, steps_per_epoch=2, verbose=0)
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(
+        float(gan.g_optimizer.learning_rate)
+    )
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(5e-4)
+    gan.save(tmp_path / "m.keras")  # the wrapped schedule is saved as such, not wrapped again
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    loaded.fit(POINTS, batch_size=8, epochs=1, steps_per_epoch=2, verbose=0)
+    assert float(loaded.d_optimizer.learning_rate) == 0.0 == float(loaded.g_optimizer.learning_rate)
+
+
+# --- the same script on JAX --------------------------------------------------------------
+
+_JAX_SCRIPT = r"""
+import logging
+import jax, keras, numpy as np, keras_wgan
+COMPILED = 0
+class Count(logging.Handler):
+    def emit(self, record):
+        global COMPILED
+        COMPILED += "Finished XLA compilation of jit(train_step)" in record.getMessage()
+jax.config.update("jax_log_compiles", True)
+logging.getLogger("jax").addHandler(Count())
+g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2)])
+d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+gan = keras_wgan.WGAN(g, d, seed=0)
+gan.compile()
+x = np.random.default_rng(0).normal(size=(230, 2)).astype("float32")
+callbacks = [keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5),
+             keras.callbacks.ReduceLROnPlateau("wasserstein_estimate", mode="min", patience=0,
+                                               factor=0.1, min_delta=1e9)]
+gan.fit(x, batch_size=8, epochs=2, callbacks=callbacks, verbose=0)
+gan.fit(x, batch_size=8, epochs=1, verbose=0)
+print("STEPS", gan.generator_step(), "COMPILED", COMPILED)
+print("LR", float(gan.d_optimizer.learning_rate), float(gan.g_optimizer.learning_rate))
+"""
+
+
+@pytest.mark.slow
+def test_the_same_script_trains_on_jax_compiling_its_step_once():
+    pytest.importorskip("jax")
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=_ROOT)
+    run = subprocess.run(
+        [sys.executable, "-c", _JAX_SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "STEPS 15 COMPILED 1" in run.stdout
+    lr = [float(v) for v in run.stdout.split("LR ")[1].split()]
+    assert lr == pytest.approx([1e-4 * 0.025] * 2)
