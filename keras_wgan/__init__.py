@@ -38,6 +38,17 @@ _LAZY = {
 }
 
 
+def _export_saved_model(model, filepath, **options):
+    """`WGAN.export`'s format "tf_saved_model": `keras_wgan.export.export_saved_model`,
+    imported on the first export (it needs TensorFlow). Registered here, above every
+    layer: `keras_wgan.wgan` sits below `keras_wgan.export` and does not import it."""
+    exporter = importlib.import_module("keras_wgan.export")
+    return exporter.export_saved_model(model, filepath, **options)
+
+
+WGAN.register_export_format("tf_saved_model", _export_saved_model)
+
+
 def __getattr__(name):
     if name in _LAZY:
         return importlib.import_module(_LAZY[name])

@@ -86,10 +86,14 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
 
     The generator runs in inference mode (batch norm uses its moving statistics), and
     the graph holds standard TensorFlow ops only: loading it needs TensorFlow (or
-    `tensorflow_model_server`) and no Python package of ours. Beside the SavedModel,
-    `keras_wgan.json` records `latent_dim`, `num_classes`, `max_samples`, the sample
-    shape and kind, and the generator step the model was at (`metadata` reads it; TF
-    Serving ignores it).
+    `tensorflow_model_server`) and no Python package of ours. On the JAX backend, jax2tf
+    converts the generator alone into one `XlaCallModule` op (lowered for
+    `JAX_PLATFORMS`); the checks, the random op and the outputs around it are the ops
+    above, so the signatures, checks and outputs are the same. TensorFlow runs that op
+    without JAX; a `tensorflow_model_server` runs it where its build has XLA for the
+    device. Beside the SavedModel, `keras_wgan.json` records `latent_dim`,
+    `num_classes`, `max_samples`, the sample shape and kind, and the generator step the
+    model was at (`metadata` reads it; TF Serving ignores it).
 
     The version is written into a temporary folder beside it and renamed into place, so
     TF Serving, which polls `base_dir`, never sees a half-written version, and a failed
@@ -136,11 +140,106 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     # Checked before any folder is made: a diverged model leaves no trace in `base_dir`.
     existing = versions(base_dir)
     next_version = version or (existing[-1] + 1 if existing else 1)
+    _sync_variables(model)
     check_finite_variables(model.generator.weights, os.path.join(base_dir, str(next_version)))
+    archive, record = _archive(model, max_samples)
+    with exclusive(base_dir, timeout=LOCK_TIMEOUT) as lock:
+        remove_stale_temporaries(base_dir, before=lock.started)
+        return _write_version(archive, record, base_dir, version)
+
+
+def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose=False):
+    """Exports `model.generator` as the SavedModel folder `filepath` itself.
+
+    What `keras_wgan.WGAN.export(filepath)` writes: Keras's contract, where the path is
+    the SavedModel (`tf.saved_model.load(filepath)`), in place of `export_generator`'s
+    versioned `base_dir/<version>/`. The folder holds the same export: both signatures,
+    their input checks, the outputs and `keras_wgan.json`, on either backend.
+
+    The folder is written beside `filepath` under a temporary name and renamed into
+    place, so a failed export leaves nothing behind. An existing folder is never
+    overwritten: `filepath` must not exist or be an empty folder (unlike Keras's default
+    export, which writes into it). Two exports to one path: one wins, the other raises.
+
+    Args:
+        model: a `keras_wgan.WGAN`.
+        filepath: the SavedModel folder to write.
+        max_samples: as for `export_generator`. Default 1024.
+        verbose: print the path and the signatures once written.
+
+    Returns:
+        `filepath`, as a string.
+
+    Raises:
+        ValueError: for an empty path, a path that is or lies under a file, or an invalid
+            `max_samples`.
+        FileExistsError: if `filepath` is a folder that is not empty.
+        FloatingPointError: if a weight of the generator holds NaN or infinity; nothing
+            is written then.
+    """
+    filepath = check_folder("filepath", filepath)
+    max_samples = check_max_samples(max_samples)
+    _check_empty(filepath)
+    _sync_variables(model)
+    check_finite_variables(model.generator.weights, filepath)
+    archive, record = _archive(model, max_samples)
+    target = os.path.abspath(filepath)
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    remove_stale_temporaries(parent, name=os.path.basename(target))
+    tmp = temporary_folder(parent, os.path.basename(target))
+    try:
+        _write(archive, record, tmp)
+        try:
+            os.rename(tmp, target)  # onto a missing or empty folder only
+        except OSError as error:
+            if os.path.isdir(target):
+                raise _exists(filepath) from error
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if verbose:
+        print(f"Saved artifact at {filepath!r}. Signatures: serving_default, {SEED_SIGNATURE}.")
+    return filepath
+
+
+def _exists(filepath):
+    return FileExistsError(
+        f"Cannot export to {filepath!r}: the folder exists and is not empty. Remove it, "
+        "choose another path, or use `keras_wgan.export_generator` for numbered versions."
+    )
+
+
+def _check_empty(filepath):
+    if os.path.isdir(filepath) and os.listdir(filepath):
+        raise _exists(filepath)
+
+
+def _sync_variables(model):
+    """Brings the variables up to date in the middle of a JAX `fit` (a callback's export);
+    a no-op elsewhere."""
+    sync = getattr(model, "_sync_variables", None)
+    if sync is not None:
+        sync()
+
+
+def _archive(model, max_samples):
+    """The `keras.export.ExportArchive` of the generator, with both signatures, and the
+    record written beside it (`METADATA`)."""
     archive = keras.export.ExportArchive()
     archive.track(model.generator)
-    for name, (fn, signature) in _endpoints(model, max_samples).items():
-        archive.add_endpoint(name=name, fn=fn, input_signature=signature)
+    run = _generator_fn(model, archive)
+    for name, (fn, signature) in _endpoints(model, max_samples, run).items():
+        if keras.backend.backend() == "jax":
+            # Added as a traced `tf.function`: Keras converts a plain function with
+            # jax2tf whole, and the input checks (TensorFlow ops) cannot run on JAX
+            # tracers. Here only the generator is converted (`_generator_fn`).
+            fn = tf.function(fn, input_signature=signature, autograph=False)
+            fn.get_concrete_function()
+            archive.add_endpoint(name=name, fn=fn)
+        else:
+            archive.add_endpoint(name=name, fn=fn, input_signature=signature)
     record = {
         "latent_dim": int(model.latent_dim),
         "num_classes": model.num_classes or None,
@@ -149,9 +248,48 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         "kind": model_kind(model),
         "generator_step": _generator_step(model),
     }
-    with exclusive(base_dir, timeout=LOCK_TIMEOUT) as lock:
-        remove_stale_temporaries(base_dir, before=lock.started)
-        return _write_version(archive, record, base_dir, version)
+    return archive, record
+
+
+#: The platforms a JAX export is lowered for: a model exported on a GPU serves on a CPU
+#: (and the other way round).
+JAX_PLATFORMS = ("cpu", "cuda")
+
+
+def _generator_fn(model, archive):
+    """A TensorFlow function from the generator's inputs (z, or z and labels) to its
+    output, in inference mode: the generator itself on TensorFlow; on JAX, the generator
+    converted by jax2tf (one `XlaCallModule` op), reading the TensorFlow copies of its
+    variables that `archive.track` made."""
+    generator = model.generator
+    if keras.backend.backend() != "jax":
+        return lambda *inputs: generator(_model_inputs(inputs), training=False)
+    from jax.experimental import jax2tf  # JAX is installed on this backend only
+
+    keras_variables = generator.trainable_variables + generator.non_trainable_variables
+    tf_variables = list(archive.trainable_variables) + list(archive.non_trainable_variables)
+    if [tuple(v.shape) for v in keras_variables] != [tuple(v.shape) for v in tf_variables]:
+        raise RuntimeError("The export's copies of the generator's variables do not match it.")
+
+    def stateless(values, *inputs):
+        with keras.StatelessScope(state_mapping=list(zip(keras_variables, values))):
+            return generator(_model_inputs(inputs), training=False)
+
+    # The batch size is symbolic (any size from 1 up; the checks refuse 0 first); every
+    # other size, and the variables' shapes, are fixed.
+    batch_shapes = ["(batch, _)", "(batch,)"][: 2 if model.num_classes else 1]
+    converted = jax2tf.convert(
+        stateless,
+        polymorphic_shapes=[None, *batch_shapes],
+        with_gradient=False,
+        native_serialization_platforms=JAX_PLATFORMS,
+    )
+    return lambda *inputs: converted(tf_variables, *inputs)
+
+
+def _model_inputs(inputs):
+    """The generator's input: z alone, or [z, labels] for a conditional model."""
+    return list(inputs) if len(inputs) > 1 else inputs[0]
 
 
 def _generator_step(model):
@@ -178,14 +316,19 @@ def _write_version(archive, record, base_dir, version):
     # A dot-prefixed, non-integer name: TF Serving ignores it while it is being written.
     tmp = temporary_folder(base_dir, str(version))
     try:
-        archive.write_out(tmp, verbose=False)
-        with open(os.path.join(tmp, METADATA), "w") as f:
-            json.dump(record, f, indent=1)
+        _write(archive, record, tmp)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _write(archive, record, folder):
+    """Writes the SavedModel and its record (`METADATA`) into `folder`."""
+    archive.write_out(folder, verbose=False)
+    with open(os.path.join(folder, METADATA), "w") as f:
+        json.dump(record, f, indent=1)
 
 
 #: The largest `max_samples`: `num_samples` is an int32 input of `generate_from_seed`.
@@ -282,14 +425,15 @@ def _output_fn(model):
     return lambda samples: {"samples": tf.cast(samples, tf.float32)}
 
 
-def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
+def _endpoints(model, max_samples, run):
     """{signature name: (function, input signature)} of the export.
 
     Every function runs its input checks first: the generator (and, for
     `generate_from_seed`, the random op) depends on them, so a refused request computes
-    nothing.
+    nothing. The checks are TensorFlow ops on the request's tensors, outside the
+    generator's function `run` (`_generator_fn`; on JAX, jax2tf converts that function
+    alone, so no check needs a concrete value).
     """
-    generator = model.generator
     latent_dim = model.latent_dim
     num_classes = model.num_classes
     decode = _output_fn(model)
@@ -314,7 +458,7 @@ def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
                 z,
                 labels,
             )
-            return outputs(generator([z, labels], training=False))
+            return outputs(run(z, labels))
 
         def from_seed(seed, num_samples, labels):
             seed, labels = checked(
@@ -324,7 +468,7 @@ def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
                 labels,
             )
             z = seed_latent(seed, num_samples, latent_dim)
-            return outputs(generator([z, labels], training=False), z=z)
+            return outputs(run(z, labels), z=z)
 
         return {
             "serving_default": (from_z, [z_spec, labels_spec]),
@@ -333,12 +477,12 @@ def _endpoints(model, max_samples=DEFAULT_MAX_SAMPLES):
 
     def from_z(z):
         (z,) = checked(_z_checks(z, latent_dim, max_samples), z)
-        return outputs(generator(z, training=False))
+        return outputs(run(z))
 
     def from_seed(seed, num_samples):
         (seed,) = checked(_count_check("`num_samples`", num_samples, max_samples), seed)
         z = seed_latent(seed, num_samples, latent_dim)
-        return outputs(generator(z, training=False), z=z)
+        return outputs(run(z), z=z)
 
     return {
         "serving_default": (from_z, [z_spec]),

@@ -713,3 +713,78 @@ class WGAN(Trainer, keras.Model):
             outputs.append(ops.convert_to_numpy(run(chunk)))
         # float32 whatever the compute dtype (mixed precision computes in float16/bfloat16).
         return np.concatenate(outputs, axis=0).astype("float32", copy=False)
+
+    # --- export -----------------------------------------------------------------------
+
+    #: {format: function(model, filepath, verbose, **options)}: what `export` writes.
+    #: The TF Serving export is built on TensorFlow and sits above this module in the
+    #: package's layers (`keras_wgan.export`), so this module does not import it, not even
+    #: by name inside a function: that would hide an upward dependency from the layers
+    #: contract. The package's facade, `keras_wgan/__init__.py` (which Python runs before
+    #: any of its modules, so before any `WGAN` exists), registers it here and imports it
+    #: on the first export; `import keras_wgan` stays free of TensorFlow on JAX.
+    _export_formats = {}
+
+    @classmethod
+    def register_export_format(cls, format, exporter):
+        """Makes `export(filepath, format=format, ...)` call
+        `exporter(model, filepath, verbose=..., **options)`."""
+        cls._export_formats[format] = exporter
+
+    def export(
+        self,
+        filepath,
+        format="tf_saved_model",
+        verbose=None,
+        input_signature=None,
+        max_samples=None,
+        **kwargs,
+    ):
+        """Exports the generator for inference, as `keras.Model.export` does a model.
+
+        `filepath` is the SavedModel folder itself, as in Keras:
+        `tf.saved_model.load(filepath)` loads it and TF Serving serves it. It holds the
+        export `keras_wgan.export_generator` writes into a version folder: the generator
+        in inference mode, the signatures `serving_default` (z, and labels for a
+        conditional model) and `generate_from_seed`, their input checks, the outputs
+        (`samples`, and `images_uint8` or `tokens` and `text`) and `keras_wgan.json`; on
+        the TensorFlow and the JAX backend alike. For TF Serving's numbered layout
+        (`base/<version>/`, the next version each time), use `export_generator`.
+
+        The folder is written under a temporary name and renamed into place; an existing
+        folder that is not empty is never overwritten (`FileExistsError`).
+
+        Args:
+            filepath: the SavedModel folder to write; must not exist, or be empty.
+            format: "tf_saved_model", the only format (Keras's others, such as "onnx",
+                raise `NotImplementedError`).
+            verbose: print where the export went. Default (None) True, as in Keras.
+            input_signature: must be None: the signatures are fixed (z is float32
+                [batch, latent_dim]; labels int32 [batch]).
+            max_samples: the most samples one request may ask for; default 1024 (see
+                `export_generator`).
+
+        Returns:
+            `filepath`, as a string.
+
+        Example:
+        >>> gan.export("exported/digits")  # doctest: +SKIP
+        >>> f = tf.saved_model.load("exported/digits").signatures["serving_default"]  # doctest: +SKIP
+        """
+        formats = tuple(self._export_formats)
+        if format in ("onnx", "openvino", "litert", "torch") and format not in formats:
+            raise NotImplementedError(
+                f"`export` writes format='tf_saved_model' only (the generator's TF Serving "
+                f"export). Received: format={format!r}."
+            )
+        exporter = self._export_formats[check_choice("format", format, formats)]
+        if input_signature is not None:
+            raise ValueError(
+                "Invalid value for argument `input_signature`. Received: input_signature="
+                f"{input_signature!r}. Expected None: the export's signatures are fixed "
+                "(z float32 [batch, latent_dim], labels int32 [batch])."
+            )
+        if kwargs:
+            raise TypeError(f"`export` got unexpected keyword arguments: {sorted(kwargs)}.")
+        options = {} if max_samples is None else {"max_samples": max_samples}
+        return exporter(self, filepath, verbose=True if verbose is None else verbose, **options)
