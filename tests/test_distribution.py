@@ -77,7 +77,12 @@ noise = strategy.experimental_local_results(
 with strategy.scope():
     fitted = build()
 history = fitted.fit(given["data"], batch_size=32, epochs=1, verbose=0, shuffle=False)
-np.savez(out, single=np.array(single.get_weights(), dtype=object),
+try:  # 3 examples cannot be shared by 2 replicas: refused before any step
+    fitted.fit(given["data"], batch_size=3, epochs=1, verbose=0)
+    refused = ""
+except ValueError as error:
+    refused = str(error)
+np.savez(out, refused=refused, single=np.array(single.get_weights(), dtype=object),
          mirrored=np.array(mirrored.get_weights(), dtype=object),
          noise=np.stack([np.asarray(n) for n in noise]),
          step=fitted.generator_step(),
@@ -130,6 +135,7 @@ def test_mirrored_strategy_matches_one_device(tmp_path, loss):
     noise = got["noise"]
     assert noise.shape == (2, 4, 2) and not np.allclose(noise[0], noise[1])  # own noise per replica
     assert int(got["step"]) == 128 // 32
+    assert "batch_size must be a multiple of 2" in str(got["refused"])
     assert np.isfinite(got["history"]).all()
 
 

@@ -3,6 +3,7 @@ generator steps, and a clear error before training for each likely mistake."""
 
 import csv
 import os
+import re
 import subprocess
 import sys
 
@@ -312,3 +313,21 @@ def test_the_same_script_trains_on_jax_compiling_its_step_once():
     assert "STEPS 15 COMPILED 1" in run.stdout
     lr = [float(v) for v in run.stdout.split("LR ")[1].split()]
     assert lr == pytest.approx([1e-4 * 0.025] * 2)
+
+
+# --- the guide ---------------------------------------------------------------------------
+
+GUIDE = os.path.join(_ROOT, "docs", "guides", "own-data.md")
+
+
+def test_the_own_data_guide_runs_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = open(GUIDE).read()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    scope = {}
+    for block in blocks:
+        exec(compile(block, GUIDE, "exec"), scope)
+    assert scope["samples"].shape == (500, 2) and scope["sevens"].shape == (4, 8, 8, 1)
+    assert scope["gan"].learning_rate is not None
+    for command in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        assert command.startswith("KERAS_BACKEND=jax python ")

@@ -187,7 +187,9 @@ def _dataset_arguments(model, arguments, batch_size):
             "dataset to its examples, or build the WGAN with `num_classes=`",
         )
     if _single_examples(model, dataset):
-        per_step = model.n_critic * (batch_size or DEFAULT_BATCH_SIZE)
+        batch_size = batch_size or DEFAULT_BATCH_SIZE
+        _check_replicas(model, batch_size)
+        per_step = model.n_critic * batch_size
         dataset = dataset.batch(per_step, drop_remainder=True)
     elif batch_size is not None:
         _refuse(
@@ -209,6 +211,19 @@ def _dataset_arguments(model, arguments, batch_size):
     if "shuffle" not in arguments:  # Keras would warn that it cannot shuffle a dataset
         arguments["shuffle"] = False
     return arguments
+
+
+def _check_replicas(model, batch_size):
+    """Under a `tf.distribute` strategy each replica takes its share of every critic batch."""
+    strategy = getattr(model, "distribute_strategy", None)
+    replicas = getattr(strategy, "num_replicas_in_sync", 1)
+    if replicas > 1 and batch_size % replicas:
+        _refuse(
+            "batch_size",
+            batch_size,
+            f"the model trains on {replicas} replicas, which share every critic batch, so "
+            f"batch_size must be a multiple of {replicas}",
+        )
 
 
 def fit_arguments(model, arguments):
@@ -240,6 +255,7 @@ def fit_arguments(model, arguments):
         return _dataset_arguments(model, arguments, batch_size)
     if _is_array(x):
         batch_size = batch_size or DEFAULT_BATCH_SIZE
+        _check_replicas(model, batch_size)
         arguments = _array_arguments(model, arguments, model.n_critic * batch_size)
         held_out = arguments.get("validation_data")
         if _is_array(held_out) or (isinstance(held_out, (tuple, list)) and _is_array(held_out[0])):
