@@ -299,20 +299,31 @@ gan.fit(x, batch_size=8, epochs=2, callbacks=callbacks, verbose=0)
 gan.fit(x, batch_size=8, epochs=1, verbose=0)
 print("STEPS", gan.generator_step(), "COMPILED", COMPILED)
 print("LR", float(gan.d_optimizer.learning_rate), float(gan.g_optimizer.learning_rate))
+import sys
+np.save(sys.argv[2], gan.generate(np.ones((3, 2), "float32")))
+gan.export(sys.argv[1], verbose=False)
 """
 
 
 @pytest.mark.slow
-def test_the_same_script_trains_on_jax_compiling_its_step_once():
+def test_the_same_script_trains_and_exports_on_jax_compiling_its_step_once(tmp_path):
     pytest.importorskip("jax")
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=_ROOT)
+    exported, generated = str(tmp_path / "exported"), str(tmp_path / "generated.npy")
     run = subprocess.run(
-        [sys.executable, "-c", _JAX_SCRIPT], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", _JAX_SCRIPT, exported, generated],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "STEPS 15 COMPILED 1" in run.stdout
     lr = [float(v) for v in run.stdout.split("LR ")[1].split()]
     assert lr == pytest.approx([1e-4 * 0.025] * 2)
+    serve = tf.saved_model.load(exported).signatures["serving_default"]
+    samples = serve(z=tf.ones((3, 2)))["samples"].numpy()
+    np.testing.assert_allclose(samples, np.load(generated), atol=1e-5)
 
 
 # --- the guide ---------------------------------------------------------------------------
