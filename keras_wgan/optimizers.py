@@ -76,8 +76,8 @@ class TF1RMSprop(keras.optimizers.Optimizer):
             momentum variable is created then).
         epsilon: Added to the mean square inside the square root, >= 0. Defaults to
             1e-10, TF1's default.
-        initial_accumulator_value: The value the mean-square accumulator starts at,
-            >= 0. Defaults to 1.0, as in TF1; 0.0 gives Keras's start.
+        initial_accumulator_value: The value the mean-square accumulator starts at, a
+            number >= 0. Defaults to 1.0, as in TF1; 0.0 gives Keras's start.
         **kwargs: The `keras.optimizers.Optimizer` arguments: `name`, `weight_decay`,
             `clipnorm`, `clipvalue`, `global_clipnorm`, `use_ema`, `ema_momentum`,
             `ema_overwrite_frequency`, `loss_scale_factor`,
