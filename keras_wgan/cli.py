@@ -156,6 +156,37 @@ def build_parser():
         default=None,
         help="learning rate of both optimisers (default: the recipe's)",
     )
+    train.add_argument(
+        "--lr-critic",
+        type=float,
+        default=None,
+        metavar="LR",
+        help="learning rate of the critic's optimiser (two time-scale updates, TTUR); "
+        "overrides --lr and the recipe's, and decays with --lr-decay linear",
+    )
+    train.add_argument(
+        "--lr-generator",
+        type=float,
+        default=None,
+        metavar="LR",
+        help="learning rate of the generator's optimiser; overrides --lr and the recipe's",
+    )
+    train.add_argument(
+        "--ema",
+        type=float,
+        default=None,
+        metavar="DECAY",
+        help="keep an exponential moving average of the generator's weights with this "
+        "decay (e.g. 0.999), which the samples, the evaluation and the export use",
+    )
+    train.add_argument(
+        "--ema-start",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="the generator step after which the average starts (the shadow copies the "
+        "weights until then); default 0",
+    )
     improved = train.add_argument_group(
         "the improved-GAN techniques of Salimans et al. 2016, for the GAN baselines"
     )
@@ -354,6 +385,8 @@ def _train_settings(args):
         raise ValueError(
             "--minibatch-discrimination and --virtual-batch-norm are for image and toy networks."
         )
+    if args.ema_start is not None and args.ema is None:
+        raise ValueError("--ema-start is for a moving average of the generator: add --ema.")
     name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
@@ -364,6 +397,8 @@ def _train_settings(args):
         batch_size=args.batch_size,
         latent_dim=args.latent_dim,
         lr=args.lr,
+        lr_critic=args.lr_critic,
+        lr_generator=args.lr_generator,
         lr_decay=decay,
         steps=args.steps,
         n_critic=args.n_critic,
@@ -377,6 +412,8 @@ def _train_settings(args):
         feature_matching=args.feature_matching,
         historical_averaging=args.historical_averaging,
         label_smoothing=smoothing,
+        ema=args.ema,
+        ema_start=args.ema_start,
     )
     return runs.with_data(
         settings, args.dataset, image_size=args.image_size, data_dir=args.data_dir

@@ -62,8 +62,12 @@ def metadata(path):
     return found
 
 
-def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES):
-    """Exports `model.generator` for TF Serving as `base_dir/<version>/`.
+def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES, ema=None):
+    """Exports the model's generator for TF Serving as `base_dir/<version>/`.
+
+    The generator is the moving average's shadow generator (`model.ema_generator`) when
+    the model keeps one (`WGAN(ema=...)`), unless `ema=False` asks for the raw one; the
+    record then says which (`"ema": true` or `false`).
 
     Two signatures, both taking any batch size:
 
@@ -114,6 +118,9 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         version: a positive integer; default one more than the highest present, or 1.
         max_samples: the most samples one request may ask for (rows of `z`,
             `num_samples`); bounds the memory one request can take. Default 1024.
+        ema: which generator to export (`WGAN.sampling_generator`): None (default) the
+            shadow generator if the model keeps one, else the generator; True the shadow
+            generator (refused without one); False the raw generator.
 
     Returns:
         The path of the written version folder.
@@ -137,19 +144,20 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         version = check_int("version", version, 1)
         _check_new(base_dir, version)  # at once; again under the lock
     max_samples = check_max_samples(max_samples)
+    generator = _exported_generator(model, ema)
     # Checked before any folder is made: a diverged model leaves no trace in `base_dir`.
     existing = versions(base_dir)
     next_version = version or (existing[-1] + 1 if existing else 1)
     _sync_variables(model)
-    check_finite_variables(model.generator.weights, os.path.join(base_dir, str(next_version)))
-    archive, record = _archive(model, max_samples)
+    check_finite_variables(generator.weights, os.path.join(base_dir, str(next_version)))
+    archive, record = _archive(model, max_samples, generator)
     with exclusive(base_dir, timeout=LOCK_TIMEOUT) as lock:
         remove_stale_temporaries(base_dir, before=lock.started)
         return _write_version(archive, record, base_dir, version)
 
 
-def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose=False):
-    """Exports `model.generator` as the SavedModel folder `filepath` itself.
+def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose=False, ema=None):
+    """Exports the model's generator as the SavedModel folder `filepath` itself.
 
     What `keras_wgan.WGAN.export(filepath)` writes: Keras's contract, where the path is
     the SavedModel (`tf.saved_model.load(filepath)`), in place of `export_generator`'s
@@ -166,6 +174,7 @@ def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose
         filepath: the SavedModel folder to write.
         max_samples: as for `export_generator`. Default 1024.
         verbose: print the path and the signatures once written.
+        ema: which generator to export, as for `export_generator`.
 
     Returns:
         `filepath`, as a string.
@@ -179,10 +188,11 @@ def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose
     """
     filepath = check_folder("filepath", filepath)
     max_samples = check_max_samples(max_samples)
+    generator = _exported_generator(model, ema)
     _check_empty(filepath)
     _sync_variables(model)
-    check_finite_variables(model.generator.weights, filepath)
-    archive, record = _archive(model, max_samples)
+    check_finite_variables(generator.weights, filepath)
+    archive, record = _archive(model, max_samples, generator)
     target = os.path.abspath(filepath)
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
@@ -224,12 +234,24 @@ def _sync_variables(model):
         sync()
 
 
-def _archive(model, max_samples):
-    """The `keras.export.ExportArchive` of the generator, with both signatures, and the
-    record written beside it (`METADATA`)."""
+def _exported_generator(model, ema):
+    """The generator an export writes: `model.sampling_generator(ema)` (the moving
+    average's shadow generator by default, when the model keeps one)."""
+    choose = getattr(model, "sampling_generator", None)
+    if choose is None:  # a model of another class, holding a generator
+        if ema:
+            raise invalid("ema", ema, "None or False: the model keeps no moving average")
+        return model.generator
+    return choose(ema)
+
+
+def _archive(model, max_samples, generator):
+    """The `keras.export.ExportArchive` of `generator` (the model's generator or its
+    moving average's), with both signatures, and the record written beside it
+    (`METADATA`)."""
     archive = keras.export.ExportArchive()
-    archive.track(model.generator)
-    run = _generator_fn(model, archive)
+    archive.track(generator)
+    run = _generator_fn(model, archive, generator)
     for name, (fn, signature) in _endpoints(model, max_samples, run).items():
         if keras.backend.backend() == "jax":
             # Added as a traced `tf.function`: Keras converts a plain function with
@@ -248,6 +270,8 @@ def _archive(model, max_samples):
         "kind": model_kind(model),
         "generator_step": _generator_step(model),
     }
+    if getattr(model, "ema_generator", None) is not None:
+        record["ema"] = generator is model.ema_generator  # which generator was exported
     return archive, record
 
 
@@ -256,12 +280,11 @@ def _archive(model, max_samples):
 JAX_PLATFORMS = ("cpu", "cuda")
 
 
-def _generator_fn(model, archive):
+def _generator_fn(model, archive, generator):
     """A TensorFlow function from the generator's inputs (z, or z and labels) to its
     output, in inference mode: the generator itself on TensorFlow; on JAX, the generator
     converted by jax2tf (one `XlaCallModule` op), reading the TensorFlow copies of its
     variables that `archive.track` made."""
-    generator = model.generator
     if keras.backend.backend() != "jax":
         return lambda *inputs: generator(_model_inputs(inputs), training=False)
     from jax.experimental import jax2tf  # JAX is installed on this backend only

@@ -288,6 +288,8 @@ def resolve(
     batch_size=None,
     latent_dim=None,
     lr=None,
+    lr_critic=None,
+    lr_generator=None,
     lr_decay="recipe",
     steps=None,
     minibatch_discrimination=None,
@@ -304,6 +306,8 @@ def resolve(
         name: a `RECIPES` name.
         loss, arch, width, batch_size, latent_dim: None keeps the recipe's.
         lr: the learning rate of both optimisers; None keeps the recipe's.
+        lr_critic, lr_generator: the learning rate of one optimiser (two time-scale
+            updates, Heusel et al. 2017), over `lr` and the recipe's; None keeps.
         lr_decay: None (constant) or "linear" (to 0 over `steps`); "recipe" keeps its.
         steps: generator iterations (the decay's length); None keeps the recipe's.
         minibatch_discrimination: [B, C] to give the critic a minibatch-discrimination
@@ -312,7 +316,8 @@ def resolve(
             norm by virtual batch norm (`architectures.improved.with_virtual_batch_norm`),
             or None.
         **model_overrides: `WGAN` arguments (`n_critic`, `gp_weight`, `feature_matching`,
-            `historical_averaging`, `label_smoothing`, ...); None keeps.
+            `historical_averaging`, `label_smoothing`, `ema`, `ema_start`, ...); None
+            keeps (and leaves it out of the settings).
 
     Returns:
         A JSON-able dict: "recipe", "dataset_kind", "arch", "width", "latent_dim",
@@ -354,16 +359,24 @@ def resolve(
             if k not in ("loss", "n_critic", "gp_weight", "clip_value")
         }
         model = dict(preset["model"], **keep, loss=loss)
-        optimizers = [preset["d_optimizer"], preset["g_optimizer"]]
+        # Copies of their own: a preset may name one config for both.
+        optimizers = [copy.deepcopy(preset[key]) for key in ("d_optimizer", "g_optimizer")]
         decay = None
     model.update({k: v for k, v in model_overrides.items() if v is not None})
-    if lr is not None:
-        if not lr > 0:
+    for arg, value, changed in (
+        ("lr", lr, optimizers),
+        ("lr_critic", lr_critic, optimizers[:1]),
+        ("lr_generator", lr_generator, optimizers[1:]),
+    ):
+        if value is None:
+            continue
+        if not value > 0:
             raise ValueError(
-                f"Invalid value for argument `lr`. Received: lr={lr!r}. Expected a number > 0."
+                f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. Expected a "
+                "number > 0."
             )
-        for opt in optimizers:
-            opt["config"]["learning_rate"] = lr
+        for opt in changed:
+            opt["config"]["learning_rate"] = value
     if lr_decay != "recipe":
         decay = lr_decay
     if decay not in LR_DECAYS:

@@ -17,7 +17,30 @@ from keras_wgan.optimizers import OptimizerPair, PerGeneratorStep
 from keras_wgan.trainers import Trainer, check_backend
 from keras_wgan.trainers.data import fit_arguments
 from keras_wgan.trainers.nonfinite import NONFINITE_REAL, KerasLossLog, StopOnNonFinite
-from keras_wgan.utils.validation import check_choice, check_float, check_int
+from keras_wgan.utils.validation import check_choice, check_float, check_int, invalid
+
+
+def _check_ema(ema, ema_start):
+    """(ema, ema_start) checked: a decay in (0, 1) or None, and a step >= 0."""
+    ema_start = check_int("ema_start", ema_start, 0)
+    if ema is None:
+        if ema_start:
+            raise invalid("ema_start", ema_start, "0 without `ema` (no average to start)")
+        return None, 0
+    ok = isinstance(ema, (int, float, np.integer, np.floating)) and not isinstance(ema, bool)
+    if not (ok and 0.0 < ema < 1.0):
+        raise invalid("ema", ema, "None or a number in (0, 1), such as 0.999")
+    return float(ema), ema_start
+
+
+def _clone(generator):
+    """A new model of the generator's architecture (its own, fresh variables):
+    `keras.models.clone_model` for a Sequential or functional generator, else a round
+    trip through its config."""
+    try:
+        return keras.models.clone_model(generator)
+    except ValueError:  # a subclassed model, which `clone_model` refuses
+        return keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(generator))
 
 
 def _check_metadata(metadata):
@@ -139,6 +162,18 @@ class WGAN(Trainer, keras.Model):
             a checkpoint callback can save the corrupted weights). Default True; False
             trains on (the checkpoint callbacks and the export still refuse non-finite
             weights).
+        ema: the decay of an exponential moving average of the generator's weights
+            (StyleGAN, BigGAN), a number in (0, 1) such as 0.999, or None (default: off).
+            The model then keeps `ema_generator`, a clone of the generator whose
+            weights, after each generator update, become
+            shadow = ema * shadow + (1 - ema) * weights (for the generator's trainable
+            weights; its non-trainable ones, such as batch norm's moving statistics, are
+            copied). They are non-trainable state of the model: saved, resumed, and
+            carried through the JAX trainer's jitted step. `generate`, `export`,
+            `keras_wgan.export_generator` and the sampling and evaluation callbacks
+            then use it, unless given `ema=False` (the raw generator).
+        ema_start: the generator step after which the average starts: for the first
+            `ema_start` generator steps the shadow copies the weights. Default 0.
         metadata: a JSON-serialisable dict kept with the model and saved in its config,
             so that it travels inside every checkpoint (`keras-wgan train` records the
             settings of its run here and checks a rerun against them). Default None.
@@ -155,6 +190,12 @@ class WGAN(Trainer, keras.Model):
     >>> gan.compile()  # the preset optimisers: Adam(1e-4, beta_1=0, beta_2=0.9)
     >>> gan.generate(3).shape
     (3, 2)
+
+    With an exponential moving average of the generator, which sampling uses:
+    >>> gan = keras_wgan.WGAN(g, d, ema=0.999, ema_start=1000)
+    >>> gan.compile()
+    >>> gan.generate(3).shape, gan.generate(3, ema=False).shape  # the raw generator
+    ((3, 2), (3, 2))
     """
 
     def __init__(
@@ -176,6 +217,8 @@ class WGAN(Trainer, keras.Model):
         historical_averaging=0.0,
         label_smoothing=None,
         stop_on_nonfinite=True,
+        ema=None,
+        ema_start=0,
         metadata=None,
         **kwargs,
     ):
@@ -228,6 +271,7 @@ class WGAN(Trainer, keras.Model):
         # no layer couples the examples of a batch (batch norm would see other statistics).
         self._joint_critic_call = not coupling_layers(critic)
         self._init_improved_techniques(feature_matching, historical_averaging, label_smoothing)
+        self.ema, self.ema_start = _check_ema(ema, ema_start)
         self.metadata = _check_metadata(metadata)
 
         # === State ===
@@ -235,6 +279,7 @@ class WGAN(Trainer, keras.Model):
         self._build_networks()
         self._check_conditional_networks()
         self._build_improved_techniques()
+        self._build_ema()
         # One Mean per log, named `_log_metrics`: TensorFlow's Layer already has `_tracked`.
         self._log_metrics = {name: keras.metrics.Mean(name=name) for name in self._metric_names()}
         if self.stop_on_nonfinite:
@@ -364,6 +409,70 @@ class WGAN(Trainer, keras.Model):
             # It shares the critic's variables: the JAX trainer maps them by identity.
             self._feature_model = improved.feature_model(self.critic, layer)
         self._build_historical_averages()
+
+    def _build_ema(self):
+        """Builds the shadow generator of `ema` (None when off), holding a copy of the
+        generator's weights.
+
+        A non-trainable sublayer: its variables are the model's non-trainable state, which
+        Keras saves with the model and the JAX trainer threads through its step.
+        """
+        self.ema_generator = None
+        if self.ema is None:
+            return
+        shadow = _clone(self.generator)
+        if not shadow.built:
+            shadow.build(
+                [(None, self.latent_dim), (None,)] if self.num_classes else (None, self.latent_dim)
+            )
+        if [tuple(v.shape) for v in shadow.weights] != [
+            tuple(v.shape) for v in self.generator.weights
+        ]:
+            raise ValueError(
+                "`ema` needs a clone of the generator, but its clone (from its config) has "
+                "other weights; give the generator a `get_config` that rebuilds it."
+            )
+        for copy, weight in zip(shadow.weights, self.generator.weights):
+            # A copy of the value: on JAX the two variables must not share a buffer.
+            copy.assign(ops.convert_to_numpy(weight))
+        shadow.trainable = False
+        self.ema_generator = shadow
+
+    def sampling_generator(self, ema=None):
+        """The generator that sampling uses: the EMA's shadow generator or the raw one.
+
+        Args:
+            ema: None (default): the shadow generator if the model keeps one (`ema` set),
+                else the generator; True: the shadow generator (a ValueError without
+                one); False: the raw generator.
+
+        Returns:
+            A Keras model.
+        """
+        if ema not in (None, True, False):
+            raise invalid("ema", ema, "None (the shadow generator if any), True or False")
+        if ema and self.ema_generator is None:
+            raise invalid(
+                "ema",
+                ema,
+                "None or False: this model keeps no moving average of its generator "
+                "(create it with `WGAN(..., ema=0.999)`)",
+            )
+        if ema is False or self.ema_generator is None:
+            return self.generator
+        return self.ema_generator
+
+    def _generator_values(self, generator):
+        """(trainable, non-trainable) values for `self.generator.stateless_call` that make
+        it compute `generator` (itself, or the shadow generator of the same weights)."""
+        if generator is self.generator:
+            source = {}
+        else:
+            source = {id(w): s for s, w, _ in self._ema_pairs()}
+        return (
+            [source.get(id(v), v).value for v in self.generator.trainable_variables],
+            [source.get(id(v), v).value for v in self.generator.non_trainable_variables],
+        )
 
     def _metric_names(self):
         names = ["critic_loss", "generator_loss", "wasserstein_estimate"]
@@ -580,6 +689,8 @@ class WGAN(Trainer, keras.Model):
                 "historical_averaging": self.historical_averaging,
                 "label_smoothing": self.label_smoothing,
                 "stop_on_nonfinite": self.stop_on_nonfinite,
+                "ema": self.ema,
+                "ema_start": self.ema_start,
                 "metadata": self.metadata,
             }
         )
@@ -624,7 +735,7 @@ class WGAN(Trainer, keras.Model):
         """Generates samples from z (or [z, labels] for a conditional model)."""
         return self.generator(inputs, training=training)
 
-    def generate(self, n_or_z, labels=None, batch_size=256, seed=None, batch_stats=False):
+    def generate(self, n_or_z, labels=None, batch_size=256, seed=None, batch_stats=False, ema=None):
         """Generates samples as a NumPy array, in inference mode by default.
 
         By default the generator runs with `training=False`: its batch norm layers use
@@ -648,6 +759,9 @@ class WGAN(Trainer, keras.Model):
             batch_stats: normalise with the statistics of each chunk (the paper's
                 sampling protocol; `batch_size=100` is its chunk) rather than the moving
                 averages.
+            ema: which generator draws the samples (see `sampling_generator`): by
+                default the moving average's shadow generator when the model keeps one
+                (`WGAN(ema=...)`), else the generator; False: the raw generator.
 
         Returns:
             A NumPy array with the generator's output for each z.
@@ -657,6 +771,7 @@ class WGAN(Trainer, keras.Model):
                 a chunk of a single sample (whose batch statistics are degenerate).
         """
         self._sync_variables()
+        generator = self.sampling_generator(ema)
         batch_size = check_int("batch_size", batch_size, 1)
         rng = np.random.default_rng(seed)
         if isinstance(n_or_z, (int, np.integer)) and not isinstance(n_or_z, bool):
@@ -693,8 +808,9 @@ class WGAN(Trainer, keras.Model):
                 )
             # The variables' values, passed in: the moving statistics the training-mode
             # call computes come back as new values, which are dropped.
-            trainable = [v.value for v in self.generator.trainable_variables]
-            non_trainable = [v.value for v in self.generator.non_trainable_variables]
+            # The shadow generator runs as the generator on its values: a frozen
+            # (non-trainable) model's batch norm would keep its moving averages.
+            trainable, non_trainable = self._generator_values(generator)
 
             def run(chunk):
                 outputs, _ = self.generator.stateless_call(
@@ -704,7 +820,7 @@ class WGAN(Trainer, keras.Model):
         else:
 
             def run(chunk):
-                return self.generator(chunk, training=False)
+                return generator(chunk, training=False)
 
         outputs = []
         for start, stop in zip(bounds[:-1], bounds[1:]):
@@ -738,6 +854,7 @@ class WGAN(Trainer, keras.Model):
         verbose=None,
         input_signature=None,
         max_samples=None,
+        ema=None,
         **kwargs,
     ):
         """Exports the generator for inference, as `keras.Model.export` does a model.
@@ -763,6 +880,9 @@ class WGAN(Trainer, keras.Model):
                 [batch, latent_dim]; labels int32 [batch]).
             max_samples: the most samples one request may ask for; default 1024 (see
                 `export_generator`).
+            ema: which generator is exported (see `sampling_generator`): by default the
+                moving average's shadow generator when the model keeps one, else the
+                generator; False: the raw generator.
 
         Returns:
             `filepath`, as a string.
@@ -786,5 +906,8 @@ class WGAN(Trainer, keras.Model):
             )
         if kwargs:
             raise TypeError(f"`export` got unexpected keyword arguments: {sorted(kwargs)}.")
+        self.sampling_generator(ema)  # checked before anything is written
         options = {} if max_samples is None else {"max_samples": max_samples}
+        if ema is not None:
+            options["ema"] = ema
         return exporter(self, filepath, verbose=True if verbose is None else verbose, **options)

@@ -12,7 +12,7 @@ import pytest
 from helpers import TINY, dead_pid, lock_held_elsewhere
 from PIL import Image
 
-from keras_wgan import cli, runs
+from keras_wgan import cli, presets, runs
 from keras_wgan import export as export_lib
 
 
@@ -398,3 +398,54 @@ def test_warnings_are_one_line_each_naming_the_files(tmp_path, capsys):
     (line,) = [line for line in err.splitlines() if "one-bit.bmp" in line]
     assert line.startswith("keras-wgan: warning: Skipping 1 undecodable image file(s) of 2")
     assert "list_images(" not in err  # no source line of the package under it
+
+
+def test_ema_and_ttur_learning_rates_land_in_run_json_the_checkpoint_and_the_export(
+    tmp_path, capsys
+):
+    out = str(tmp_path / "run")
+    flags = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", out] + TINY
+    ttur = ["--lr-critic", "3e-4", "--lr-generator", "1e-4"]
+    assert cli.main(flags + ttur + ["--ema", "0.9", "--ema-start", "1"]) == 0
+    with open(os.path.join(out, "run.json")) as f:
+        settings = json.load(f)["settings"]
+    assert settings["model"]["ema"] == 0.9 and settings["model"]["ema_start"] == 1
+    rates = {k: v["config"]["learning_rate"] for k, v in settings["optimizers"].items()}
+    assert rates == {"critic": 3e-4, "generator": 1e-4}
+    gan = keras.saving.load_model(os.path.join(out, "checkpoint.keras"))
+    assert (gan.ema, gan.ema_start) == (0.9, 1) and gan.ema_generator is not None
+    assert gan.metadata["run"]["settings"] == settings
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(3e-4)
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
+    assert export_lib.metadata(os.path.join(out, "export"))["ema"] is True  # the shadow
+    capsys.readouterr()
+    # A rerun with another decay, or none, is another run.
+    for other in (["--ema", "0.99"], []):
+        assert cli.main(flags + ttur + other + ["--steps", "3"]) == 1
+        error = capsys.readouterr().err
+        assert "other settings" in error and "model.ema=0.9 there" in error
+
+
+def test_lr_critic_and_lr_generator_override_each_optimiser_also_under_linear_decay(capsys):
+    def optimizers(*flags):
+        argv = ["train", "--dataset", "8gaussians", "--steps", "10", "--out", "x", *flags]
+        settings = cli._train_settings(cli.build_parser().parse_args(argv))
+        return settings, presets.build_optimizers(settings)
+
+    settings, (d_opt, g_opt) = optimizers(
+        "--lr", "1e-3", "--lr-critic", "4e-4", "--lr-decay", "linear"
+    )
+    assert [o["config"]["learning_rate"] for o in settings["optimizers"]] == [4e-4, 1e-3]
+    # The linear decay starts from each optimiser's own rate and reaches 0 at --steps.
+    assert float(d_opt.learning_rate) == pytest.approx(4e-4)
+    assert float(g_opt.learning_rate) == pytest.approx(1e-3)
+    g_opt.iterations.assign(5)
+    assert float(g_opt.learning_rate) == pytest.approx(5e-4)
+    # A loss whose preset names one config for both optimisers: each is set on its own.
+    settings, (d_opt, g_opt) = optimizers("--loss", "dcgan", "--lr-generator", "5e-5")
+    assert [o["config"]["learning_rate"] for o in settings["optimizers"]] == [2e-4, 5e-5]
+    for flag in ("--lr-critic", "--lr-generator"):
+        with pytest.raises(ValueError, match=f"`{flag[2:].replace('-', '_')}`.*> 0"):
+            optimizers(flag, "0")
+    with pytest.raises(ValueError, match="--ema-start.*add --ema"):
+        optimizers("--ema-start", "5")

@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_wgan import datasets
 from keras_wgan.architectures.language import vocabulary_of
 from keras_wgan.callbacks.periodic import EveryNSteps
-from keras_wgan.callbacks.samples import decoded
+from keras_wgan.callbacks.samples import check_ema, decoded
 from keras_wgan.evaluation import Reference, evaluate_samples
 from keras_wgan.utils.validation import check_int, invalid
 
@@ -56,6 +56,9 @@ class Evaluation(EveryNSteps):
             of its batch norm. Default False. Leaves the model's variables unchanged.
         batch_size: samples per generator call (the chunks of `batch_stats`; the
             paper's code drew 100 at a time). Default 256.
+        ema: which generator is scored (`WGAN.sampling_generator`): None
+            (default) the moving average's shadow generator when the model keeps one
+            (`WGAN(ema=...)`), else the generator; False the raw generator.
         **evaluate_kwargs: passed to `evaluate_samples` (`network`,
             `reference_examples`, `splits`, `image_size`, `data_dir`; for toy data
             `wasserstein=True` adds `wasserstein_distance`, the exact W1 distance between
@@ -96,9 +99,11 @@ class Evaluation(EveryNSteps):
         batch_stats=False,
         batch_size=256,
         features=None,
+        ema=None,
         **evaluate_kwargs,
     ):
         super().__init__(every_n_steps=every_n_steps)
+        self.ema = check_ema(ema)
         num_samples = check_int("num_samples", num_samples, 2)
         self.reference = None
         if isinstance(dataset, str):
@@ -139,6 +144,7 @@ class Evaluation(EveryNSteps):
             seed=self.seed,
             batch_size=self.batch_size,
             batch_stats=self.batch_stats,
+            ema=self.ema,
         )
         samples = decoded(self.model, samples)  # text: the decoded strings
         if self.reference is not None:

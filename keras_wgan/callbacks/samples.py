@@ -16,6 +16,7 @@ from keras_wgan.utils.plotting import (
     points_picture,
     save_image_grid,
 )
+from keras_wgan.utils.validation import invalid
 
 #: Points drawn per plot when `num_samples` is not given (images: 64 per grid).
 DEFAULT_POINTS = 1000
@@ -33,6 +34,13 @@ def decoded(model, samples):
 def is_points(model):
     """Whether a model's samples are points: vectors [N, D], drawn as a scatter plot."""
     return len(model.sample_shape) == 2 and vocabulary_of(model.generator) is None
+
+
+def check_ema(ema):
+    """`ema` of a sampling callback: None, True or False (see `WGAN.sampling_generator`)."""
+    if ema not in (None, True, False):
+        raise invalid("ema", ema, "None (the shadow generator if any), True or False")
+    return ema
 
 
 def check_reference(reference):
@@ -110,6 +118,9 @@ class SampleGrid(EveryNSteps):
         scale: enlarge the grid this many times (useful for 8x8 images).
         reference: real points to draw beside generated points, an array [M, D] of the
             generator's dimension D (up to 2,000 of them are drawn); None for none.
+        ema: which generator draws the samples (`WGAN.sampling_generator`): None
+            (default) the moving average's shadow generator when the model keeps one
+            (`WGAN(ema=...)`), else the generator; False the raw generator.
 
     Raises:
         ValueError: naming `reference` for an array that is not [M, D], or (when training
@@ -132,8 +143,10 @@ class SampleGrid(EveryNSteps):
         seed=0,
         scale=1,
         reference=None,
+        ema=None,
     ):
         super().__init__(every_n_steps, every_n_epochs)
+        self.ema = check_ema(ema)
         self.folder = str(folder)
         self.num_samples = None if num_samples is None else int(num_samples)
         self.seed = seed
@@ -163,7 +176,7 @@ class SampleGrid(EveryNSteps):
 
     def write(self, step):
         z, labels, rows = self.fixed_inputs()
-        samples = self.model.generate(z, labels=labels)
+        samples = self.model.generate(z, labels=labels, ema=self.ema)
         os.makedirs(self.folder, exist_ok=True)
         name = os.path.join(self.folder, f"samples_{step:07d}")
         if vocabulary_of(self.model.generator) is not None:
@@ -204,15 +217,26 @@ class TextSamples(EveryNSteps):
         every_n_epochs: write every this many epochs (default 1 when neither is given).
         seed: seed of the fixed noise.
         log_dir: the TensorBoard log folder, or None.
+        ema: which generator draws the samples (`WGAN.sampling_generator`): None
+            (default) the moving average's shadow generator when the model keeps one
+            (`WGAN(ema=...)`), else the generator; False the raw generator.
 
     Example:
     >>> cb = TextSamples("runs/text/samples", every_n_steps=500)  # gan.fit(ds, callbacks=[cb])
     """
 
     def __init__(
-        self, folder, num_samples=32, every_n_steps=None, every_n_epochs=None, seed=0, log_dir=None
+        self,
+        folder,
+        num_samples=32,
+        every_n_steps=None,
+        every_n_epochs=None,
+        seed=0,
+        log_dir=None,
+        ema=None,
     ):
         super().__init__(every_n_steps, every_n_epochs)
+        self.ema = check_ema(ema)
         self.folder = str(folder)
         self.num_samples = int(num_samples)
         self.seed = seed
@@ -224,7 +248,7 @@ class TextSamples(EveryNSteps):
         z = np.random.default_rng(self.seed).standard_normal(
             (self.num_samples, self.model.latent_dim)
         )
-        text = decoded(self.model, self.model.generate(z))
+        text = decoded(self.model, self.model.generate(z, ema=self.ema))
         os.makedirs(self.folder, exist_ok=True)
         path = os.path.join(self.folder, f"samples_{step:07d}.txt")
         _write_lines(path, text)
@@ -263,10 +287,16 @@ class TensorBoardSamples(EveryNSteps):
         every_n_steps: write every this many generator steps (default 100).
         seed: seed of the fixed noise.
         reference: real points drawn beside generated points, an array [M, D]; or None.
+        ema: which generator draws the samples (`WGAN.sampling_generator`): None
+            (default) the moving average's shadow generator when the model keeps one
+            (`WGAN(ema=...)`), else the generator; False the raw generator.
     """
 
-    def __init__(self, log_dir, num_samples=None, every_n_steps=100, seed=0, reference=None):
+    def __init__(
+        self, log_dir, num_samples=None, every_n_steps=100, seed=0, reference=None, ema=None
+    ):
         super().__init__(every_n_steps=every_n_steps)
+        self.ema = check_ema(ema)
         self.log_dir = str(log_dir)
         self.num_samples = None if num_samples is None else int(num_samples)
         self.seed = seed
@@ -288,7 +318,7 @@ class TensorBoardSamples(EveryNSteps):
         labels = None
         if self.model.num_classes:
             labels = np.arange(count) % self.model.num_classes
-        samples = self.model.generate(z, labels=labels)
+        samples = self.model.generate(z, labels=labels, ema=self.ema)
         text = vocabulary_of(self.model.generator) is not None
         with self._writer.as_default(step=step):
             if text:

@@ -90,6 +90,36 @@ def historical_average(params, averages, count, weight):
     return term, new_averages, count + 1.0
 
 
+def ema_update(shadow, weights, averaged, step, decay, start):
+    """The shadow weights after a generator update, in a pure form.
+
+    shadow = decay * shadow + (1 - decay) * weights for the generator's trainable weights
+    once the generator step has passed `start`, and a plain copy before that; the other
+    weights (batch norm statistics) are always copied.
+
+    Args:
+        shadow: the shadow generator's values, one per weight of the generator.
+        weights: the generator's values after the update, in the same order.
+        averaged: per weight, whether it is averaged (trainable) or copied.
+        step: the generator step the update made (1 for the first), an integer scalar.
+        decay: the decay of the average, a float in (0, 1).
+        start: the generator step after which averaging starts (0: from the first).
+
+    Returns:
+        The new shadow values (the TensorFlow trainer assigns them, the JAX trainer
+        threads them in its state).
+    """
+    averaging = ops.greater(step, start)
+    new = []
+    for value, weight, average in zip(shadow, weights, averaged):
+        weight = ops.cast(weight, value.dtype)
+        if average:
+            new.append(ops.where(averaging, decay * value + (1.0 - decay) * weight, weight))
+        else:  # a copy: on JAX two variables must not share a buffer
+            new.append(ops.copy(weight))
+    return new
+
+
 class TrainerBase:
     """The backend-neutral half of the WGAN trainer, mixed into `keras_wgan.WGAN`.
 
@@ -370,6 +400,43 @@ class TrainerBase:
         for average, value in zip(averages, new_averages):
             average.assign(value)
         count.assign(new_count)
+
+    # --- the exponential moving average of the generator ---------------------------------
+
+    def _ema_pairs(self):
+        """[(shadow variable, generator variable, averaged)], one per weight of the
+        generator (in `weights` order, which the clone shares), averaged for its
+        trainable weights; [] when the model keeps no EMA."""
+        if self.ema_generator is None:
+            return []
+        trainable = {id(v) for v in self.generator.trainable_variables}
+        return [
+            (shadow, weight, id(weight) in trainable)
+            for shadow, weight in zip(self.ema_generator.weights, self.generator.weights)
+        ]
+
+    def _update_ema(self):
+        """Folds the generator's current weights into the shadow generator (a no-op
+        without EMA): the eager form of `ema_update`, which the generator update uses."""
+        pairs = self._ema_pairs()
+        if not pairs:
+            return
+        shadows, weights, averaged = zip(*pairs)
+        new = ema_update(
+            [v.value for v in shadows],
+            [v.value for v in weights],
+            averaged,
+            self.g_optimizer.iterations,
+            self.ema,
+            self.ema_start,
+        )
+        self._assign_ema(shadows, new)
+
+    def _assign_ema(self, shadows, values):
+        """Stores the new shadow values (a trainer may override it: the TensorFlow one
+        assigns mirrored variables once under a distribution strategy)."""
+        for shadow, value in zip(shadows, values):
+            shadow.assign(value)
 
     # --- the losses of one step, from forward callables --------------------------------
 

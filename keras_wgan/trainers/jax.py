@@ -10,7 +10,8 @@ which Keras does not know about: `keras_wgan.optimizers.OptimizerPair` shows the
 `model.optimizer` whose variables are the critic's then the generator's, so that Keras's
 own machinery (state gathering, donation, sharding under `keras.distribution`, syncing back
 after each epoch) carries both. The running means of historical averaging are the model's
-own non-trainable variables, so they travel in that state too.
+own non-trainable variables, so they travel in that state too, as do the weights of the
+shadow generator of the exponential moving average (`WGAN(ema=...)`).
 
 The gradient penalty takes `jax.grad` of the critic's summed scores with respect to x-hat,
 inside the function `jax.grad` differentiates for the critic's parameters: the double
@@ -99,6 +100,18 @@ class JAXTrainer(base.TrainerBase):
                 "g_iterations": num_d
                 + _positions(self.g_optimizer.variables, [self.g_optimizer.iterations])[0],
             }
+            self._jax_layout["g_opt_iterations"] = self._jax_layout["g_iterations"] - num_d
+            pairs = self._ema_pairs()
+            if pairs:
+                # The shadow's weights, and where each one's source sits in the
+                # generator's trainable ("g_tv") or non-trainable ("g_nt") values.
+                self._jax_layout["ema"] = _positions(non_trainable, [p[0] for p in pairs])
+                g_tv = {id(v): i for i, v in enumerate(self.generator.trainable_variables)}
+                g_nt = {id(v): i for i, v in enumerate(self.generator.non_trainable_variables)}
+                self._jax_layout["ema_src"] = [
+                    ("g_tv", g_tv[id(w)]) if averaged else ("g_nt", g_nt[id(w)])
+                    for _, w, averaged in pairs
+                ]
             for key, variables in self._average_owners().items():
                 self._jax_layout[key] = _positions(non_trainable, variables)
             if self._feature_model is not None:
@@ -285,6 +298,16 @@ class JAXTrainer(base.TrainerBase):
         if g_avg is not None:
             st["g_avg"] = g_avg
         st["g_tv"], st["g_opt"] = self.g_optimizer.stateless_apply(st["g_opt"], grads, st["g_tv"])
+        if "ema" in st:
+            at = self._layout()
+            st["ema"] = base.ema_update(
+                st["ema"],
+                [st[key][i] for key, i in at["ema_src"]],
+                [key == "g_tv" for key, _ in at["ema_src"]],
+                st["g_opt"][at["g_opt_iterations"]],
+                self.ema,
+                self.ema_start,
+            )
         return logs, st
 
     # --- eager updates (`critic_update` and `generator_update` of TrainerBase) ----------
@@ -299,7 +322,13 @@ class JAXTrainer(base.TrainerBase):
             "d_opt": self.d_optimizer.variables,
             "g_opt": self.g_optimizer.variables,
             **self._average_owners(),
+            **self._ema_owners(),
         }
+
+    def _ema_owners(self):
+        """{"ema": the shadow generator's weights} (`WGAN(ema=...)`), or {}."""
+        pairs = self._ema_pairs()
+        return {"ema": [p[0] for p in pairs]} if pairs else {}
 
     def _eager(self, step, *args, **kwargs):
         """Runs a pure step on the variables' current values and assigns the results."""
@@ -346,8 +375,8 @@ class JAXTrainer(base.TrainerBase):
             "g_opt": list(opt_vars[at["g_opt"]]),
             "seed": non_trainable[at["seed"]],
         }
-        averages = list(self._average_owners())
-        for key in averages:
+        carried = list(self._average_owners()) + list(self._ema_owners())
+        for key in carried:
             st[key] = _take(non_trainable, at[key])
         reals = self._split_critic_batches(real)
         label_batches = (
@@ -372,7 +401,7 @@ class JAXTrainer(base.TrainerBase):
         logs, metric_vars = self._update_log_metrics(metric_vars, values)
         trainable = _put(_put(trainable, at["g"], st["g_tv"]), at["c"], st["c_tv"])
         non_trainable = _put(_put(non_trainable, at["g_nt"], st["g_nt"]), at["c_nt"], st["c_nt"])
-        for key in averages:
+        for key in carried:
             non_trainable = _put(non_trainable, at[key], st[key])
         non_trainable[at["seed"]] = st["seed"]
         return logs, (trainable, non_trainable, st["d_opt"] + st["g_opt"], metric_vars)

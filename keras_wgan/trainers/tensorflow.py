@@ -182,7 +182,25 @@ class TensorFlowTrainer(base.TrainerBase):
         grads = tape.gradient(scaled, gen_vars)
         self._assign_historical_averages("generator", new_average)
         self.g_optimizer.apply(grads, gen_vars)
+        self._update_ema()
         return logs
+
+    def _assign_ema(self, shadows, values):
+        ctx = _replica_context()
+        if ctx is None:
+            return super()._assign_ema(shadows, values)
+
+        def assign_mirrored(strategy, values):
+            # Every replica computed the same values from the same weights: assign them
+            # once, on every device.
+            for shadow, value in zip(shadows, values):
+                strategy.extended.update(
+                    shadow.value,  # the tf.distribute variable behind the Keras one
+                    lambda var, new: var.assign(new),
+                    args=(value,),
+                )
+
+        ctx.merge_call(assign_mirrored, args=(list(values),))
 
     def train_step(self, data):
         real, labels = self._unpack_real(data)
