@@ -79,6 +79,15 @@ def test_every_epoch_reads_a_fresh_permutation_and_shuffle_false_keeps_the_order
     assert in_order[1][:, 0].tolist() == list(range(10, 20))
 
 
+def test_two_fit_calls_read_what_one_fit_of_both_epochs_reads():
+    one, two = points_gan(), points_gan()
+    one.fit(POINTS, batch_size=8, epochs=2, verbose=0)
+    two.fit(POINTS, batch_size=8, epochs=1, verbose=0)
+    two.fit(POINTS, batch_size=8, epochs=1, verbose=0)
+    for a, b in zip(one.get_weights(), two.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_labels_train_a_conditional_model_and_validation_split_holds_out_the_end():
     gan = conditional_gan()
     labels = np.arange(len(POINTS)) % 3
@@ -245,6 +254,10 @@ def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
     again = points_gan()
     history = again.fit(POINTS, batch_size=8, epochs=4, callbacks=[backup], verbose=0)
     assert history.epoch == [2, 3] and again.generator_step() == 4 * 5
+    uninterrupted = points_gan()
+    uninterrupted.fit(POINTS, batch_size=8, epochs=4, verbose=0)
+    for a, b in zip(again.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_array_equal(a, b)  # the resumed epochs read the same data
 
 
 def test_terminate_on_nan_stops_a_run_that_does_not_stop_itself():

@@ -14,6 +14,8 @@ give it to any model, with `batch_size` the examples of one critic update:
   `steps_per_epoch`.
 """
 
+import threading
+
 import keras
 import numpy as np
 
@@ -26,24 +28,40 @@ DEFAULT_BATCH_SIZE = 32
 class ArrayBatches(keras.utils.PyDataset):
     """Arrays as train-step elements of `per_step` examples, reshuffled every epoch.
 
+    With a seed, each epoch's permutation is drawn from (seed, the generator step the epoch
+    starts at), so a run continued by another `fit` call (or resumed by `BackupAndRestore`,
+    or from a saved model) reads what the uninterrupted run would have read.
+
     Args:
         arrays: a tuple of arrays of equal length (examples, and labels or not).
         per_step: examples per element (`n_critic * batch_size`).
         shuffle: draw a new permutation every epoch (else read in order).
         seed: seeds the permutations; None for fresh ones.
+        step: a function returning the current generator step; None to count epochs.
     """
 
-    def __init__(self, arrays, per_step, shuffle=True, seed=None):
+    def __init__(self, arrays, per_step, shuffle=True, seed=None, step=None):
         super().__init__()
         self.arrays = arrays
         self.per_step = per_step
         self.shuffle = shuffle
-        self._rng = np.random.default_rng(seed)
-        self._order = self._permutation()
+        self.seed = seed
+        self._step = step
+        self._epochs = 0
+        self._rng = np.random.default_rng()
+        # Drawn at an epoch's first read, when the step is the epoch's first (a callback
+        # such as `BackupAndRestore` may restore the model after `fit` has begun).
+        self._order = None
+        self._lock = threading.Lock()
 
     def _permutation(self):
         n = len(self.arrays[0])
-        return self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            return np.arange(n)
+        if self.seed is None:
+            return self._rng.permutation(n)
+        start = int(self._step()) if self._step is not None else self._epochs
+        return np.random.default_rng([int(self.seed), start]).permutation(n)
 
     def __len__(self):
         return len(self.arrays[0]) // self.per_step
@@ -51,12 +69,18 @@ class ArrayBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         if not 0 <= index < len(self):
             raise IndexError(f"Element {index} of {len(self)}.")
-        picked = self._order[index * self.per_step : (index + 1) * self.per_step]
+        with self._lock:
+            if self._order is None:
+                self._order = self._permutation()
+            order = self._order
+        picked = order[index * self.per_step : (index + 1) * self.per_step]
         batch = tuple(array[picked] for array in self.arrays)
         return batch if len(batch) > 1 else batch[0]
 
     def on_epoch_end(self):
-        self._order = self._permutation()
+        with self._lock:
+            self._epochs += 1
+            self._order = None
 
 
 def _is_tf_dataset(x):
@@ -163,8 +187,14 @@ def _array_arguments(model, arguments, per_step):
             "`batch_size`",
         )
     arguments["x"] = ArrayBatches(
-        arrays, per_step, shuffle=bool(arguments.pop("shuffle", True)), seed=model.seed
+        arrays,
+        per_step,
+        shuffle=bool(arguments.pop("shuffle", True)),
+        seed=model.seed,
+        step=model.generator_step,
     )
+    # The permutation is ours; Keras would also shuffle the order of the elements.
+    arguments["shuffle"] = False
     return arguments
 
 
