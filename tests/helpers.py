@@ -1,5 +1,6 @@
 """Helpers shared by the tests: tensorflow-gan as an independent reference, a script run on
-another Keras backend, the smallest image model, and a folder lock held by another process."""
+another Keras backend, the smallest image model, a folder lock held by another process, and
+the environment of a new process that imports this copy of the package."""
 
 import contextlib
 import importlib
@@ -138,6 +139,14 @@ def lock_held_elsewhere(folder):
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def package_env(**extra):
+    """The environment of a new Python process that imports this copy of `keras_wgan` (first
+    on PYTHONPATH), not another one installed in the environment, plus `extra`."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(keras_wgan.__file__)))
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return dict(os.environ, PYTHONPATH=path, **extra)
 
 
 def dead_pid():
