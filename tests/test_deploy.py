@@ -8,6 +8,7 @@ run keeps two fast cases; `pytest -m slow tests/test_deploy.py -n 0` runs the ot
 """
 
 import os
+import re
 import sys
 
 import keras
@@ -18,6 +19,7 @@ from helpers import run_on_backend, tiny_image_gan
 
 import keras_wgan
 from keras_wgan import architectures, cli, deploy, models
+from keras_wgan.architectures import language
 from keras_wgan.export import export_file, export_generator, export_saved_model
 
 ort = pytest.importorskip("onnxruntime")
@@ -57,7 +59,7 @@ def _gan(case, num_classes=None):
             "cifar10-resnet", (8, 8, 3), latent_dim=8, width=8, num_classes=num_classes
         )
     elif case == "text":
-        generator, critic = architectures.build_language(
+        generator, critic = language.build_language(
             ["", "?", "a", "b", "c"], latent_dim=8, width=8, num_blocks=1
         )
     gan = keras_wgan.WGAN(generator, critic, num_classes=num_classes)
@@ -257,3 +259,18 @@ def test_a_jax_model_exports_the_same_files(tmp_path):
     print(meta)
     assert meta["backend"] == "jax"
     assert meta["onnx"] <= TOLERANCE and meta["litert"] <= TOLERANCE
+
+
+GUIDE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "guides", "deploying.md"
+)
+
+
+def test_the_deploying_guide_runs_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    for block in re.findall(r"```python\n(.*?)```", open(GUIDE).read(), flags=re.S):
+        exec(compile(block, GUIDE, "exec"), scope)
+    assert scope["samples"].shape == (4, 8, 8, 1) and scope["pixels"].dtype == np.uint8
+    assert scope["outputs"]["images_uint8"].shape == (4, 8, 8, 1)
+    assert sorted(os.listdir(tmp_path)) == ["digits.onnx", "digits.tflite"]
