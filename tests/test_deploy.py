@@ -3,8 +3,9 @@
 the SavedModel's samples, for each architecture, unconditional and conditional; a format
 or a generator that cannot be exported leaves no file.
 
-Needs the `deploy` extra (pip install -e ".[deploy]"); skipped without it. The default
-run keeps two fast cases; `pytest -m slow tests/test_deploy.py -n 0` runs the others.
+Needs the `deploy` extra's packages (the `test` extra installs them); skipped without
+them. The default run keeps two fast cases; `pytest -m slow tests/test_deploy.py -n 0`
+runs the others.
 """
 
 import os
@@ -274,3 +275,23 @@ def test_the_deploying_guide_runs_as_written(tmp_path, monkeypatch):
     assert scope["samples"].shape == (4, 8, 8, 1) and scope["pixels"].dtype == np.uint8
     assert scope["outputs"]["images_uint8"].shape == (4, 8, 8, 1)
     assert sorted(os.listdir(tmp_path)) == ["digits.onnx", "digits.tflite"]
+
+
+def test_the_cli_writes_the_file(tmp_path, capsys):
+    gan = tiny_image_gan()
+    checkpoint = str(tmp_path / "gan.keras")
+    gan.save(checkpoint)
+    out = str(tmp_path / "m.tflite")
+    args = ["export", "--checkpoint", checkpoint, "--format", "litert", "--out", out]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out.strip().endswith(f"Exported the generator to {out}")
+    z = np.ones((2, 4), "float32")
+    np.testing.assert_allclose(
+        run_litert(out, {"z": z})["samples"], gan.generate(z), atol=TOLERANCE
+    )
+    assert cli.main([*args[:-1], str(tmp_path / "m.onnx"), "--version", "2"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "keras-wgan: error: `version` is for format='saved_model' only; format='litert' "
+        "writes one file, without versions or input checks."
+    )
+    assert sorted(os.listdir(tmp_path)) == ["gan.keras", "m.tflite"]
