@@ -770,8 +770,8 @@ def _error_line(error):
     """
     if isinstance(error, OSError):
         return _os_error_line(error)
-    if isinstance(error, ImportError):  # an optional package (the `deploy` extra)
-        return str(error)
+    if isinstance(error, ImportError) and "keras-wgan[" in str(error):
+        return str(error)  # an optional package, the message naming its extra
     if isinstance(error, (ValueError, FloatingPointError, RuntimeError)):
         message = str(error)
         for argument, flag in _FLAG_WORDING.items():

@@ -295,3 +295,14 @@ def test_the_cli_writes_the_file(tmp_path, capsys):
         "writes one file, without versions or input checks."
     )
     assert sorted(os.listdir(tmp_path)) == ["gan.keras", "m.tflite"]
+
+
+def test_the_cli_names_the_missing_extra(tmp_path, monkeypatch, capsys):
+    checkpoint = str(tmp_path / "gan.keras")
+    tiny_image_gan().save(checkpoint)
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)
+    out = str(tmp_path / "m.onnx")
+    assert cli.main(["export", "--checkpoint", checkpoint, "--format", "onnx", "--out", out]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'pip install "keras-wgan[deploy]"' in err[0]
+    assert sorted(os.listdir(tmp_path)) == ["gan.keras"]
