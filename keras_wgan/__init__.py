@@ -8,7 +8,7 @@ imported on first use, so the JAX trainer runs where TensorFlow is not installed
 The layers, bottom to top (a module imports only from its own layer or below; the
 import-linter contract in `pyproject.toml` holds it):
 utils -> losses, optimizers -> layers -> architectures, models -> presets -> trainers ->
-wgan -> datasets -> evaluation -> callbacks, export -> runs -> cli.
+wgan -> datasets -> evaluation -> deploy -> callbacks, export -> runs -> cli.
 """
 
 import importlib
@@ -46,7 +46,25 @@ def _export_saved_model(model, filepath, **options):
     return exporter.export_saved_model(model, filepath, **options)
 
 
+def _file_exporter(format):
+    """`WGAN.export`'s formats "onnx" and "litert": `keras_wgan.export.export_file`, the
+    file `filepath` itself (the `deploy` extra's packages for "onnx")."""
+
+    def export_file(model, filepath, verbose=False, ema=None, **options):
+        if options:
+            raise ValueError(
+                f"format={format!r} takes no {', '.join(sorted(options))}: the file holds no "
+                "input checks (only format='tf_saved_model' does)."
+            )
+        exporter = importlib.import_module("keras_wgan.export")
+        return exporter.export_file(model, filepath, format, verbose=verbose, ema=ema)
+
+    return export_file
+
+
 WGAN.register_export_format("tf_saved_model", _export_saved_model)
+WGAN.register_export_format("onnx", _file_exporter("onnx"))
+WGAN.register_export_format("litert", _file_exporter("litert"))
 
 
 def __getattr__(name):

@@ -19,6 +19,7 @@ from keras_wgan import datasets, presets, runs
 from keras_wgan import losses as losses_lib
 from keras_wgan.evaluation import OFFLINE_SCORES, evaluate_samples, inception
 from keras_wgan.export import (
+    FORMATS,
     SEED_SIGNATURE,
     export_generator,
     latest_version_dir,
@@ -283,20 +284,30 @@ def build_parser():
         help="class labels for a conditional model, repeated to --num",
     )
 
-    export = add_parser("export", help="export a checkpoint's generator for TF Serving")
+    export = add_parser(
+        "export", help="export a checkpoint's generator for TF Serving, ONNX or LiteRT"
+    )
     export.add_argument("--checkpoint", required=True, help="a .keras file or a run folder")
+    export.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="saved_model",
+        help="saved_model (default: TF Serving's versioned folders), onnx or litert (one "
+        "file, without the SavedModel's input checks; pip install 'keras-wgan[deploy]')",
+    )
     export.add_argument(
         "--out",
         required=True,
-        help="base folder; writes <out>/<version>/ (an export into a base another export "
-        "is writing waits for it, then writes the next version)",
+        help="saved_model: base folder; writes <out>/<version>/ (an export into a base "
+        "another export is writing waits for it, then writes the next version); onnx, "
+        "litert: the file (.onnx, .tflite)",
     )
-    export.add_argument("--version", type=_positive_int, default=None)
+    export.add_argument("--version", type=_positive_int, default=None, help="saved_model only")
     export.add_argument(
         "--max-samples",
         type=_positive_int,
         default=None,
-        help="the most samples one request may ask for (default 1024); "
+        help="saved_model only: the most samples one request may ask for (default 1024); "
         "larger requests are refused with INVALID_ARGUMENT",
     )
     evaluate = add_parser("evaluate", help="score an export's samples against a dataset")
@@ -731,8 +742,8 @@ def evaluate(args):
 
 def export(args):
     gan = _load_checkpoint(args.checkpoint)
-    limit = {} if args.max_samples is None else {"max_samples": args.max_samples}
-    print(f"Exported the generator to {export_generator(gan, args.out, args.version, **limit)}")
+    path = export_generator(gan, args.out, args.version, args.max_samples, format=args.format)
+    print(f"Exported the generator to {path}")
 
 
 def main(argv=None):
@@ -788,12 +799,16 @@ def _op_error_line(error):
 def _error_line(error):
     """The one line the CLI prints for an expected error, or None for a bug (re-raised).
 
-    Expected: bad values (`ValueError`), what the system refused (`OSError`: a full disk,
+    Expected: bad values (`ValueError`), a missing optional package (`ImportError`, which
+    names the extra), a generator a converter cannot convert (a `RuntimeError`), what the
+    system refused (`OSError`: a full disk,
     a read-only file system, a file where a folder should be), a folder in use, a
     diverged run, and what TensorFlow refused or could not read or write (`OpError`).
     """
     if isinstance(error, OSError):
         return _os_error_line(error)
+    if isinstance(error, ImportError) and "keras-wgan[" in str(error):
+        return str(error)  # an optional package, the message naming its extra
     if isinstance(error, (ValueError, FloatingPointError, RuntimeError)):
         message = str(error)
         for argument, flag in _FLAG_WORDING.items():

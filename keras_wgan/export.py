@@ -1,19 +1,25 @@
-"""Export the generator as a SavedModel that TF Serving loads, written atomically."""
+"""Export the generator as a SavedModel that TF Serving loads, or as one ONNX or LiteRT
+file, written atomically."""
 
 import json
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
+import types
 
 import keras
 import tensorflow as tf
 
 from keras_wgan.architectures.kinds import model_kind
 from keras_wgan.architectures.language import vocabulary_of
+from keras_wgan.deploy import CONVERTERS, ConversionError, write_bytes
 from keras_wgan.utils.files import check_folder, remove_stale_temporaries, temporary_folder
 from keras_wgan.utils.finite import check_finite_variables
 from keras_wgan.utils.locks import exclusive
-from keras_wgan.utils.validation import check_int, invalid
+from keras_wgan.utils.validation import check_choice, check_int, invalid
 
 _VERSION = re.compile(r"^\d+$")
 
@@ -43,6 +49,11 @@ DEFAULT_MAX_SAMPLES = 1024
 METADATA = "keras_wgan.json"
 #: Seconds an export waits for another one writing into the same base folder.
 LOCK_TIMEOUT = 600
+#: What `export_generator` writes: TF Serving's SavedModel (a version folder, the
+#: default), an ONNX file, or a LiteRT (TFLite) file.
+FORMATS = ("saved_model", "onnx", "litert")
+#: The formats written as one file (`export_file`).
+FILE_FORMATS = ("onnx", "litert")
 
 
 def metadata(path):
@@ -62,12 +73,17 @@ def metadata(path):
     return found
 
 
-def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMPLES, ema=None):
-    """Exports the model's generator for TF Serving as `base_dir/<version>/`.
+def export_generator(
+    model, base_dir, version=None, max_samples=None, format="saved_model", ema=None
+):
+    """Exports the model's generator for TF Serving as `base_dir/<version>/`, or as one file.
 
     The generator is the moving average's shadow generator (`model.ema_generator`) when
     the model keeps one (`WGAN(ema=...)`), unless `ema=False` asks for the raw one; the
     record then says which (`"ema": true` or `false`).
+
+    With `format="onnx"` or `"litert"`, `base_dir` is the file to write and the export is
+    `export_file`'s (no version, no `max_samples`: those files hold no input checks).
 
     Two signatures, both taking any batch size:
 
@@ -117,17 +133,19 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
         base_dir: the model's base folder.
         version: a positive integer; default one more than the highest present, or 1.
         max_samples: the most samples one request may ask for (rows of `z`,
-            `num_samples`); bounds the memory one request can take. Default 1024.
+            `num_samples`); bounds the memory one request can take. Default (None) 1024.
+        format: one of `FORMATS`: "saved_model" (default), "onnx" or "litert".
         ema: which generator to export (`WGAN.sampling_generator`): None (default) the
             shadow generator if the model keeps one, else the generator; True the shadow
             generator (refused without one); False the raw generator.
 
     Returns:
-        The path of the written version folder.
+        The path of the written version folder (or file).
 
     Raises:
         ValueError: if `version` or `max_samples` is not a positive integer, or the
-            version already exists.
+            version already exists; for a `format` not in `FORMATS`, or `version` or
+            `max_samples` with a file format.
         keras_wgan.utils.locks.FolderInUseError: if another export held `base_dir` for
             `LOCK_TIMEOUT` seconds.
         FloatingPointError: if a weight of the generator holds NaN or infinity; nothing
@@ -139,6 +157,17 @@ def export_generator(model, base_dir, version=None, max_samples=DEFAULT_MAX_SAMP
     >>> f(seed=tf.constant(7, tf.int64), num_samples=tf.constant(4))["samples"].shape  # doctest: +SKIP
     TensorShape([4, 8, 8, 1])
     """
+    format = check_choice("format", format, FORMATS)
+    if format != "saved_model":
+        for name, value in (("version", version), ("max_samples", max_samples)):
+            if value is not None:
+                raise ValueError(
+                    f"`{name}` is for format='saved_model' only; format={format!r} writes "
+                    "one file, without versions or input checks."
+                )
+        return export_file(model, base_dir, format, ema=ema)
+    if max_samples is None:
+        max_samples = DEFAULT_MAX_SAMPLES
     check_folder("base_dir", base_dir)
     if version is not None:
         version = check_int("version", version, 1)
@@ -422,9 +451,10 @@ def _z_checks(z, latent_dim, max_samples):
     ]
 
 
-def _output_fn(model):
+def _output_fn(model, strings=True):
     """A graph function from the generator's output to the export's outputs: `samples`
-    (float32) and, for images, `images_uint8`; for text, `tokens` and `text`."""
+    (float32) and, for images, `images_uint8`; for text, `tokens` and (with `strings`)
+    `text`."""
     kind = model_kind(model)
     if kind == "text":
         table = tf.constant(vocabulary_of(model.generator))
@@ -432,6 +462,8 @@ def _output_fn(model):
         def text_outputs(samples):
             samples = tf.cast(samples, tf.float32)
             tokens = tf.argmax(samples, axis=-1, output_type=tf.int32)
+            if not strings:
+                return {"samples": samples, "tokens": tokens}
             # The padding's string is "": joining drops it wherever it stands.
             text = tf.strings.reduce_join(tf.gather(table, tokens), axis=-1)
             return {"samples": samples, "tokens": tokens, "text": text}
@@ -511,3 +543,173 @@ def _endpoints(model, max_samples, run):
         "serving_default": (from_z, [z_spec]),
         SEED_SIGNATURE: (from_seed, [seed_spec, count_spec]),
     }
+
+
+# --- one file: ONNX, LiteRT ------------------------------------------------------------
+
+
+def export_file(model, filepath, format, verbose=False, ema=None):
+    """Exports the generator's inference function as one ONNX or LiteRT file.
+
+    The file holds one function: input `z` (float32 [batch, latent_dim]) and, for a
+    conditional model, `labels` (int32 [batch]), any batch size; outputs `samples`
+    (float32: points, NHWC images in [-1, 1], or text's softmax) and, for images,
+    `images_uint8` (uint8 NHWC); for text, `tokens` (int32 [batch, 32], the argmax; the
+    vocabulary is in the ONNX file's record). The generator runs in inference mode, as in
+    the SavedModel, whose `serving_default` it matches.
+
+    Unlike the SavedModel, the file checks no request: its runtime checks the inputs'
+    dtypes and ranks (onnxruntime also the declared `latent_dim`), but not that `z` is
+    finite, nor that labels lie in [0, num_classes) (a label outside gives the samples of
+    no class), nor a largest batch. The seed signature (`generate_from_seed`) is not
+    exported: draw z with any normal generator.
+
+    "onnx" is converted by tf2onnx (opset `keras_wgan.deploy.ONNX_OPSET`), its record
+    (`keras_wgan.json`'s fields, the format, and for text the vocabulary) in the metadata
+    under "keras_wgan"; "litert" by TensorFlow's TFLite converter, built-in ops only. On
+    the JAX backend, the generator is saved (a `.keras` file) and converted by a
+    TensorFlow-backend Python process: the same ops as from TensorFlow.
+
+    The file is converted in memory, written under a temporary name beside `filepath` and
+    renamed over it (`keras_wgan.utils.files.write_atomically`): a failed conversion or
+    write leaves no file, and an existing file is replaced whole.
+
+    Args:
+        model: a `keras_wgan.WGAN`.
+        filepath: the file to write (".onnx", ".tflite" by convention).
+        format: "onnx" or "litert".
+        verbose: print where the export went.
+        ema: which generator to export, as for `export_generator`.
+
+    Returns:
+        `filepath`, as a string.
+
+    Raises:
+        ValueError: for a format not in `FILE_FORMATS`, an empty path or a folder.
+        ImportError: for the ONNX export without tf2onnx or onnx (the `deploy` extra).
+        keras_wgan.deploy.ConversionError: (a `RuntimeError`) for a generator the
+            converter cannot convert; nothing is written then.
+        FloatingPointError: if a weight of the generator holds NaN or infinity.
+
+    Example:
+    >>> export_file(gan, "digits.onnx", "onnx")  # doctest: +SKIP
+    >>> import onnxruntime  # doctest: +SKIP
+    >>> session = onnxruntime.InferenceSession("digits.onnx")  # doctest: +SKIP
+    >>> session.run(["samples"], {"z": z})[0].shape  # doctest: +SKIP
+    (4, 8, 8, 1)
+    """
+    format = check_choice("format", format, FILE_FORMATS)
+    filepath = _check_file("filepath", filepath)
+    generator = _exported_generator(model, ema)
+    _sync_variables(model)
+    check_finite_variables(generator.weights, filepath)
+    record = _file_record(model, format)
+    if keras.backend.backend() == "tensorflow":
+        _write_file(generator, record, format, filepath)
+    else:
+        _write_file_in_tensorflow(generator, record, format, filepath)
+    if verbose:
+        print(f"Saved artifact at {filepath!r} ({format}).")
+    return filepath
+
+
+def _check_file(name, path):
+    """`path` (a string) if a file can be written there: not empty, not a folder."""
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise invalid(name, path, "a file path")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise invalid(name, path, f"a file; {path!r} is a folder")
+    check_folder(name, os.path.dirname(os.path.abspath(path)))
+    return path
+
+
+def _file_record(model, format):
+    record = {
+        "format": format,
+        "latent_dim": int(model.latent_dim),
+        "num_classes": model.num_classes or None,
+        "sample_shape": list(model.sample_shape)[1:],
+        "kind": model_kind(model),
+        "generator_step": _generator_step(model),
+    }
+    if record["kind"] == "text":
+        record["vocabulary"] = vocabulary_of(model.generator)
+    return record
+
+
+def inference_function(generator, latent_dim, num_classes=None):
+    """The `tf.function` the file formats hold (TensorFlow backend): `z` (and `labels`)
+    to `samples` and `images_uint8` or `tokens`, the generator in inference mode."""
+    holder = types.SimpleNamespace(generator=generator, sample_shape=generator.output_shape)
+    decode = _output_fn(holder, strings=False)
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    if num_classes:
+
+        def generate(z, labels):
+            return decode(generator([z, labels], training=False))
+
+        signature = [z_spec, tf.TensorSpec([None], tf.int32, name="labels")]
+    else:
+
+        def generate(z):
+            return decode(generator(z, training=False))
+
+        signature = [z_spec]
+    return tf.function(generate, input_signature=signature, autograph=False)
+
+
+def _write_file(generator, record, format, filepath):
+    """Converts and writes the file (TensorFlow backend)."""
+    fn = inference_function(generator, record["latent_dim"], record["num_classes"])
+    write_bytes(filepath, CONVERTERS[format](fn, generator, record))
+
+
+# Run with KERAS_BACKEND=tensorflow: loads the generator a JAX model saved and writes the
+# file; an expected error is reported as JSON on the last line of stdout.
+_CONVERT_SCRIPT = """
+import json, sys
+import keras
+import keras_wgan
+from keras_wgan import export
+generator_file, record, format, filepath = sys.argv[1:5]
+try:
+    generator = keras.saving.load_model(generator_file, compile=False)
+    export._write_file(generator, json.loads(record), format, filepath)
+except (ImportError, RuntimeError, OSError, ValueError) as error:
+    print(json.dumps({"type": type(error).__name__, "message": str(error)}))
+    sys.exit(1)
+"""
+
+
+def _write_file_in_tensorflow(generator, record, format, filepath):
+    """Converts the generator of a JAX model in a TensorFlow-backend Python process (the
+    converters take TensorFlow graphs; jax2tf's `XlaCallModule` op is not one they
+    convert)."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="tensorflow",
+        PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+    )
+    with tempfile.TemporaryDirectory(prefix="keras_wgan_export_") as folder:
+        saved = os.path.join(folder, "generator.keras")
+        generator.save(saved)
+        result = subprocess.run(
+            [sys.executable, "-c", _CONVERT_SCRIPT, saved, json.dumps(record), format, filepath],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    if result.returncode == 0:
+        return
+    lines = result.stdout.strip().splitlines()
+    try:
+        error = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        tail = result.stderr.strip().splitlines()[-1:] or ["no message"]
+        raise ConversionError(
+            f"The TensorFlow process converting the generator to {format} failed: {tail[0]}"
+        ) from None
+    kinds = {"ImportError": ImportError, "OSError": OSError, "ValueError": ValueError}
+    raise kinds.get(error["type"], ConversionError)(error["message"])

@@ -873,8 +873,10 @@ class WGAN(Trainer, keras.Model):
 
         Args:
             filepath: the SavedModel folder to write; must not exist, or be empty.
-            format: "tf_saved_model", the only format (Keras's others, such as "onnx",
-                raise `NotImplementedError`).
+            format: "tf_saved_model" (default), "onnx" or "litert": one file at
+                `filepath` (`keras_wgan.export.export_file`: no input checks, no
+                `max_samples`). Keras's others ("openvino", "torch") raise
+                `NotImplementedError`.
             verbose: print where the export went. Default (None) True, as in Keras.
             input_signature: must be None: the signatures are fixed (z is float32
                 [batch, latent_dim]; labels int32 [batch]).
@@ -894,8 +896,8 @@ class WGAN(Trainer, keras.Model):
         formats = tuple(self._export_formats)
         if format in ("onnx", "openvino", "litert", "torch") and format not in formats:
             raise NotImplementedError(
-                f"`export` writes format='tf_saved_model' only (the generator's TF Serving "
-                f"export). Received: format={format!r}."
+                f"`export` writes the formats {list(formats)} (the generator's TF Serving "
+                f"export, ONNX, LiteRT). Received: format={format!r}."
             )
         exporter = self._export_formats[check_choice("format", format, formats)]
         if input_signature is not None:
