@@ -7,7 +7,9 @@ flags.
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
 import warnings
 
@@ -478,7 +480,9 @@ def _check_run_folder(args, wanted):
     held = None
     if os.path.exists(checkpoint):
         held = (runs.checkpoint_metadata(checkpoint) or {}).get("run")
-    if held is None and os.path.exists(record):
+    # Without a checkpoint there is nothing to resume: a run.json left by a run refused
+    # before its first checkpoint does not bind the next one.
+    if held is None and os.path.exists(checkpoint) and os.path.exists(record):
         try:
             with open(record) as f:
                 held = json.load(f)
@@ -529,7 +533,6 @@ def _train_locked(args, settings):
     # is rewritten from them: only once the model is built, so that settings the model
     # refuses leave nothing behind.
     gan.metadata = dict(gan.metadata or {}, run=wanted)
-    _write_run_record(args, wanted)
     kind = kinds.for_model(gan)
     dataset, _ = datasets.load(
         args.dataset,
@@ -539,6 +542,7 @@ def _train_locked(args, settings):
         start_step=done,
         **kind.load_kwargs(gan, settings, data_dir=args.data_dir),
     )
+    _write_run_record(args, wanted)  # once the data is readable too
     export_dir = runs.fit_run(
         gan,
         dataset,
@@ -751,11 +755,17 @@ def main(argv=None):
     command = {"train": train, "sample": sample, "export": export, "evaluate": evaluate}[
         args.command
     ]
+    previous_term = _terminate_as_interrupt()
     try:
         with warnings.catch_warnings():
             if not args.verbose:
                 warnings.showwarning = _warning_line
             command(args)
+    except KeyboardInterrupt as interrupt:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"keras-wgan: error: {_interrupted_line(args, interrupt)}", file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else 130
     except Exception as e:
         message = _error_line(e)
         if message is None or os.environ.get("KERAS_WGAN_DEBUG"):
@@ -764,7 +774,36 @@ def main(argv=None):
             traceback.print_exc()
         print(f"keras-wgan: error: {message}", file=sys.stderr)
         return 1
+    finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
     return 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the command stops as on Ctrl-C: locks
+    released, temporaries removed, one line printed."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _terminate_as_interrupt():
+    """Makes SIGTERM raise `Terminated` (main thread only); returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _interrupted_line(args, interrupt):
+    how = "terminated (SIGTERM)" if isinstance(interrupt, Terminated) else "interrupted"
+    if args.command == "train":
+        return (
+            f"{how}; {args.out!r} keeps its last checkpoint (written at the end of each "
+            "epoch): rerun the same command to resume."
+        )
+    return f"{how}; nothing was written in place of an earlier file."
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None):

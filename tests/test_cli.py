@@ -1,5 +1,6 @@
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from helpers import TINY, dead_pid, lock_held_elsewhere
+from helpers import TINY, dead_pid, lock_held_elsewhere, package_env
 from PIL import Image
 
 from keras_wgan import cli, presets, runs
@@ -384,6 +385,61 @@ def test_a_garbled_checkpoint_gets_one_line_naming_it(tmp_path, capsys):
     assert cli.main(flags) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "checkpoint.keras" in error and "not a readable" in error
+
+
+def test_a_checkpoint_garbled_inside_gets_one_line_naming_it(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    flags = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", out] + TINY
+    assert cli.main(flags) == 0
+    path = os.path.join(out, "checkpoint.keras")
+    data = bytearray(open(path, "rb").read())
+    middle = len(data) // 2
+    # The zip's index is intact, a member is not (its CRC fails when it is read).
+    data[middle : middle + 4096] = np.random.default_rng(2).bytes(4096)
+    open(path, "wb").write(bytes(data))
+    capsys.readouterr()
+    assert cli.main(flags[:4] + ["4"] + flags[5:]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "checkpoint.keras" in error and "not a readable" in error
+
+
+def test_a_run_refused_for_its_data_does_not_bind_the_next_one(tmp_path, capsys):
+    images, out = tmp_path / "images", str(tmp_path / "run")
+    images.mkdir()
+    argv = ["train", "--dataset", f"folder:{images}", "--steps", "1", "--out", out, *TINY]
+    assert cli.main([*argv, "--batch-size", "2", "--image-size", "16"]) == 1
+    assert "holds no image files" in capsys.readouterr().err
+    assert not os.path.exists(os.path.join(out, "run.json"))
+    pixels = np.random.default_rng(0).integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(images / "good.png")
+    assert cli.main([*argv, "--batch-size", "2", "--image-size", "8"]) == 0
+
+
+@pytest.mark.parametrize(
+    "signum, code, said",
+    [
+        (signal.SIGTERM, 143, "terminated (SIGTERM)"),
+        pytest.param(signal.SIGINT, 130, "interrupted", marks=pytest.mark.slow),
+    ],
+    ids=["sigterm", "sigint"],
+)
+def test_a_signal_stops_train_with_one_line_and_the_rerun_resumes(tmp_path, signum, code, said):
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "keras_wgan", "train", "--dataset", "8gaussians"]
+    argv += ["--steps", "100000", "--out", str(out), *TINY]
+    process = subprocess.Popen(argv, env=package_env(), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.keras").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == code, err[-2000:]
+    lines = [line for line in err.splitlines() if line.startswith("keras-wgan: ")]
+    assert lines == [lines[-1]] and said in lines[-1] and "rerun the same command" in lines[-1]
+    assert "Traceback" not in err
+    assert not [name for name in os.listdir(out) if name.startswith((".tmp-", ".lock"))]
+    gan = runs.load_checkpoint(str(out))
+    assert gan.generator_step() >= 2
 
 
 def test_warnings_are_one_line_each_naming_the_files(tmp_path, capsys):

@@ -83,7 +83,17 @@ def load_checkpoint(path):
         path = os.path.join(path, CHECKPOINT)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No checkpoint at {path!r}.")
-    return keras.saving.load_model(path)
+    try:
+        return keras.saving.load_model(path)
+    except (zipfile.BadZipFile, EOFError) as error:  # garbled inside (a bad CRC, say)
+        raise _unreadable(path, error) from None
+
+
+def _unreadable(path, error):
+    return ValueError(
+        f"The checkpoint {path!r} is not a readable .keras file ({error}); move it away "
+        "to start the run again."
+    )
 
 
 @contextlib.contextmanager
@@ -124,10 +134,7 @@ def checkpoint_metadata(path):
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as error:
-        raise ValueError(
-            f"The checkpoint {path!r} is not a readable .keras file ({error}); move it away "
-            "to start the run again."
-        ) from None
+        raise _unreadable(path, error) from None
     return (config.get("config") or {}).get("metadata")
 
 
