@@ -3,7 +3,6 @@ generator steps, and a clear error before training for each likely mistake."""
 
 import csv
 import os
-import re
 import subprocess
 import sys
 
@@ -11,11 +10,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import package_env
 
 import keras_wgan
 from keras_wgan import datasets
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(keras_wgan.__file__)))
 
 
 def networks(dim=2, latent=2, critic_out=None):
@@ -321,7 +319,7 @@ gan.export(sys.argv[1], verbose=False)
 @pytest.mark.slow
 def test_the_same_script_trains_and_exports_on_jax_compiling_its_step_once(tmp_path):
     pytest.importorskip("jax")
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=_ROOT)
+    env = package_env(KERAS_BACKEND="jax")
     exported, generated = str(tmp_path / "exported"), str(tmp_path / "generated.npy")
     run = subprocess.run(
         [sys.executable, "-c", _JAX_SCRIPT, exported, generated],
@@ -337,21 +335,3 @@ def test_the_same_script_trains_and_exports_on_jax_compiling_its_step_once(tmp_p
     serve = tf.saved_model.load(exported).signatures["serving_default"]
     samples = serve(z=tf.ones((3, 2)))["samples"].numpy()
     np.testing.assert_allclose(samples, np.load(generated), atol=1e-5)
-
-
-# --- the guide ---------------------------------------------------------------------------
-
-GUIDE = os.path.join(_ROOT, "docs", "guides", "own-data.md")
-
-
-def test_the_own_data_guide_runs_as_written(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    text = open(GUIDE).read()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    scope = {}
-    for block in blocks:
-        exec(compile(block, GUIDE, "exec"), scope)
-    assert scope["samples"].shape == (500, 2) and scope["sevens"].shape == (4, 8, 8, 1)
-    assert scope["gan"].learning_rate is not None
-    for command in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
-        assert command.startswith("KERAS_BACKEND=jax python ")

@@ -49,8 +49,9 @@ class ArrayBatches(keras.utils.PyDataset):
         self._step = step
         self._epochs = 0
         self._rng = np.random.default_rng()
-        # Drawn at an epoch's first read, when the step is the epoch's first (a callback
-        # such as `BackupAndRestore` may restore the model after `fit` has begun).
+        # Drawn when an epoch begins (a callback such as `BackupAndRestore` may restore
+        # the model after `fit` has begun, so not before), in the thread that runs `fit`:
+        # the reads may come from a worker thread, where a JAX model's step is unreadable.
         self._order = None
         self._lock = threading.Lock()
 
@@ -76,6 +77,10 @@ class ArrayBatches(keras.utils.PyDataset):
         picked = order[index * self.per_step : (index + 1) * self.per_step]
         batch = tuple(array[picked] for array in self.arrays)
         return batch if len(batch) > 1 else batch[0]
+
+    def on_epoch_begin(self):
+        with self._lock:
+            self._order = self._permutation()
 
     def on_epoch_end(self):
         with self._lock:
