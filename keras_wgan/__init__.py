@@ -8,7 +8,7 @@ imported on first use, so the JAX trainer runs where TensorFlow is not installed
 The layers, bottom to top (a module imports only from its own layer or below; the
 import-linter contract in `pyproject.toml` holds it):
 utils -> losses, optimizers -> layers -> architectures, models -> presets -> trainers ->
-wgan -> datasets -> evaluation -> deploy -> callbacks, export -> runs -> cli.
+wgan -> datasets -> evaluation -> deploy -> callbacks, export, demo -> runs -> cli.
 """
 
 import importlib
@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "callbacks": "keras_wgan.callbacks",
     "datasets": "keras_wgan.datasets",
+    "demo": "keras_wgan.demo",
     "evaluation": "keras_wgan.evaluation",
     "export": "keras_wgan.export",
     "runs": "keras_wgan.runs",
@@ -81,6 +82,7 @@ __all__ = [
     "architectures",
     "callbacks",
     "datasets",
+    "demo",
     "evaluation",
     "export",
     "export_generator",

@@ -1,4 +1,4 @@
-"""The `keras-wgan` command line: train, sample, export, evaluate.
+"""The `keras-wgan` command line: train, sample, export, evaluate, demo.
 
 Scripts parse arguments and hand plain values to the library; the library never reads
 flags.
@@ -7,6 +7,7 @@ flags.
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_wgan import datasets, presets, runs
+from keras_wgan import demo as demo_lib
 from keras_wgan import losses as losses_lib
 from keras_wgan.evaluation import OFFLINE_SCORES, evaluate_samples, inception
 from keras_wgan.export import (
@@ -354,6 +356,35 @@ def build_parser():
         help="sample with the batch statistics of each generator call (100 "
         "samples), as the paper's code does, instead of the moving "
         "averages of batch norm; a checkpoint or .keras model only",
+    )
+    demo = add_parser(
+        "demo",
+        help="write a static web page that runs an ONNX export in the browser (onnxruntime-web)",
+    )
+    demo.add_argument(
+        "--model", required=True, help="an ONNX file of `keras-wgan export --format onnx`"
+    )
+    demo.add_argument(
+        "--out",
+        required=True,
+        help="the page's folder: index.html, demo.js, config.json, model.onnx (new, empty, or "
+        "an earlier demo, replaced whole; written beside it and renamed into place)",
+    )
+    demo.add_argument(
+        "--runtime-url",
+        default=demo_lib.RUNTIME_URL,
+        help="onnxruntime-web's script, absolute or relative to the page (a local copy for "
+        "offline use); its .mjs and .wasm files must lie beside it",
+    )
+    demo.add_argument(
+        "--num",
+        type=_positive_int,
+        default=None,
+        help="samples a grid (default: 36 images, a multiple of the classes for a conditional "
+        f"model; 512 points; 16 lines of text; at most {demo_lib.MAX_SAMPLES})",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed of the first grid's latent points (config.json)"
     )
     return parser
 
@@ -750,11 +781,22 @@ def export(args):
     print(f"Exported the generator to {path}")
 
 
+def demo(args):
+    out = demo_lib.write_demo(args.model, args.out, args.runtime_url, args.num, args.seed)
+    print(
+        f"Wrote the demo page to {out}; serve it with: python -m http.server -d {shlex.quote(out)}"
+    )
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    command = {"train": train, "sample": sample, "export": export, "evaluate": evaluate}[
-        args.command
-    ]
+    command = {
+        "train": train,
+        "sample": sample,
+        "export": export,
+        "evaluate": evaluate,
+        "demo": demo,
+    }[args.command]
     previous_term = _terminate_as_interrupt()
     try:
         with warnings.catch_warnings():
