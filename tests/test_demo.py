@@ -330,7 +330,9 @@ def test_the_page_plots_onnxruntime_s_points(served, tmp_path):
     assert result["state"] == "ready", result
     config = _config(site)
     expected = _onnx_samples(site, _slerp(config["z"], config["z_end"], 0.25))["samples"]
-    np.testing.assert_allclose(np.reshape(result["samples"], (50, 2)), expected, rtol=0, atol=1e-4)
+    gap = np.abs(np.reshape(result["samples"], (50, 2)) - expected).max()
+    print(f"largest difference of the page's points: {gap:.2g}")
+    assert gap <= 1e-4
 
 
 @pytest.mark.slow

@@ -130,8 +130,14 @@ def _check_own_data(scope, tmp_path):
     assert float(scope["scheduled"].d_optimizer.learning_rate) == 0.0  # ends with the run
 
 
+def _check_deploying(scope, tmp_path):
+    assert sorted(os.listdir(tmp_path / "site")) == sorted(scope["demo"].FILES)
+    assert scope["first"].shape == (36, 8, 8, 1)
+
+
 CHECKS = {
     "README.md": _check_readme,
+    "docs/guides/deploying.md": _check_deploying,
     "docs/guides/own-data.md": _check_own_data,
     "docs/guides/getting-started.md": _check_readme,
     "docs/guides/serving.md": _check_serving,

@@ -82,10 +82,17 @@ function drawImages(canvas, pixels, config) {
   }
   ctx.putImageData(image, 0, 0);
   // Scaled up by an integer factor, without smoothing (the canvas keeps the true pixels).
-  const scale = Math.max(1, Math.floor(Math.min(560 / width, 560 / height)));
+  const room = Math.min(900, Math.max(240, document.documentElement.clientWidth - 60));
+  const scale = Math.max(1, Math.floor(Math.min(room / width, 560 / height)));
   canvas.style.width = width * scale + "px";
   canvas.style.height = height * scale + "px";
   return { width: width, height: height, rgba: Array.from(ctx.getImageData(0, 0, width, height).data) };
+}
+
+// The q-quantile of finite values (sorted copy).
+function quantile(values, q) {
+  const sorted = values.filter(Number.isFinite).sort((u, v) => u - v);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
 }
 
 function drawPoints(canvas, samples, config, view) {
@@ -98,22 +105,26 @@ function drawPoints(canvas, samples, config, view) {
     xs.push(samples[i * dim]);
     ys.push(dim > 1 ? samples[i * dim + 1] : 0);
   }
-  if (view.range === undefined) {  // fixed at the first grid, so that the slider's walk shows
-    const finite = xs.concat(ys).filter(Number.isFinite).map(Math.abs);
-    view.range = 1.15 * Math.max(1e-6, ...finite);
+  if (view.half === undefined) {
+    // A square around the first grid's 1st to 99th percentiles, fixed from then on so that
+    // the slider's walk shows (a few far points may fall outside).
+    const bounds = [xs, ys].map((v) => [quantile(v, 0.01), quantile(v, 0.99)]);
+    view.cx = (bounds[0][0] + bounds[0][1]) / 2;
+    view.cy = (bounds[1][0] + bounds[1][1]) / 2;
+    view.half = 0.6 * Math.max(1e-6, bounds[0][1] - bounds[0][0], bounds[1][1] - bounds[1][0]);
   }
-  const px = (v) => size / 2 + (v / view.range) * (size / 2);
+  const px = (v, c) => size / 2 + ((v - c) / view.half) * (size / 2);
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, size, size);
-  ctx.strokeStyle = "#ccc";
+  ctx.strokeStyle = "#ccc";  // the axes x = 0 and y = 0
   ctx.beginPath();
-  ctx.moveTo(0, size / 2); ctx.lineTo(size, size / 2);
-  ctx.moveTo(size / 2, 0); ctx.lineTo(size / 2, size);
+  ctx.moveTo(0, size - px(0, view.cy)); ctx.lineTo(size, size - px(0, view.cy));
+  ctx.moveTo(px(0, view.cx), 0); ctx.lineTo(px(0, view.cx), size);
   ctx.stroke();
   ctx.fillStyle = "#1f5fa8";
   for (let i = 0; i < xs.length; i++) {
     ctx.beginPath();
-    ctx.arc(px(xs[i]), size - px(ys[i]), 2.5, 0, 2 * Math.PI);
+    ctx.arc(px(xs[i], view.cx), size - px(ys[i], view.cy), 2.5, 0, 2 * Math.PI);
     ctx.fill();
   }
   return { samples: Array.from(samples) };
