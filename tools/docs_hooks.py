@@ -42,6 +42,7 @@ SUBMODULES = (
     "keras_wgan.evaluation.inception",
     "keras_wgan.evaluation.digits",
     "keras_wgan.evaluation.mnist",
+    "keras_wgan.evaluation.precision_recall",
 )
 
 

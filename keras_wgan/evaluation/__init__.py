@@ -1,5 +1,6 @@
-"""Everything that scores samples: image metrics, the exact W1 distance, text n-grams, toy
-coverage, the Inception network and the offline classifier scores of digits and MNIST.
+"""Everything that scores samples: image metrics, precision, recall, density and coverage,
+the exact W1 distance, text n-grams, toy coverage, the Inception network and the offline
+classifier scores of digits and MNIST.
 
 `evaluate_samples(samples, dataset)` scores generated samples the way their dataset is
 scored (`keras_wgan.evaluation.samples`), or against one's own data in place of the name
@@ -19,6 +20,7 @@ from keras_wgan.evaluation.image_metrics import (
 )
 from keras_wgan.evaluation.mnist import mnist_classifier, mnist_classifier_info, mnist_score
 from keras_wgan.evaluation.optimal_transport import wasserstein_distance
+from keras_wgan.evaluation.precision_recall import NEAREST_K, precision_recall_density_coverage
 from keras_wgan.evaluation.reference import MAX_LOW_DIMENSIONS, Reference, reference_scores
 from keras_wgan.evaluation.samples import OFFLINE_SCORES, as_digits, evaluate_samples, offline_score
 from keras_wgan.evaluation.text import text_reference
@@ -27,6 +29,7 @@ from keras_wgan.evaluation.toy import mode_coverage, nearest_real_distance
 
 __all__ = [
     "MAX_LOW_DIMENSIONS",
+    "NEAREST_K",
     "OFFLINE_SCORES",
     "ClassifierSpec",
     "Reference",
@@ -47,6 +50,7 @@ __all__ = [
     "nearest_real_distance",
     "ngram_js_divergence",
     "offline_score",
+    "precision_recall_density_coverage",
     "reference_scores",
     "statistics",
     "text_reference",

@@ -4,7 +4,8 @@ The Inception Score and FID (Salimans et al., 2016; Heusel et al., 2017) need a
 classifier of the data. For small datasets that ship with the package (the 8x8 `digits`,
 the shipped MNIST) a `ClassifierSpec` names the data, the network and its training; this
 module trains that classifier once (seeded), caches it, and scores samples with its logits
-and penultimate features (`classifier_score`). The numbers are comparable between runs of
+and penultimate features (`classifier_score`): the Frechet distance, precision, recall,
+density and coverage all compare those features with the real data's. The numbers are comparable between runs of
 this package only, not with published Inception-network scores.
 """
 
@@ -16,6 +17,7 @@ import warnings
 import numpy as np
 
 from keras_wgan.evaluation import image_metrics
+from keras_wgan.evaluation.precision_recall import sample_scores
 from keras_wgan.utils.files import write_atomically
 from keras_wgan.utils.validation import check_int
 
@@ -210,6 +212,7 @@ def classifier_score(spec, images, cache_dir=None, splits=10, labels=None):
         "frechet_distance": image_metrics.frechet_distance(outputs["features"], reference),
         "class_counts": np.bincount(logits.argmax(axis=1), minlength=_NUM_CLASSES).tolist(),
         "confidence": float(probabilities.max(axis=1).mean()),
+        **sample_scores(reference, outputs["features"]),
     }
     if labels is not None:
         result["label_accuracy"] = float(np.mean(logits.argmax(axis=1) == labels))

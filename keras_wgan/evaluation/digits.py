@@ -66,7 +66,7 @@ def digits_classifier(cache_dir=None):
     Returns:
         A `keras.Model` taking float32 images [N, 8, 8, 1] in [-1, 1] and returning a dict
         with "logits" [N, 10] and "features" [N, 64] (the penultimate ReLU layer, used for
-        the Fréchet distance).
+        the Fréchet distance, precision, recall, density and coverage).
 
     Example:
     >>> model = digits_classifier()  # doctest: +SKIP
@@ -108,7 +108,10 @@ def digits_score(images, cache_dir=None, splits=10, labels=None):
         A dict with "inception_score" and "inception_score_std" (mean and standard
         deviation over the splits), "frechet_distance", "class_counts" (a list of the
         number of images predicted as each digit 0..9) and "confidence" (the mean of the
-        largest softmax probability); "label_accuracy" when `labels` are given.
+        largest softmax probability), and "precision", "recall", "density" and "coverage"
+        of the penultimate features against the real digits' with k = 3 neighbours
+        (`keras_wgan.evaluation.precision_recall_density_coverage`; NaN, with a warning,
+        for 3 images or fewer); "label_accuracy" when `labels` are given.
 
     Raises:
         ValueError: if `images` has the wrong shape, too few images or values outside

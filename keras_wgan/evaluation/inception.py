@@ -22,6 +22,7 @@ import numpy as np
 
 from keras_wgan import datasets
 from keras_wgan.evaluation import image_metrics
+from keras_wgan.evaluation.precision_recall import sample_scores
 from keras_wgan.utils.files import write_atomically
 
 INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
@@ -199,10 +200,16 @@ def reference_statistics(
 
 
 def image_scores(images, reference, splits=10, kid_subset_size=1000, **kwargs):
-    """Inception Score, FID and KID of generated images against `reference_statistics`.
+    """Inception Score, FID, KID, precision, recall, density and coverage of generated
+    images against `reference_statistics`.
+
+    The images go through the network once: their pool_3 features give FID, KID, and the
+    four k-nearest-neighbour scores (`precision_recall.sample_scores`, k = 3) against the
+    reference's kept features (its first `kid_examples`, 5,000 by default).
 
     Returns:
-        {"inception_score", "inception_score_std", "fid", "kid", "kid_std"}.
+        {"inception_score", "inception_score_std", "fid", "kid", "kid_std", "precision",
+        "recall", "density", "coverage"}.
     """
     logits, pool = inception_outputs(images, **kwargs)
     score, std = image_metrics.inception_score(logits, splits=splits)
@@ -218,4 +225,5 @@ def image_scores(images, reference, splits=10, kid_subset_size=1000, **kwargs):
         ),
         "kid": kid,
         "kid_std": kid_std,
+        **sample_scores(reference["features"], pool),
     }

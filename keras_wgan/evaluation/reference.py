@@ -9,6 +9,9 @@ and scores generated samples against them (`Reference.scores`):
 - `kernel_distance`, `kernel_distance_std`: the unbiased squared MMD under the cubic
   polynomial kernel, averaged over random subsets (`image_metrics.kernel_inception_distance`,
   KID's estimate; it can be slightly negative when the two agree);
+- `precision`, `recall`, `density`, `coverage`: the k-nearest-neighbour scores of the same
+  features (`precision_recall.precision_recall_density_coverage`, k = 3; NaN for 3
+  samples or fewer);
 - `wasserstein_distance`: for low-dimensional data (examples of at most
   `MAX_LOW_DIMENSIONS` = 8 values, such as 2-D points), the exact W1 distance between the
   examples themselves (`optimal_transport.wasserstein_distance`), on up to 2,000 of each;
@@ -35,6 +38,7 @@ from keras_wgan.evaluation import inception
 from keras_wgan.evaluation._checks import invalid
 from keras_wgan.evaluation.image_metrics import frechet_distance, kernel_inception_distance
 from keras_wgan.evaluation.optimal_transport import wasserstein_distance
+from keras_wgan.evaluation.precision_recall import SCORE_NAMES, sample_scores
 from keras_wgan.evaluation.text_metrics import text_scores
 from keras_wgan.utils.validation import check_int
 
@@ -132,8 +136,9 @@ class Reference:
     >>> rng = np.random.default_rng(0)
     >>> reference = Reference(rng.normal(size=(200, 2)))
     >>> scores = reference.scores(rng.normal(size=(200, 2)) + [3.0, 0.0])
-    >>> sorted(scores)
-    ['frechet_distance', 'kernel_distance', 'kernel_distance_std', 'wasserstein_distance']
+    >>> sorted(scores)  # doctest: +NORMALIZE_WHITESPACE
+    ['coverage', 'density', 'frechet_distance', 'kernel_distance', 'kernel_distance_std',
+     'precision', 'recall', 'wasserstein_distance']
     >>> round(scores["wasserstein_distance"])  # every point moved by 3
     3
     """
@@ -340,8 +345,9 @@ class Reference:
 
         Returns:
             A dict of Python floats: `frechet_distance`, `kernel_distance`,
-            `kernel_distance_std`, and `wasserstein_distance` (low-dimensional data); for
-            text, js1..js4 and `words_in_corpus`. Samples holding NaN or Inf get NaN
+            `kernel_distance_std`, `wasserstein_distance` (low-dimensional data),
+            `precision`, `recall`, `density` and `coverage`; for text, js1..js4 and
+            `words_in_corpus`. Samples holding NaN or Inf get NaN
             scores, with a warning.
         """
         if self.is_text:
@@ -369,6 +375,7 @@ class Reference:
         wasserstein = self.wasserstein or (self.wasserstein is None and self.low_dimensional())
         if wasserstein:
             names.append("wasserstein_distance")
+        names.extend(SCORE_NAMES)
         if not np.isfinite(samples).all():
             warnings.warn(
                 "The generated samples hold NaN or Inf values: their scores are NaN.",
@@ -396,6 +403,7 @@ class Reference:
                 self.examples[:m].reshape(m, -1),
                 max_samples=max(n, m),
             )
+        result.update(sample_scores(self.reference_features, features))
         return result
 
 

@@ -8,6 +8,8 @@
   classifier trained on the real digits (`digits`, `mnist`);
 - other image datasets: Inception Score, FID and KID with the Inception network of the
   published numbers against cached reference statistics (`inception`);
+- on both kinds of images and on one's own data, also precision, recall, density and
+  coverage (`precision_recall`) of the features the Frechet distance uses;
 - text: the character n-gram Jensen-Shannon divergences js1..js4 (bits) to the corpus
   and the share of words found in it (`text_metrics.text_scores`);
 - one's own data, given in place of the name: the Frechet and kernel distances of
@@ -23,6 +25,7 @@ from keras_wgan.evaluation import inception
 from keras_wgan.evaluation.digits import digits_score
 from keras_wgan.evaluation.mnist import mnist_score
 from keras_wgan.evaluation.optimal_transport import wasserstein_distance
+from keras_wgan.evaluation.precision_recall import SCORE_NAMES
 from keras_wgan.evaluation.reference import Reference
 from keras_wgan.evaluation.text import text_reference
 from keras_wgan.evaluation.text_metrics import text_scores
@@ -85,6 +88,7 @@ def image_scores(
             f"{prefix}_score": float(score["inception_score"]),
             f"{prefix}_score_std": float(score["inception_score_std"]),
             f"{prefix}_frechet": float(score["frechet_distance"]),
+            **{name: float(score[name]) for name in SCORE_NAMES},
         }
         if labels is not None:
             result["label_accuracy"] = float(score["label_accuracy"])
@@ -122,11 +126,15 @@ def evaluate_samples(samples, dataset, **kwargs):
     Returns:
         A dict of Python floats, keyed by metric name (see the module docstring):
         `distance_ratio` (toy), `high_quality`, `modes_covered` (toy with modes);
-        `digits_score`, `digits_frechet`, `label_accuracy` with `labels` (digits);
-        `inception_score`, `inception_score_std`, `fid`, `kid`, `kid_std` (images);
-        `js1` ... `js4`, `words_in_corpus` (text); `frechet_distance`,
-        `kernel_distance`, `kernel_distance_std` and, for low-dimensional data,
-        `wasserstein_distance` (reference data).
+        `digits_score`, `digits_score_std`, `digits_frechet`, `label_accuracy` with
+        `labels` (digits; `mnist_...` on MNIST); `inception_score`,
+        `inception_score_std`, `fid`, `kid`, `kid_std` (images); `js1` ... `js4`,
+        `words_in_corpus` (text); `frechet_distance`, `kernel_distance`,
+        `kernel_distance_std` and, for low-dimensional data, `wasserstein_distance`
+        (reference data). Images and reference data also get `precision`, `recall`,
+        `density` and `coverage` of the same features as the Frechet distance, with k = 3
+        neighbours (`keras_wgan.evaluation.precision_recall_density_coverage`; NaN, with
+        a warning, for 3 samples or fewer).
 
     Raises:
         ValueError: for an unknown dataset name (the message lists those that exist).
@@ -137,7 +145,8 @@ def evaluate_samples(samples, dataset, **kwargs):
     >>> evaluate_samples(points, "8gaussians")["modes_covered"]
     8.0
     >>> sorted(evaluate_samples(points[:200], sample_toy("8gaussians", 200, rng=1)))
-    ['frechet_distance', 'kernel_distance', 'kernel_distance_std', 'wasserstein_distance']
+    ['coverage', 'density', 'frechet_distance', 'kernel_distance', 'kernel_distance_std',
+     'precision', 'recall', 'wasserstein_distance']
     """
     if isinstance(dataset, Reference):
         return dataset.scores(samples)

@@ -16,7 +16,15 @@ import keras_wgan
 from keras_wgan import callbacks
 from keras_wgan.architectures.language import build_language
 
-EVAL_METRICS = ("eval_frechet_distance", "eval_kernel_distance", "eval_wasserstein_distance")
+EVAL_METRICS = (
+    "eval_frechet_distance",
+    "eval_kernel_distance",
+    "eval_wasserstein_distance",
+    "eval_precision",
+    "eval_recall",
+    "eval_density",
+    "eval_coverage",
+)
 
 
 def moons(n=256):

@@ -78,10 +78,14 @@ def test_reference_statistics_are_computed_once_and_cached(tmp_path):
     for key in ("mean", "cov", "features"):
         np.testing.assert_array_equal(first[key], again[key])
     assert first["features"].shape == (20, 9)
-    # Images identical to the reference: FID 0 (up to round-off), KID about 0.
+    # Images identical to the reference: FID 0 (up to round-off), KID about 0; the 20 kept
+    # reference features are among the samples': recall and coverage 1.
     real = np.stack([x.numpy() for x in datasets.image_dataset("digits").take(50)])
+    calls = len(network.calls)
     scores = inception.image_scores(real, first, splits=5, network=network)
+    assert len(network.calls) == calls + 1  # one pass of the 50 images gives every score
     assert scores["fid"] < 1e-6 and abs(scores["kid"]) < 0.05
+    assert scores["recall"] == scores["coverage"] == 1.0 and scores["precision"] > 0.5
     noise = np.random.default_rng(0).uniform(-1, 1, real.shape).astype("float32")
     assert inception.image_scores(noise, first, splits=5, network=network)["fid"] > 0.01
     mean, cov = metrics.statistics(inception.inception_outputs(real, network=network)[1])
@@ -115,8 +119,19 @@ def test_evaluate_samples_picks_the_score_of_the_data(tmp_path, monkeypatch):
         splits=3,
         image_size=16,
     )
-    assert set(scores) == {"inception_score", "inception_score_std", "fid", "kid", "kid_std"}
+    assert set(scores) == {
+        "inception_score",
+        "inception_score_std",
+        "fid",
+        "kid",
+        "kid_std",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+    }
     assert 1.0 <= scores["inception_score"] <= 12 and scores["fid"] >= 0
+    assert all(0.0 <= scores[k] <= 1.0 for k in ("precision", "recall", "coverage"))
     assert os.listdir(tmp_path / "cache")  # the reference statistics, cached
     with pytest.raises(ValueError, match="Expected one of"):
         evaluate_samples(points, "fashion-mnist")
@@ -141,6 +156,8 @@ def test_evaluation_callback_logs_to_history_and_tensorboard(tmp_path):
     history = gan.fit(data, epochs=2, steps_per_epoch=2, callbacks=[evaluation], verbose=0)
     assert [r["step"] for r in evaluation.records] == [2, 4]
     assert {"digits_score", "digits_frechet", "critic_loss"} <= set(evaluation.records[0])
+    for name in ("precision", "recall", "density", "coverage"):
+        assert history.history[f"eval_{name}"][-1] == evaluation.records[-1][name]
     scores = history.history["eval_digits_score"]
     assert len(scores) == 2 and all(1.0 <= s <= 10.0 for s in scores)
     assert scores[-1] == evaluation.records[-1]["digits_score"]
@@ -169,6 +186,7 @@ def test_evaluate_command_scores_an_export(tmp_path, capsys):
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
     assert "digits_score:" in printed and "digits_frechet:" in printed
+    assert "precision:" in printed and "coverage:" in printed
     with open(out) as f:
         scores = json.load(f)
     samples = (
@@ -178,9 +196,9 @@ def test_evaluate_command_scores_an_export(tmp_path, capsys):
         )["samples"]
         .numpy()
     )
-    assert scores["digits_score"] == pytest.approx(
-        evaluate_samples(samples, "digits")["digits_score"]
-    )
+    direct = evaluate_samples(samples, "digits")
+    for name in ("digits_score", "precision", "recall", "density", "coverage"):
+        assert scores[name] == pytest.approx(direct[name]), name
 
     toy = keras_wgan.WGAN(models.toy_generator(width=8), models.toy_critic(width=8))
     toy_path = export_generator(toy, str(tmp_path / "toy"))

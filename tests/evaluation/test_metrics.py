@@ -301,6 +301,8 @@ def test_real_digits_score_high_and_close_to_themselves(cache, real):
     score = digits.digits_score(images, cache_dir=cache)
     assert score["inception_score"] >= 9.0
     assert score["frechet_distance"] == pytest.approx(0.0, abs=1e-6)  # the reference itself
+    assert score["precision"] == score["recall"] == score["coverage"] == 1.0
+    assert score["density"] == pytest.approx(4 / 3)  # (k + 1) / k for identical sets
     assert score["confidence"] > 0.95
     assert sum(score["class_counts"]) == len(images)
     np.testing.assert_allclose(score["class_counts"], np.bincount(labels), atol=15)
@@ -311,6 +313,10 @@ def test_real_digits_score_high_and_close_to_themselves(cache, real):
     noise_score = digits.digits_score(noise, cache_dir=cache)
     assert half_score["inception_score"] >= 9.0
     assert half_score["frechet_distance"] < 0.05 * noise_score["frechet_distance"]
+    # Half the real digits are all real (precision 1) but miss some of the real manifold.
+    assert half_score["precision"] == 1.0 and 0.8 < half_score["recall"] < 1.0
+    assert 0.8 < half_score["coverage"] < 1.0
+    assert noise_score["precision"] < 0.1 and noise_score["coverage"] < 0.05
 
 
 def test_noise_and_one_repeated_digit_score_low(cache, real):
@@ -319,12 +325,17 @@ def test_noise_and_one_repeated_digit_score_low(cache, real):
     score = digits.digits_score(noise, cache_dir=cache)
     assert score["inception_score"] < 7.0
     assert score["frechet_distance"] > 10.0
+    assert score["precision"] < 0.1 and score["recall"] < 0.05 and score["density"] < 0.1
 
     one = np.repeat(images[7:8], 500, axis=0)
     score = digits.digits_score(one, cache_dir=cache, splits=5)
     assert score["inception_score"] == pytest.approx(1.0, abs=1e-6)
     assert score["inception_score_std"] == pytest.approx(0.0, abs=1e-6)
     assert score["class_counts"][labels[7]] == 500
+    # One real digit, repeated: all real-looking, no diversity. Its zero-radius balls hold
+    # only the digit itself.
+    assert score["precision"] == 1.0 and score["recall"] == 1 / len(images)
+    assert score["coverage"] < 0.01
     assert score["frechet_distance"] > 10.0
 
 

@@ -10,6 +10,7 @@ from keras_wgan.evaluation import (
     evaluate_samples,
     frechet_distance,
     kernel_inception_distance,
+    precision_recall_density_coverage,
     wasserstein_distance,
 )
 
@@ -25,9 +26,11 @@ def test_the_scores_are_the_package_metrics_of_the_raw_points():
         "kernel_distance": pytest.approx(kid),
         "kernel_distance_std": pytest.approx(kid_std),
         "wasserstein_distance": pytest.approx(wasserstein_distance(fake, real)),
+        **precision_recall_density_coverage(real, fake),
     }
     assert evaluate_samples(fake, real, kid_subsets=5, kid_subset_size=100, seed=3) == scores
     assert 0.8 < scores["frechet_distance"] < 1.2 and 0.8 < scores["wasserstein_distance"] < 1.2
+    assert scores["coverage"] < 0.8  # the shift leaves part of the real balls empty
 
 
 def test_an_array_is_subsampled_with_its_seed_and_a_dataset_read_in_order():
@@ -61,8 +64,17 @@ def test_inception_features_use_the_given_network():
     images = np.random.default_rng(0).uniform(-1, 1, (6, 4, 4, 3)).astype("float32")
     scores = Reference(images, features="inception", network=network).scores(images)
     assert scores["frechet_distance"] == pytest.approx(0.0, abs=1e-6)
+    assert scores["precision"] == scores["recall"] == scores["coverage"] == 1.0
     with pytest.raises(ValueError, match="`features`.*images"):
         Reference(np.zeros((4, 2)), features="inception").scores(np.zeros((4, 2)))
+
+
+def test_three_samples_are_too_few_for_precision_and_recall():
+    points = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.warns(UserWarning, match="k=3"):
+        scores = Reference(points).scores(points[:3])
+    assert np.isnan([scores[k] for k in ("precision", "recall", "density", "coverage")]).all()
+    assert np.isfinite(scores["frechet_distance"]) and np.isfinite(scores["wasserstein_distance"])
 
 
 def test_text_lines_and_samples_that_are_not_finite():
