@@ -1,14 +1,14 @@
 """keras_wgan: WGAN-GP (Gulrajani et al., 2017) as a Keras 3 model trained with `fit`.
 
-The public API is what `__all__` lists. `WGAN` and the backend-neutral parts (losses,
-layers, architectures, models, optimizers, presets) import with Keras alone, on any
+The public API is what `__all__` lists. `WGAN` and the backend-neutral parts (augment,
+losses, layers, architectures, models, optimizers, presets) import with Keras alone, on any
 backend; the parts built on TensorFlow (datasets, evaluation, callbacks, export, runs) are
 imported on first use, so the JAX trainer runs where TensorFlow is not installed.
 
 The layers, bottom to top (a module imports only from its own layer or below; the
 import-linter contract in `pyproject.toml` holds it):
-utils -> losses, optimizers -> layers -> architectures, models -> presets -> trainers ->
-wgan -> datasets -> evaluation -> deploy -> callbacks, export, demo -> runs -> cli.
+utils -> augment, losses, optimizers -> layers -> architectures, models -> presets ->
+trainers -> wgan -> datasets -> evaluation -> deploy -> callbacks, export, demo -> runs -> cli.
 """
 
 import importlib
@@ -18,6 +18,7 @@ import importlib
 from keras_wgan import (
     _quiet,  # noqa: F401  (first: quiets TensorFlow's start-up for the CLI)
     architectures,
+    augment,
     layers,
     losses,
     models,
@@ -80,6 +81,7 @@ __all__ = [
     "WGAN",
     "__version__",
     "architectures",
+    "augment",
     "callbacks",
     "datasets",
     "demo",

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_wgan import augment as augment_lib
 from keras_wgan import datasets, presets, runs
 from keras_wgan import demo as demo_lib
 from keras_wgan import losses as losses_lib
@@ -240,6 +241,39 @@ def build_parser():
         help="virtual batch norm in the generator, with a fixed reference "
         "batch of R latent vectors (default 64)",
     )
+    augmentation = train.add_argument_group(
+        "differentiable augmentation of what the critic sees (DiffAugment, ADA), for images"
+    )
+    augmentation.add_argument(
+        "--augment",
+        default=None,
+        metavar="POLICIES",
+        help="augment every image the critic sees with these policies, comma-separated: "
+        "color, translation, cutout (Zhao et al. 2020)",
+    )
+    augmentation.add_argument(
+        "--augment-probability",
+        type=float,
+        default=None,
+        metavar="P",
+        help="apply each policy to each image with probability P (default 1; the starting "
+        "P under --ada-target, default 0)",
+    )
+    augmentation.add_argument(
+        "--ada-target",
+        type=float,
+        default=None,
+        metavar="T",
+        help="adapt P to keep the critic's overfitting heuristic r_t near T, e.g. 0.6 "
+        "(ADA, Karras et al. 2020)",
+    )
+    augmentation.add_argument(
+        "--ada-kimg",
+        type=float,
+        default=None,
+        metavar="K",
+        help="ADA's speed: P can move from 0 to 1 over K thousand real images (default 20)",
+    )
     train.add_argument(
         "--export-dir",
         default=None,
@@ -431,6 +465,7 @@ def _train_settings(args):
         )
     if args.ema_start is not None and args.ema is None:
         raise ValueError("--ema-start is for a moving average of the generator: add --ema.")
+    augment = _augment_policies(args, kind)
     name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
@@ -458,10 +493,45 @@ def _train_settings(args):
         label_smoothing=smoothing,
         ema=args.ema,
         ema_start=args.ema_start,
+        augment=augment,
+        augment_probability=args.augment_probability,
+        ada_target=args.ada_target,
+        ada_kimg=args.ada_kimg,
     )
     return runs.with_data(
         settings, args.dataset, image_size=args.image_size, data_dir=args.data_dir
     )
+
+
+def _augment_policies(args, kind):
+    """The policies of --augment as a list (in `augment.POLICIES` order), or None;
+    refuses augmentation of points and text, and the other augmentation flags without
+    --augment (or --ada-kimg without --ada-target)."""
+    if args.augment is None:
+        for flag in ("augment_probability", "ada_target", "ada_kimg"):
+            if getattr(args, flag) is not None:
+                raise ValueError(
+                    f"--{flag.replace('_', '-')} is for augmented runs: add --augment."
+                )
+        return None
+    if kind != "images":
+        raise ValueError(f"--augment is for image datasets; {args.dataset!r} holds {kind}.")
+    if args.ada_kimg is not None and args.ada_target is None:
+        raise ValueError("--ada-kimg is ADA's speed: add --ada-target.")
+    for flag, value, expected, ok in (
+        ("--augment-probability", args.augment_probability, "in [0, 1]", lambda v: 0 <= v <= 1),
+        ("--ada-target", args.ada_target, "in [0, 1), such as 0.6", lambda v: 0 <= v < 1),
+        ("--ada-kimg", args.ada_kimg, "> 0", lambda v: 0 < v < float("inf")),
+    ):
+        if value is not None and not ok(value):
+            raise ValueError(f"{flag} takes a number {expected}; got {value}.")
+    try:
+        return list(augment_lib.check_policies(args.augment))
+    except ValueError:
+        raise ValueError(
+            f"--augment takes distinct policies among {', '.join(augment_lib.POLICIES)}, "
+            f"comma-separated; got {args.augment!r}."
+        ) from None
 
 
 def _new_model(args, settings):

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_wgan import augment as augment_lib
 from keras_wgan import losses as losses_lib
 from keras_wgan import presets
 from keras_wgan.architectures import improved
@@ -174,6 +175,27 @@ class WGAN(Trainer, keras.Model):
             then use it, unless given `ema=False` (the raw generator).
         ema_start: the generator step after which the average starts: for the first
             `ema_start` generator steps the shadow copies the weights. Default 0.
+        augment: differentiable augmentation of every image the critic sees (DiffAugment,
+            Zhao et al. 2020, `keras_wgan.augment`): None (default: off), or policies among
+            "color", "translation", "cutout" as a comma-separated string or a list. The
+            real and the generated batch of each critic update and the generated batch
+            (and feature matching's real batch) of each generator update are augmented
+            with independent draws from the model's seed; the penalty's x-hat lies
+            between the augmented batches, and a conditional critic's class head sees
+            them too. Images only (samples of shape [batch, height, width, channels]).
+        augment_probability: p, the probability with which each policy is applied to
+            each example, in [0, 1]; the starting p under ADA. Default None: 1 (plain
+            DiffAugment), 0 under ADA. p is non-trainable state of the model (saved,
+            resumed), logged as `augment_p`.
+        ada_target: turns on the adaptive p of ADA (Karras et al. 2020) with this target
+            for the critic's overfitting heuristic r_t (logged as `augment_rt`), a number
+            in [0, 1) such as 0.6. Every 4 generator steps p moves up while r_t is above
+            the target and down otherwise. A WGAN critic's scores have no fixed zero, so
+            r_t = E[sign(D(T(x)) - mean D(T(G(z))))] is centred on the generated batch's
+            mean score (`augment.overfitting_sign`). Default None (p stays fixed).
+        ada_kimg: the speed of ADA: the thousands of real images the critic sees for p
+            to move from 0 to 1. Default 20 (ADA's 500 suits runs of millions of
+            images).
         metadata: a JSON-serialisable dict kept with the model and saved in its config,
             so that it travels inside every checkpoint (`keras-wgan train` records the
             settings of its run here and checks a rerun against them). Default None.
@@ -219,6 +241,10 @@ class WGAN(Trainer, keras.Model):
         stop_on_nonfinite=True,
         ema=None,
         ema_start=0,
+        augment=None,
+        augment_probability=None,
+        ada_target=None,
+        ada_kimg=20.0,
         metadata=None,
         **kwargs,
     ):
@@ -272,6 +298,7 @@ class WGAN(Trainer, keras.Model):
         self._joint_critic_call = not coupling_layers(critic)
         self._init_improved_techniques(feature_matching, historical_averaging, label_smoothing)
         self.ema, self.ema_start = _check_ema(ema, ema_start)
+        self._init_augmentation(augment, augment_probability, ada_target, ada_kimg)
         self.metadata = _check_metadata(metadata)
 
         # === State ===
@@ -280,6 +307,7 @@ class WGAN(Trainer, keras.Model):
         self._check_conditional_networks()
         self._build_improved_techniques()
         self._build_ema()
+        self._build_augmentation()
         # One Mean per log, named `_log_metrics`: TensorFlow's Layer already has `_tracked`.
         self._log_metrics = {name: keras.metrics.Mean(name=name) for name in self._metric_names()}
         if self.stop_on_nonfinite:
@@ -401,6 +429,25 @@ class WGAN(Trainer, keras.Model):
         if self.feature_matching is not None and self.num_classes:
             raise ValueError("feature_matching is for unconditional models (num_classes=None).")
 
+    def _init_augmentation(self, augment, probability, ada_target, ada_kimg):
+        """Checks the options of differentiable augmentation and ADA."""
+        self._augment_policies = augment_lib.check_policies(augment)
+        self.augment = list(self._augment_policies) or None
+        self.augment_probability = (
+            None
+            if probability is None
+            else augment_lib.check_probability("augment_probability", probability)
+        )
+        self.ada_target = (
+            None
+            if ada_target is None
+            else augment_lib.check_probability("ada_target", ada_target, one=False)
+        )
+        self.ada_kimg = check_float("ada_kimg", ada_kimg, positive=True)
+        for name, value in (("augment_probability", probability), ("ada_target", ada_target)):
+            if value is not None and not self._augment_policies:
+                raise invalid(name, value, "None without `augment` (nothing to augment)")
+
     def _build_improved_techniques(self):
         """Builds the feature model of feature matching and the historical averages."""
         self._feature_model = None
@@ -462,6 +509,15 @@ class WGAN(Trainer, keras.Model):
             return self.generator
         return self.ema_generator
 
+    @property
+    def augment_p(self):
+        """p, the current probability of each augmentation policy (ADA moves it), as a
+        float; None without augmentation."""
+        if not self._augment_state:
+            return None
+        self._sync_variables()
+        return float(ops.convert_to_numpy(self._augment_state[0]))
+
     def _generator_values(self, generator):
         """(trainable, non-trainable) values for `self.generator.stateless_call` that make
         it compute `generator` (itself, or the shadow generator of the same weights)."""
@@ -480,6 +536,8 @@ class WGAN(Trainer, keras.Model):
             names += ["gradient_penalty", "grad_norm"]
         if self.num_classes:
             names += ["critic_class_loss", "generator_class_loss"]
+        if self._augment_policies:
+            names += ["augment_p", "augment_rt"]
         return names
 
     @property
@@ -691,6 +749,10 @@ class WGAN(Trainer, keras.Model):
                 "stop_on_nonfinite": self.stop_on_nonfinite,
                 "ema": self.ema,
                 "ema_start": self.ema_start,
+                "augment": self.augment,
+                "augment_probability": self.augment_probability,
+                "ada_target": self.ada_target,
+                "ada_kimg": self.ada_kimg,
                 "metadata": self.metadata,
             }
         )

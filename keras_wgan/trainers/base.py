@@ -12,6 +12,7 @@ differs: how gradients are taken and applied (nested `tf.GradientTape`s against
 import keras
 from keras import ops
 
+from keras_wgan import augment as augment_lib
 from keras_wgan import losses as losses_lib
 from keras_wgan.trainers.nonfinite import NONFINITE_REAL, nonfinite_flag
 
@@ -167,7 +168,7 @@ class TrainerBase:
         Returns:
             A dict of float32 scalars: critic_loss, wasserstein_estimate and, under a
             gradient penalty, gradient_penalty and grad_norm; critic_class_loss for a
-            conditional model.
+            conditional model; augment_rt under augmentation (`WGAN(augment=...)`).
 
         Raises:
             ValueError: when the critic must classify `fake` but `fake_labels` is None.
@@ -438,6 +439,114 @@ class TrainerBase:
         for shadow, value in zip(shadows, values):
             shadow.assign(value)
 
+    # --- differentiable augmentation (DiffAugment) and its adaptive strength (ADA) ------
+
+    def _build_augmentation(self):
+        """Creates p, the probability of each augmentation policy, and under ADA the
+        running sum of r_t * images and the images since p's last adjustment.
+
+        They are the model's own non-trainable float32 variables, so they are saved, loaded
+        and (on JAX) threaded through the jitted step with the rest of its state.
+        """
+        self._augment_state = ()
+        if not self._augment_policies:
+            return
+        shape = self.sample_shape
+        if len(shape) != 4 or None in shape[1:3]:
+            raise ValueError(
+                f"Invalid value for argument `augment`. Received: augment={self.augment!r}. "
+                "Expected None: augmentation is for images of shape [batch, height, width, "
+                f"channels], and the generator makes samples of shape {shape}."
+            )
+        ada = self.ada_target is not None
+        names = ["augment_p"] + (["ada_rt_sum", "ada_images"] if ada else [])
+        # p starts at `augment_probability`, by default 1 (DiffAugment), 0 under ADA.
+        start = self.augment_probability
+        initial = [(0.0 if ada else 1.0) if start is None else start, 0.0, 0.0]
+        self._augment_state = tuple(
+            self.add_weight(
+                shape=(),
+                initializer=keras.initializers.Constant(value),
+                trainable=False,
+                name=name,
+                dtype="float32",
+            )
+            for name, value in zip(names, initial)
+        )
+
+    def _augment_probability(self):
+        """p, the variable's value, or None without augmentation."""
+        return self._augment_state[0].value if self._augment_state else None
+
+    def _augment_draw(self, batch_size, probability):
+        """Per-example augmentation parameters of a batch (`augment.parameters`), drawn
+        from the model's seed: outside any differentiated function."""
+        policies = self._augment_policies
+        uniforms = self._draw("uniform", (batch_size, augment_lib.num_uniforms(policies)))
+        return augment_lib.parameters(uniforms, policies, self.sample_shape[1:3], probability)
+
+    def _augment_critic_batches(self, real, fake, probability):
+        """(T(x), T'(G(z))): the critic update's batches augmented with independent
+        draws (the real batch's first); unchanged without augmentation.
+
+        Both are constants for the critic's parameters, so they are augmented before its
+        loss, which then scores them, takes its penalty's x-hat between them and shows
+        them to the class head of a conditional model.
+        """
+        if not self._augment_policies:
+            return real, fake
+        real = augment_lib.apply(real, self._augment_draw(ops.shape(real)[0], probability))
+        fake = augment_lib.apply(fake, self._augment_draw(ops.shape(fake)[0], probability))
+        return real, fake
+
+    def _augment_generator_draws(self, batch_size, real, probability):
+        """(the generated batch's augmentation parameters, which the generator's loss
+        applies to G(z), and the real batch of feature matching augmented, or None); (None,
+        real) without augmentation. The generated batch's are drawn first."""
+        if not self._augment_policies:
+            return None, real
+        params = self._augment_draw(batch_size, probability)
+        if real is not None:
+            real = augment_lib.apply(real, self._augment_draw(ops.shape(real)[0], probability))
+        return params, real
+
+    def _augment_logs(self, real_scores, fake_scores):
+        """{"augment_rt": the centred overfitting heuristic of one critic batch
+        (`augment.overfitting_sign`)}, or {} without augmentation."""
+        if not self._augment_policies:
+            return {}
+        return {"augment_rt": augment_lib.overfitting_sign(real_scores, fake_scores)}
+
+    def _augment_p_logs(self, probability):
+        """{"augment_p": p} for the step's logs, or {} without augmentation."""
+        return {"augment_p": probability} if self._augment_policies else {}
+
+    def _ada_record(self, logs, batch_size):
+        """Folds a critic update's r_t into ADA's variables (a no-op without ADA)."""
+        if self.ada_target is None:
+            return
+        values = [v.value for v in self._augment_state]
+        self._assign_augment_state(
+            augment_lib.ada_accumulate(values, logs["augment_rt"], batch_size)
+        )
+
+    def _ada_update(self):
+        """Adjusts p after a generator update, every `augment.ADA_INTERVAL` generator
+        steps (a no-op without ADA)."""
+        if self.ada_target is None:
+            return
+        values = [v.value for v in self._augment_state]
+        self._assign_augment_state(
+            augment_lib.ada_step(
+                values, self.g_optimizer.iterations, self.ada_target, self.ada_kimg
+            )
+        )
+
+    def _assign_augment_state(self, values):
+        """Stores ADA's new (p, r_t sum, images) in its variables."""
+        for variable, value in zip(self._augment_state, values):
+            variable.assign(value)
+
     # --- the losses of one step, from forward callables --------------------------------
 
     def _critic_scores(self, critic_fn, real, fake):
@@ -516,6 +625,7 @@ class TrainerBase:
             loss = loss + term
             new_average = (new_averages, new_count)
         logs = {"wasserstein_estimate": f32_mean(real_scores) - f32_mean(fake_scores)}
+        logs.update(self._augment_logs(real_scores, fake_scores))
         if spec.penalty:
             penalty, norm = gradient_penalty(
                 penalty_fn, real, fake, alpha, one_sided=spec.penalty == "one-sided"

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import keras
 from keras.src.backend.common.stateless_scope import StatelessScope
 
+from keras_wgan import augment as augment_lib
 from keras_wgan.trainers import base
 
 
@@ -112,7 +113,7 @@ class JAXTrainer(base.TrainerBase):
                     ("g_tv", g_tv[id(w)]) if averaged else ("g_nt", g_nt[id(w)])
                     for _, w, averaged in pairs
                 ]
-            for key, variables in self._average_owners().items():
+            for key, variables in {**self._average_owners(), **self._augment_owners()}.items():
                 self._jax_layout[key] = _positions(non_trainable, variables)
             if self._feature_model is not None:
                 # The feature model shares the critic's variables: its values are the
@@ -132,6 +133,10 @@ class JAXTrainer(base.TrainerBase):
             f"{player[0]}_avg": list(averages) + [count]
             for player, (averages, count) in self._historical_averages.items()
         }
+
+    def _augment_owners(self):
+        """{"aug": p, then ADA's r_t sum and image count} under augmentation, or {}."""
+        return {"aug": list(self._augment_state)} if self._augment_state else {}
 
     def generator_step(self):
         """The generator's update count, also in the middle of a JAX `fit` epoch (when
@@ -222,14 +227,16 @@ class JAXTrainer(base.TrainerBase):
         )
         return loss, (logs, non_trainable(), _flat_average(new_average))
 
-    def _generator_loss_fn(self, g_tv, g_nt, c_tv, c_nt, g_avg, z, labels, real):
-        """The generator's loss (Algorithm 1, line 11); pure in `g_tv`.
+    def _generator_loss_fn(self, g_tv, g_nt, c_tv, c_nt, g_avg, z, labels, real, augment=None):
+        """The generator's loss (Algorithm 1, line 11); pure in `g_tv`. `augment`: the
+        generated batch's augmentation parameters, drawn outside, or None.
 
         Returns:
             (loss, (logs, new generator and critic non-trainable values, new flat
             historical average or None)).
         """
         fake, g_nt = self._generator(g_tv, g_nt, z, labels, training=True)
+        fake = augment_lib.apply(fake, augment)
         critic_fn, features_fn, _, non_trainable = self._critic_fns(c_tv, c_nt)
         loss, logs, new_average = self._generator_loss(
             fake,
@@ -264,6 +271,10 @@ class JAXTrainer(base.TrainerBase):
             alpha, st["seed"] = self._draw_from(
                 st["seed"], lambda: self._draw("uniform", (batch_size,))
             )
+        if "aug" in st:
+            (real, fake), st["seed"] = self._draw_from(
+                st["seed"], lambda: self._augment_critic_batches(real, fake, st["aug"][0])
+            )
         grads, (logs, st["c_nt"], c_avg) = jax.grad(self._critic_loss_fn, has_aux=True)(
             st["c_tv"],
             st["c_nt"],
@@ -276,6 +287,8 @@ class JAXTrainer(base.TrainerBase):
         )
         if c_avg is not None:
             st["c_avg"] = c_avg
+        if self.ada_target is not None:
+            st["aug"] = list(augment_lib.ada_accumulate(st["aug"], logs["augment_rt"], batch_size))
         c_tv, st["d_opt"] = self.d_optimizer.stateless_apply(st["d_opt"], grads, st["c_tv"])
         if self._loss_spec.clip_weights:
             c_tv = [jnp.clip(v, -self.clip_value, self.clip_value) for v in c_tv]
@@ -292,9 +305,14 @@ class JAXTrainer(base.TrainerBase):
             )
         if z is None:
             z, st["seed"] = self._draw_from(st["seed"], lambda: self._sample_latent(batch_size))
+        augment = None
+        if "aug" in st:
+            (augment, real), st["seed"] = self._draw_from(
+                st["seed"], lambda: self._augment_generator_draws(batch_size, real, st["aug"][0])
+            )
         grads, (logs, st["g_nt"], st["c_nt"], g_avg) = jax.grad(
             self._generator_loss_fn, has_aux=True
-        )(st["g_tv"], st["g_nt"], st["c_tv"], st["c_nt"], st.get("g_avg"), z, labels, real)
+        )(st["g_tv"], st["g_nt"], st["c_tv"], st["c_nt"], st.get("g_avg"), z, labels, real, augment)
         if g_avg is not None:
             st["g_avg"] = g_avg
         st["g_tv"], st["g_opt"] = self.g_optimizer.stateless_apply(st["g_opt"], grads, st["g_tv"])
@@ -308,6 +326,9 @@ class JAXTrainer(base.TrainerBase):
                 self.ema,
                 self.ema_start,
             )
+        if self.ada_target is not None:
+            step = st["g_opt"][self._layout()["g_opt_iterations"]]
+            st["aug"] = list(augment_lib.ada_step(st["aug"], step, self.ada_target, self.ada_kimg))
         return logs, st
 
     # --- eager updates (`critic_update` and `generator_update` of TrainerBase) ----------
@@ -323,6 +344,7 @@ class JAXTrainer(base.TrainerBase):
             "g_opt": self.g_optimizer.variables,
             **self._average_owners(),
             **self._ema_owners(),
+            **self._augment_owners(),
         }
 
     def _ema_owners(self):
@@ -376,6 +398,7 @@ class JAXTrainer(base.TrainerBase):
             "seed": non_trainable[at["seed"]],
         }
         carried = list(self._average_owners()) + list(self._ema_owners())
+        carried += list(self._augment_owners())
         for key in carried:
             st[key] = _take(non_trainable, at[key])
         reals = self._split_critic_batches(real)
@@ -398,6 +421,7 @@ class JAXTrainer(base.TrainerBase):
         }
         values.update(g_logs)
         values.update(self._real_data_logs(real))
+        values.update(self._augment_p_logs(st["aug"][0] if "aug" in st else None))
         logs, metric_vars = self._update_log_metrics(metric_vars, values)
         trainable = _put(_put(trainable, at["g"], st["g_tv"]), at["c"], st["c_tv"])
         non_trainable = _put(_put(non_trainable, at["g_nt"], st["g_nt"]), at["c_nt"], st["c_nt"])

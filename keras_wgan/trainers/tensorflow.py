@@ -8,6 +8,7 @@ the `tf.distribute` replicas.
 import keras
 import tensorflow as tf
 
+from keras_wgan import augment as augment_lib
 from keras_wgan.trainers import base
 
 
@@ -111,6 +112,7 @@ class TensorFlowTrainer(base.TrainerBase):
         if alpha is None and self._loss_spec.penalty:
             # Drawn after z and the labels, as on JAX: the seed's stream stays the same.
             alpha = self._draw("uniform", (batch_size,))
+        real, fake = self._augment_critic_batches(real, fake, self._augment_probability())
         summed = base.score_sum(self._critic_fn)
         critic_vars = self.critic.trainable_variables
         with tf.GradientTape() as tape:
@@ -129,6 +131,7 @@ class TensorFlowTrainer(base.TrainerBase):
             scaled = self.d_optimizer.scale_loss(loss * _loss_scale())
         grads = tape.gradient(scaled, critic_vars)
         self._assign_historical_averages("critic", new_average)
+        self._ada_record(logs, batch_size)
         self.d_optimizer.apply(grads, critic_vars)
         if self._loss_spec.clip_weights:
             self._clip(critic_vars)
@@ -170,6 +173,10 @@ class TensorFlowTrainer(base.TrainerBase):
             else:
                 inputs = [z, labels] if self.num_classes else z
                 fake = self.generator(inputs, training=True)
+            params, real = self._augment_generator_draws(
+                batch_size, real, self._augment_probability()
+            )
+            fake = augment_lib.apply(fake, params)
             loss, logs, new_average = self._generator_loss(
                 fake,
                 labels,
@@ -183,6 +190,7 @@ class TensorFlowTrainer(base.TrainerBase):
         self._assign_historical_averages("generator", new_average)
         self.g_optimizer.apply(grads, gen_vars)
         self._update_ema()
+        self._ada_update()
         return logs
 
     def _assign_ema(self, shadows, values):
@@ -201,6 +209,15 @@ class TensorFlowTrainer(base.TrainerBase):
                 )
 
         ctx.merge_call(assign_mirrored, args=(list(values),))
+
+    def _assign_augment_state(self, values):
+        if _replica_context() is not None:
+            raise ValueError(
+                "ADA (`ada_target`) adapts p to the critic's outputs on one device: under "
+                "a tf.distribute strategy each replica would see only its own. Use a fixed "
+                "`augment_probability` there, or the JAX backend."
+            )
+        super()._assign_augment_state(values)
 
     def train_step(self, data):
         real, labels = self._unpack_real(data)
@@ -222,7 +239,8 @@ class TensorFlowTrainer(base.TrainerBase):
             self._log_metrics[name].update_state(
                 tf.add_n([log[name] for log in critic_logs]) / len(critic_logs)
             )
-        for name, value in {**g_logs, **self._real_data_logs(real)}.items():
+        p_logs = self._augment_p_logs(self._augment_probability())
+        for name, value in {**g_logs, **self._real_data_logs(real), **p_logs}.items():
             self._log_metrics[name].update_state(value)
         return _for_reduction({name: m.result() for name, m in self._log_metrics.items()})
 
