@@ -92,6 +92,8 @@ def _squashing_output(critic):
             layer = output._keras_history[0]
     except (AttributeError, IndexError, TypeError, ValueError):  # a subclassed critic
         return None
+    if isinstance(layer, keras.layers.Wrapper):  # a spectrally normalised layer, say
+        layer = layer.layer
     if isinstance(layer, keras.layers.Softmax):
         return "softmax layer"
     activation = getattr(layer, "activation", None)
@@ -709,6 +711,7 @@ class WGAN(Trainer, keras.Model):
                 "ema": self.ema,
                 "ema_start": self.ema_start,
                 "metadata": self.metadata,
+                "r1_every": self.r1_every,
             }
         )
         return config
