@@ -193,6 +193,20 @@ def build_parser():
         help="the generator step after which the average starts (the shadow copies the "
         "weights until then); default 0",
     )
+    train.add_argument(
+        "--r1-every",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="lazy R1 (--loss r1): take the penalty on every K-th critic update only, "
+        "weighted by K (StyleGAN2's lazy regularisation); default 1",
+    )
+    train.add_argument(
+        "--spectral-norm",
+        action="store_true",
+        help="spectrally normalise every Dense and convolution layer of the critic "
+        "(Miyato et al. 2018), with any --loss",
+    )
     improved = train.add_argument_group(
         "the improved-GAN techniques of Salimans et al. 2016, for the GAN baselines"
     )
@@ -466,6 +480,10 @@ def _train_settings(args):
     if args.ema_start is not None and args.ema is None:
         raise ValueError("--ema-start is for a moving average of the generator: add --ema.")
     augment = _augment_policies(args, kind)
+    if args.r1_every is not None and args.loss != "r1":
+        raise ValueError(
+            f"--r1-every is for the R1 penalty: add --loss r1 (the loss is {args.loss!r})."
+        )
     name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
@@ -497,6 +515,8 @@ def _train_settings(args):
         augment_probability=args.augment_probability,
         ada_target=args.ada_target,
         ada_kimg=args.ada_kimg,
+        r1_every=args.r1_every,
+        spectral_norm=args.spectral_norm,
     )
     return runs.with_data(
         settings, args.dataset, image_size=args.image_size, data_dir=args.data_dir

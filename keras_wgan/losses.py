@@ -7,7 +7,9 @@ data. The gradient penalty is split into a backend-neutral part (`gradient_norm`
 backend trainer (`keras_wgan.trainers`).
 
 Reference: Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017,
-https://arxiv.org/abs/1704.00028 (Algorithm 1, equation 3).
+https://arxiv.org/abs/1704.00028 (Algorithm 1, equation 3). The regularisers compared with
+it: R1 (Mescheder et al. 2018), DRAGAN (Kodali et al. 2017) and the hinge loss (Miyato et
+al. 2018).
 """
 
 import dataclasses
@@ -79,6 +81,26 @@ def lsgan_critic_loss(real_logits, fake_logits):
 def lsgan_generator_loss(fake_logits):
     """Least-squares GAN generator loss 1/2 E[(D(G(z)) - 1)^2]."""
     return 0.5 * _mean(ops.square(ops.cast(fake_logits, "float32") - 1.0))
+
+
+def hinge_critic_loss(real_logits, fake_logits):
+    """Hinge discriminator loss E[relu(1 - D(x))] + E[relu(1 + D(G(z)))].
+
+    Lim and Ye 2017 ("Geometric GAN"), with which Miyato et al. 2018 train their
+    spectrally normalised discriminators (https://arxiv.org/abs/1802.05957).
+
+    Example:
+    >>> float(hinge_critic_loss([2.0, 0.5], [-3.0, 0.0]))
+    0.75
+    """
+    real = ops.cast(real_logits, "float32")
+    fake = ops.cast(fake_logits, "float32")
+    return _mean(ops.relu(1.0 - real)) + _mean(ops.relu(1.0 + fake))
+
+
+def hinge_generator_loss(fake_logits):
+    """Hinge-loss generator loss -E[D(G(z))] (Miyato et al. 2018)."""
+    return -_mean(fake_logits)
 
 
 def sigmoid_cross_entropy(logits, target):
@@ -164,6 +186,30 @@ def interpolate(real, fake, alpha):
     return alpha * real + (1.0 - alpha) * ops.cast(fake, real.dtype)
 
 
+def dragan_points(real, alpha, noise):
+    """x-hat = x + alpha * delta, delta = 0.5 * std(x) * noise: DRAGAN's perturbed points.
+
+    Kodali et al. 2017, "On Convergence and Stability of GANs" (https://arxiv.org/abs/1705.07215),
+    as their code draws them: std(x) is the standard deviation of the whole real batch
+    (one number), the noise is U[0, 1) of the batch's shape, and alpha is U[0, 1] per
+    example.
+
+    Args:
+        real: the real batch, any rank.
+        alpha: per-example weights of shape [batch].
+        noise: U[0, 1) draws of `real`'s shape.
+
+    Example:
+    >>> x = ops.convert_to_tensor([[0.0, 2.0], [2.0, 0.0]])  # std(x) = 1
+    >>> ops.convert_to_numpy(dragan_points(x, [1.0, 0.5], [[1.0, 0.0], [0.5, 0.5]])).tolist()
+    [[0.5, 2.0], [2.125, 0.125]]
+    """
+    real = ops.convert_to_tensor(real)
+    delta = 0.5 * ops.std(ops.cast(real, "float32")) * ops.cast(noise, "float32")
+    alpha = ops.reshape(ops.cast(alpha, "float32"), (-1,) + (1,) * (len(real.shape) - 1))
+    return real + ops.cast(alpha * delta, real.dtype)
+
+
 def gradient_norm(gradients, epsilon=NORM_EPSILON):
     """Per-example L2 norm over all non-batch axes, sqrt(sum g^2 + epsilon), in float32.
 
@@ -192,13 +238,42 @@ def gradient_penalty_from_norms(norms, one_sided=False):
     return ops.mean(ops.square(excess))
 
 
+def r1_penalty_from_gradients(gradients):
+    """1/2 E_x[||grad D(x)||_2^2]: the R1 penalty at real data, before its weight gamma.
+
+    Mescheder, Geiger, Nowozin, "Which Training Methods for GANs do actually Converge?",
+    ICML 2018 (https://arxiv.org/abs/1801.04406), section 4.1:
+    R1 = gamma/2 * E||grad D(x)||^2, zero-centred (no "- 1"), so no square root (and no
+    epsilon) is taken.
+
+    Args:
+        gradients: gradients of the critic with respect to the real batch, any rank >= 1.
+
+    Returns:
+        A float32 scalar.
+    """
+    g = ops.cast(gradients, "float32")
+    axes = tuple(range(1, len(g.shape)))
+    squares = ops.sum(ops.square(g), axis=axes) if axes else ops.square(g)
+    return 0.5 * ops.mean(squares)
+
+
+#: The gradient penalties a `LossSpec` can carry, each weighted by `WGAN(gp_weight=...)`:
+#: the paper's at x-hat between real and generated data (two- and one-sided), R1 at the
+#: real data, DRAGAN's at perturbed real data.
+PENALTIES = ("two-sided", "one-sided", "r1", "dragan")
+
+#: The penalties that draw alpha (one U[0, 1] weight per example) for their x-hat.
+MIXED_PENALTIES = ("two-sided", "one-sided", "dragan")
+
+
 @dataclasses.dataclass(frozen=True)
 class LossSpec:
     """What a loss name means for training: the two loss functions and the constraint."""
 
     critic_loss: callable
     generator_loss: callable
-    penalty: str = None  # None, "two-sided" or "one-sided"
+    penalty: str = None  # None or one of PENALTIES
     clip_weights: bool = False
 
 
@@ -211,6 +286,11 @@ LOSSES = {
     "dcgan": LossSpec(dcgan_critic_loss, dcgan_generator_loss),
     "minimax": LossSpec(minimax_critic_loss, minimax_generator_loss),
     "lsgan": LossSpec(lsgan_critic_loss, lsgan_generator_loss),
+    # Mescheder et al. 2018 and StyleGAN: the non-saturating loss with R1 on real data.
+    "r1": LossSpec(dcgan_critic_loss, dcgan_generator_loss, penalty="r1"),
+    # Kodali et al. 2017's code: the non-saturating loss with the penalty at x + alpha delta.
+    "dragan": LossSpec(dcgan_critic_loss, dcgan_generator_loss, penalty="dragan"),
+    "hinge": LossSpec(hinge_critic_loss, hinge_generator_loss),
 }
 
 

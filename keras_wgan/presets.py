@@ -22,6 +22,14 @@ from keras_wgan import losses
 from keras_wgan.optimizers import PerGeneratorStep
 
 _ADAM_GP = {"class_name": "Adam", "config": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}}
+_ADAM_GP_2E4 = {
+    "class_name": "Adam",
+    "config": {"learning_rate": 2e-4, "beta_1": 0.0, "beta_2": 0.9},
+}
+_RMSPROP_TORCH = {
+    "class_name": "RMSprop",
+    "config": {"learning_rate": 1e-4, "rho": 0.99, "epsilon": 1e-8},
+}
 
 
 def _TF1_RMSPROP(learning_rate):  # noqa: N802 (a constant's factory)
@@ -65,6 +73,35 @@ PRESETS = {
         "model": {"loss": "lsgan", "n_critic": 1},
         "d_optimizer": _TF1_RMSPROP(1e-4),
         "g_optimizer": _TF1_RMSPROP(1e-4),
+    },
+    # Mescheder et al. 2018's code (LMescheder/GAN_stability, configs/default.yaml):
+    # gamma 10, one discriminator step, RMSprop(1e-4) with PyTorch's rho 0.99 and epsilon
+    # 1e-8 (PyTorch adds epsilon after the square root, Keras under it).
+    "r1": {
+        "model": {"loss": "r1", "n_critic": 1, "gp_weight": 10.0},
+        "d_optimizer": _RMSPROP_TORCH,
+        "g_optimizer": _RMSPROP_TORCH,
+    },
+    # Kodali et al. 2017's code (kodalinaveen3/DRAGAN): lambda 10, one discriminator step,
+    # Adam(1e-4, 0.5, 0.9).
+    "dragan": {
+        "model": {"loss": "dragan", "n_critic": 1, "gp_weight": 10.0},
+        "d_optimizer": {
+            "class_name": "Adam",
+            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
+        },
+        "g_optimizer": {
+            "class_name": "Adam",
+            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
+        },
+    },
+    # Miyato et al. 2018's CIFAR-10 ResNet (pfnet-research/sngan_projection,
+    # sn_cifar10_unconditional.yml): hinge loss, n_dis 5, Adam(2e-4, 0, 0.9) (decayed
+    # linearly to 0 there; constant here, as every preset).
+    "hinge": {
+        "model": {"loss": "hinge", "n_critic": 5},
+        "d_optimizer": _ADAM_GP_2E4,
+        "g_optimizer": _ADAM_GP_2E4,
     },
     # gan_toy.py: lambda 0.1, n_critic 5, batch 256, Adam(1e-4, 0.5, 0.9), 512-wide MLPs.
     "toy": {
@@ -242,6 +279,9 @@ RECIPES = {
 
 LR_DECAYS = (None, "linear")
 
+#: The penalties of the losses the recipes are tuned for (WGAN-GP, two- and one-sided).
+WGAN_GP_PENALTIES = ("two-sided", "one-sided")
+
 
 def recipe(name):
     """Returns a deep copy of a recipe; raises a ValueError listing the names.
@@ -294,6 +334,7 @@ def resolve(
     steps=None,
     minibatch_discrimination=None,
     virtual_batch_norm=None,
+    spectral_norm=False,
     **model_overrides,
 ):
     """The settings of a run: a recipe, then the caller's overrides.
@@ -315,9 +356,11 @@ def resolve(
         virtual_batch_norm: the reference batch size R to replace the generator's batch
             norm by virtual batch norm (`architectures.improved.with_virtual_batch_norm`),
             or None.
+        spectral_norm: spectrally normalise the critic
+            (`architectures.spectral_normalize`). Default False.
         **model_overrides: `WGAN` arguments (`n_critic`, `gp_weight`, `feature_matching`,
-            `historical_averaging`, `label_smoothing`, `ema`, `ema_start`, ...); None
-            keeps (and leaves it out of the settings).
+            `historical_averaging`, `label_smoothing`, `ema`, `ema_start`, `r1_every`,
+            ...); None keeps (and leaves it out of the settings).
 
     Returns:
         A JSON-able dict: "recipe", "dataset_kind", "arch", "width", "latent_dim",
@@ -347,8 +390,8 @@ def resolve(
         if key in r:
             settings[key] = r[key]
     model = dict(r["model"], loss=loss)
-    # The recipe's optimiser is tuned for a penalty loss; the others take their preset.
-    if losses.get(loss).penalty and own_arch:
+    # The recipe's optimiser is tuned for WGAN-GP; the other losses take their preset.
+    if losses.get(loss).penalty in WGAN_GP_PENALTIES and own_arch:
         optimizers = [copy.deepcopy(r["optimizer"]) for _ in range(2)]
         decay = r["lr_decay"]
     else:
@@ -391,6 +434,8 @@ def resolve(
         settings["minibatch_discrimination"] = [int(v) for v in minibatch_discrimination]
     if virtual_batch_norm is not None:
         settings["virtual_batch_norm"] = int(virtual_batch_norm)
+    if spectral_norm:
+        settings["spectral_norm"] = True
     return settings
 
 

@@ -93,6 +93,8 @@ def _squashing_output(critic):
             layer = output._keras_history[0]
     except (AttributeError, IndexError, TypeError, ValueError):  # a subclassed critic
         return None
+    if isinstance(layer, keras.layers.Wrapper):  # a spectrally normalised layer, say
+        layer = layer.layer
     if isinstance(layer, keras.layers.Softmax):
         return "softmax layer"
     activation = getattr(layer, "activation", None)
@@ -128,8 +130,14 @@ class WGAN(Trainer, keras.Model):
         n_critic: critic updates per generator update. Default 5.
         loss: one of "wgan-gp" (default, the paper), "wgan-gp-one-sided",
             "wgan-clip" (weight clipping, Arjovsky et al. 2017), "dcgan" (non-saturating),
-            "minimax" (Goodfellow et al. 2014), "lsgan" (Mao et al. 2017).
-        gp_weight: lambda, the penalty's weight. Default 10.
+            "minimax" (Goodfellow et al. 2014), "lsgan" (Mao et al. 2017); and the
+            regularisers compared with WGAN-GP: "r1" (the non-saturating loss with the
+            R1 penalty gamma/2 E||grad D(x)||^2 on real data, Mescheder et al. 2018),
+            "dragan" (the non-saturating loss with DRAGAN's penalty around the real data,
+            Kodali et al. 2017), "hinge" (Miyato et al. 2018; see
+            `keras_wgan.architectures.spectral_normalize` for their spectral norm).
+        gp_weight: the penalty's weight: lambda of WGAN-GP and DRAGAN, gamma of R1.
+            Default 10.
         clip_value: c, the weight-clipping bound for "wgan-clip". Default 0.01.
         generator_batch_size: batch size of the generator update. Defaults to the critic
             batch size (the paper's CIFAR-10 ResNet uses 128 against the critic's 64).
@@ -196,6 +204,11 @@ class WGAN(Trainer, keras.Model):
         ada_kimg: the speed of ADA: the thousands of real images the critic sees for p
             to move from 0 to 1. Default 20 (ADA's 500 suits runs of millions of
             images).
+        r1_every: lazy R1 regularisation (StyleGAN2, `loss="r1"` only): the penalty is
+            taken on every `r1_every`-th critic update only (those whose count, the
+            critic optimiser's `iterations`, is a multiple of it, the first included),
+            weighted by `r1_every`, and not computed on the others. Default 1 (every
+            update).
         metadata: a JSON-serialisable dict kept with the model and saved in its config,
             so that it travels inside every checkpoint (`keras-wgan train` records the
             settings of its run here and checks a rerun against them). Default None.
@@ -246,6 +259,7 @@ class WGAN(Trainer, keras.Model):
         ada_target=None,
         ada_kimg=20.0,
         metadata=None,
+        r1_every=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -264,6 +278,11 @@ class WGAN(Trainer, keras.Model):
         self.loss_name = loss
         self.n_critic = check_int("n_critic", n_critic, 1)
         self.gp_weight = check_float("gp_weight", gp_weight)
+        self.r1_every = check_int("r1_every", r1_every, 1)
+        if self.r1_every != 1 and loss != "r1":
+            raise invalid(
+                "r1_every", r1_every, f'1 with loss={loss!r} (lazy regularisation is for loss="r1")'
+            )
         self.clip_value = check_float("clip_value", clip_value, positive=True)
         self.generator_batch_size = (
             None
@@ -754,6 +773,7 @@ class WGAN(Trainer, keras.Model):
                 "ada_target": self.ada_target,
                 "ada_kimg": self.ada_kimg,
                 "metadata": self.metadata,
+                "r1_every": self.r1_every,
             }
         )
         return config

@@ -31,7 +31,7 @@ def _one_line_error(argv, capsys):
     [
         (["--dataset", "fashion-mnist"], ["25gaussians", "digits", "cifar10"]),
         (["--dataset", "digits", "--arch", "vgg"], ["dcgan", "cifar10-resnet", "resnet-101"]),
-        (["--dataset", "8gaussians", "--loss", "hinge"], ["wgan-gp", "wgan-clip", "lsgan"]),
+        (["--dataset", "8gaussians", "--loss", "wgan-lp"], ["wgan-gp", "wgan-clip", "hinge"]),
     ],
 )
 def test_unknown_names_say_which_exist(flags, names, capsys, tmp_path):

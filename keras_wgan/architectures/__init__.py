@@ -1,8 +1,10 @@
 """Image generators and critics of the paper: ResNets, DCGAN and the Figure 2 variants.
 
 `build(name, image_shape)` returns a `(generator, critic)` pair for one of
-`ARCHITECTURES`; the builders behind it take the variants as arguments. Builders only:
-the layers they are made of live in `keras_wgan.layers`.
+`ARCHITECTURES`; the builders behind it take the variants as arguments.
+`spectral_normalize(critic)` spectrally normalises any Sequential or functional critic
+(Miyato et al. 2018). Builders only: the layers they are made of live in
+`keras_wgan.layers`.
 """
 
 from keras_wgan.architectures.dcgan import (
@@ -18,6 +20,7 @@ from keras_wgan.architectures.registry import (
     build,
 )
 from keras_wgan.architectures.resnet import resnet_critic, resnet_generator
+from keras_wgan.architectures.spectral import spectral_normalize
 
 __all__ = [
     "ARCHITECTURES",
@@ -30,4 +33,5 @@ __all__ = [
     "mlp_generator",
     "resnet_critic",
     "resnet_generator",
+    "spectral_normalize",
 ]

@@ -9,6 +9,7 @@ from keras_wgan.architectures.dcgan import (
     mlp_generator,
 )
 from keras_wgan.architectures.resnet import resnet_critic, resnet_generator
+from keras_wgan.architectures.spectral import spectral_normalize
 
 # The paper's default width of each architecture (DIM_G = DIM_D = 128 in
 # gan_cifar_resnet.py, DIM = 64 in gan_64x64.py).
@@ -175,6 +176,7 @@ def build(
     num_classes=None,
     fused_resampling=True,
     loss="wgan-gp",
+    spectral_norm=False,
 ):
     """Builds the generator and critic of a named architecture of the paper.
 
@@ -208,6 +210,8 @@ def build(
         loss: the name of the GAN loss the pair will be trained with (one of
             `keras_wgan.losses.LOSSES`), which picks the critic's normalisation as
             above. Default "wgan-gp".
+        spectral_norm: spectrally normalise every Dense and convolution layer of the
+            critic (`spectral_normalize`, Miyato et al. 2018). Default False.
 
     Returns:
         `(generator, critic)`: functional `keras.Model`s, the generator from
@@ -224,6 +228,19 @@ def build(
     >>> generator.output_shape, critic.output_shape
     ((None, 16, 16, 3), (None, 1))
     """
+    if not isinstance(spectral_norm, bool):
+        raise ValueError(
+            "Invalid value for argument `spectral_norm`. "
+            f"Received: spectral_norm={spectral_norm!r}. Expected True or False."
+        )
+    generator, critic = _build(
+        name, image_shape, latent_dim, width, num_classes, fused_resampling, loss
+    )
+    return generator, spectral_normalize(critic) if spectral_norm else critic
+
+
+def _build(name, image_shape, latent_dim, width, num_classes, fused_resampling, loss):
+    """`build` without the spectral norm."""
     if name not in ARCHITECTURES:
         raise ValueError(
             f"Invalid value for argument `name`. Received: name={name!r}. Expected one "

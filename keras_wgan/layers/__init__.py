@@ -7,6 +7,8 @@
 - `CharacterSoftmax`: the language model's last layer, carrying its vocabulary.
 - `MinibatchDiscrimination`, `VirtualBatchNormalization`, `ReferenceBatch`,
   `DropReference`: Salimans et al. 2016's layers for standard GANs.
+- `SpectralNormalization`: a wrapped layer's kernel divided by its spectral norm
+  (Miyato et al. 2018).
 """
 
 from keras_wgan.layers.character_softmax import CharacterSoftmax
@@ -17,6 +19,7 @@ from keras_wgan.layers.gated_activation import GatedActivation
 from keras_wgan.layers.minibatch_discrimination import MinibatchDiscrimination
 from keras_wgan.layers.reference_batch import ReferenceBatch
 from keras_wgan.layers.resampling_conv import ResamplingConv
+from keras_wgan.layers.spectral_normalization import SpectralNormalization
 from keras_wgan.layers.upsample_conv import UpsampleConv
 from keras_wgan.layers.virtual_batch_normalization import VirtualBatchNormalization
 
@@ -29,6 +32,7 @@ __all__ = [
     "MinibatchDiscrimination",
     "ReferenceBatch",
     "ResamplingConv",
+    "SpectralNormalization",
     "UpsampleConv",
     "VirtualBatchNormalization",
 ]

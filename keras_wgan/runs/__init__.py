@@ -18,7 +18,7 @@ import keras
 
 from keras_wgan import callbacks as callbacks_lib
 from keras_wgan import datasets, presets
-from keras_wgan.architectures import improved
+from keras_wgan.architectures import improved, spectral_normalize
 from keras_wgan.export import export_generator, metadata, versions
 from keras_wgan.runs import kinds
 from keras_wgan.runs.limits import check_outputs
@@ -64,6 +64,8 @@ def build_gan(settings, seed=None):
         critic = improved.with_minibatch_discrimination(
             critic, *settings["minibatch_discrimination"]
         )
+    if settings.get("spectral_norm"):  # after minibatch discrimination: its score too
+        critic = spectral_normalize(critic)
     if settings.get("virtual_batch_norm"):
         generator = improved.with_virtual_batch_norm(
             generator, settings["virtual_batch_norm"], seed=seed or 0

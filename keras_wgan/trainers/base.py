@@ -65,6 +65,40 @@ def gradient_penalty(penalty_fn, real, fake, alpha, one_sided=False):
     return losses_lib.gradient_penalty_from_norms(norms, one_sided), ops.mean(norms)
 
 
+def r1_penalty(penalty_fn, real):
+    """R1, 1/2 E_x[||grad D(x)||_2^2] at the real batch, and the mean gradient norm.
+
+    Mescheder et al. 2018, section 4.1: a zero-centred penalty on real data only.
+
+    Args:
+        penalty_fn: the backend's inner gradient, as for `gradient_penalty`.
+        real: the real batch, any rank.
+
+    Returns:
+        (penalty, mean_norm): float32 scalars; the penalty before its weight gamma.
+    """
+    gradients = penalty_fn(ops.convert_to_tensor(real))
+    norm = ops.mean(losses_lib.gradient_norm(gradients))
+    return losses_lib.r1_penalty_from_gradients(gradients), norm
+
+
+def dragan_penalty(penalty_fn, real, alpha, noise):
+    """DRAGAN's E[(||grad D(x-hat)||_2 - 1)^2] at x-hat = x + alpha * delta, and the mean
+    norm (Kodali et al. 2017; `keras_wgan.losses.dragan_points` makes x-hat).
+
+    Args:
+        penalty_fn: the backend's inner gradient, as for `gradient_penalty`.
+        real: the real batch, any rank.
+        alpha: U[0, 1] weights of shape [batch].
+        noise: U[0, 1) draws of `real`'s shape.
+
+    Returns:
+        (penalty, mean_norm): float32 scalars.
+    """
+    norms = losses_lib.gradient_norm(penalty_fn(losses_lib.dragan_points(real, alpha, noise)))
+    return losses_lib.gradient_penalty_from_norms(norms), ops.mean(norms)
+
+
 def historical_average(params, averages, count, weight):
     """Historical averaging in a pure form (Salimans et al. 2016, section 3.3).
 
@@ -151,7 +185,7 @@ class TrainerBase:
 
     # --- the public single updates ------------------------------------------------------
 
-    def critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
+    def critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None, noise=None):
         """One critic update on a real batch (Algorithm 1, lines 2-9).
 
         The same on every backend; `train_step` makes `n_critic` of them per step.
@@ -160,10 +194,13 @@ class TrainerBase:
             real: a batch of real data.
             fake: generated data of the same shape; by default drawn from the generator.
             labels: the real batch's class labels (conditional models only).
-            alpha: the interpolation weights of x-hat, [batch]; by default U[0, 1].
+            alpha: the interpolation weights of x-hat, [batch]; by default U[0, 1] (under
+                the losses whose penalty takes them).
             fake_labels: the classes `fake` was generated for (conditional models whose
                 critic also classifies generated images, `conditioning="ac-gan"`); drawn
                 with the fake data when it is drawn here.
+            noise: DRAGAN's U[0, 1) draws of the real batch's shape, which perturb it
+                (`loss="dragan"`); by default drawn.
 
         Returns:
             A dict of float32 scalars: critic_loss, wasserstein_estimate and, under a
@@ -174,7 +211,7 @@ class TrainerBase:
             ValueError: when the critic must classify `fake` but `fake_labels` is None.
         """
         return self._critic_update(
-            real, fake=fake, labels=labels, alpha=alpha, fake_labels=fake_labels
+            real, fake=fake, labels=labels, alpha=alpha, fake_labels=fake_labels, noise=noise
         )
 
     def generator_update(self, batch_size, z=None, labels=None, real=None):
@@ -205,7 +242,9 @@ class TrainerBase:
             )
         return self._generator_update(batch_size, z=z, labels=labels, real=real)
 
-    def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
+    def _critic_update(
+        self, real, fake=None, labels=None, alpha=None, fake_labels=None, noise=None
+    ):
         """The backend's `critic_update`: draws what is not given, takes the gradient of
         `_critic_loss` and applies it. Same arguments and returns."""
         raise NotImplementedError
@@ -242,6 +281,24 @@ class TrainerBase:
             f"Invalid value for argument `kind`. Received: kind={kind!r}. Expected one "
             "of 'normal', 'uniform', 'randint'."
         )
+
+    def _penalty_draws(self, shape, alpha=None, noise=None):
+        """(alpha, noise) of the loss's penalty: those given, and those it takes drawn.
+
+        alpha, U[0, 1] of shape [batch], for the penalties at a mixed x-hat (WGAN-GP,
+        DRAGAN); then DRAGAN's noise, U[0, 1) of the real batch's shape. Both trainers draw
+        them after z and the labels, in this order, so the seed's stream is the same.
+
+        Args:
+            shape: the real batch's shape.
+            alpha, noise: given values, or None.
+        """
+        penalty = self._loss_spec.penalty
+        if alpha is None and penalty in losses_lib.MIXED_PENALTIES:
+            alpha = self._draw("uniform", (shape[0],))
+        if noise is None and penalty == "dragan":
+            noise = self._draw("uniform", tuple(shape))
+        return alpha, noise
 
     def _sample_latent(self, batch_size):
         """Draws z ~ N(0, I) of shape [batch_size, latent_dim] from the model's seed."""
@@ -570,6 +627,33 @@ class TrainerBase:
             return scores[:n], None, scores[n:], None
         return scores[:n], logits[:n], scores[n:], logits[n:]
 
+    def _penalty(self, penalty_fn, real, fake, alpha, noise, critic_step):
+        """(penalty, mean norm) of the loss's gradient penalty, before `gp_weight`.
+
+        WGAN-GP's (two- or one-sided), DRAGAN's, or R1. Lazy R1 (`r1_every` = K > 1, as
+        StyleGAN2): on the critic updates whose count `critic_step` is a multiple of K the
+        penalty and the norm are K times their values, on the others 0, and those skip the
+        penalty's double gradient altogether (`ops.cond`), so that their mean over K
+        updates is the penalty of one update.
+        """
+        kind = self._loss_spec.penalty
+        if kind == "dragan":
+            return dragan_penalty(penalty_fn, real, alpha, noise)
+        if kind != "r1":
+            return gradient_penalty(penalty_fn, real, fake, alpha, kind == "one-sided")
+        every = self.r1_every
+        if every == 1:
+            return r1_penalty(penalty_fn, real)
+
+        def take():
+            penalty, norm = r1_penalty(penalty_fn, real)
+            return every * penalty, every * norm
+
+        def skip():
+            return ops.zeros((), "float32"), ops.zeros((), "float32")
+
+        return ops.cond(ops.equal(critic_step % every, 0), take, skip)
+
     def _critic_class_loss(self, labels, real_logits, fake_labels=None, fake_logits=None):
         """The AC-GAN class loss of the critic (before `ac_weight_critic`).
 
@@ -592,6 +676,8 @@ class TrainerBase:
         alpha=None,
         penalty_fn=None,
         average=None,
+        noise=None,
+        critic_step=None,
     ):
         """The critic's loss of Algorithm 1, line 7, and its logs.
 
@@ -607,6 +693,9 @@ class TrainerBase:
             penalty_fn: the backend's inner gradient of the penalty, see
                 `gradient_penalty` (penalised losses).
             average: (params, averages, count) of historical averaging, or None.
+            noise: DRAGAN's U[0, 1) draws of the real batch's shape.
+            critic_step: the critic optimiser's update count before this update (lazy
+                R1, `r1_every` > 1).
 
         Returns:
             (loss, logs, new_average): logs a dict of float32 scalars (critic_loss,
@@ -627,9 +716,7 @@ class TrainerBase:
         logs = {"wasserstein_estimate": f32_mean(real_scores) - f32_mean(fake_scores)}
         logs.update(self._augment_logs(real_scores, fake_scores))
         if spec.penalty:
-            penalty, norm = gradient_penalty(
-                penalty_fn, real, fake, alpha, one_sided=spec.penalty == "one-sided"
-            )
+            penalty, norm = self._penalty(penalty_fn, real, fake, alpha, noise, critic_step)
             loss = loss + self.gp_weight * penalty
             logs.update(gradient_penalty=penalty, grad_norm=norm)
         if self.num_classes:

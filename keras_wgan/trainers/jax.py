@@ -100,6 +100,9 @@ class JAXTrainer(base.TrainerBase):
                 "g_opt": slice(num_d, None),
                 "g_iterations": num_d
                 + _positions(self.g_optimizer.variables, [self.g_optimizer.iterations])[0],
+                "d_iterations": _positions(
+                    self.d_optimizer.variables, [self.d_optimizer.iterations]
+                )[0],
             }
             self._jax_layout["g_opt_iterations"] = self._jax_layout["g_iterations"] - num_d
             pairs = self._ema_pairs()
@@ -208,7 +211,9 @@ class JAXTrainer(base.TrainerBase):
 
         return critic_fn, features_fn, penalty_fn, lambda: cell[0]
 
-    def _critic_loss_fn(self, c_tv, c_nt, c_avg, real, fake, alpha, labels, fake_labels):
+    def _critic_loss_fn(
+        self, c_tv, c_nt, c_avg, real, fake, alpha, labels, fake_labels, noise, critic_step
+    ):
         """The critic's loss (Algorithm 1, line 7); pure in `c_tv`.
 
         Returns:
@@ -224,6 +229,8 @@ class JAXTrainer(base.TrainerBase):
             alpha=alpha,
             penalty_fn=penalty_fn,
             average=_average_args(c_tv, c_avg),
+            noise=noise,
+            critic_step=critic_step,
         )
         return loss, (logs, non_trainable(), _flat_average(new_average))
 
@@ -250,11 +257,12 @@ class JAXTrainer(base.TrainerBase):
 
     # --- one update of each network, pure in the state ---------------------------------
 
-    def _critic_step(self, st, real, labels, fake=None, alpha=None, fake_labels=None):
+    def _critic_step(self, st, real, labels, fake=None, alpha=None, fake_labels=None, noise=None):
         """One critic update (Algorithm 1, lines 2-9) on the state `st` (a dict of the
         generator's and critic's variable values, the critic optimiser's, the seed and
         the historical averages); returns (logs, new state). Draws fake data (z then
-        labels, as G(z) is drawn on TensorFlow) and alpha from the seed when not given."""
+        labels, as G(z) is drawn on TensorFlow), then alpha and DRAGAN's noise, from the
+        seed when not given."""
         st = dict(st)
         batch_size = real.shape[0]
         if fake is None:
@@ -267,10 +275,9 @@ class JAXTrainer(base.TrainerBase):
             fake, st["g_nt"] = self._generator(
                 st["g_tv"], st["g_nt"], z, fake_labels, training=True
             )
-        if alpha is None and self._loss_spec.penalty:
-            alpha, st["seed"] = self._draw_from(
-                st["seed"], lambda: self._draw("uniform", (batch_size,))
-            )
+        (alpha, noise), st["seed"] = self._draw_from(
+            st["seed"], lambda: self._penalty_draws(real.shape, alpha, noise)
+        )
         if "aug" in st:
             (real, fake), st["seed"] = self._draw_from(
                 st["seed"], lambda: self._augment_critic_batches(real, fake, st["aug"][0])
@@ -284,6 +291,8 @@ class JAXTrainer(base.TrainerBase):
             alpha,
             labels,
             fake_labels,
+            noise,
+            st["d_opt"][self._layout()["d_iterations"]],
         )
         if c_avg is not None:
             st["c_avg"] = c_avg
@@ -363,7 +372,9 @@ class JAXTrainer(base.TrainerBase):
         self._seed_generator.state.assign(st["seed"])
         return logs
 
-    def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
+    def _critic_update(
+        self, real, fake=None, labels=None, alpha=None, fake_labels=None, noise=None
+    ):
         return self._eager(
             self._critic_step,
             jnp.asarray(real),
@@ -371,6 +382,7 @@ class JAXTrainer(base.TrainerBase):
             fake=None if fake is None else jnp.asarray(fake),
             alpha=None if alpha is None else jnp.asarray(alpha),
             fake_labels=fake_labels,
+            noise=None if noise is None else jnp.asarray(noise),
         )
 
     def _generator_update(self, batch_size, z=None, labels=None, real=None):

@@ -104,16 +104,25 @@ class TensorFlowTrainer(base.TrainerBase):
         to (scores, class logits or None), recorded by the enclosing tape."""
         return self._critic_outputs(x, training=True)
 
-    def _critic_update(self, real, fake=None, labels=None, alpha=None, fake_labels=None):
+    def _penalty_critic_fn(self, x):
+        """The critic in training mode as the penalty's inner tape takes it: differentiable
+        in its variables (read under the tapes), but leaving its non-trainable state (a
+        spectral norm's u, a dropout seed) as the scoring left it, as on JAX."""
+        mapping = [(v, v.value) for v in self.critic.weights]
+        with keras.StatelessScope(state_mapping=mapping, initialize_variables=False):
+            return self._critic_outputs(x, training=True)
+
+    def _critic_update(
+        self, real, fake=None, labels=None, alpha=None, fake_labels=None, noise=None
+    ):
         batch_size = tf.shape(real)[0]
         if fake is None:
             fake, fake_labels = self._generate_batch(batch_size, training=True)
         fake = tf.stop_gradient(fake)
-        if alpha is None and self._loss_spec.penalty:
-            # Drawn after z and the labels, as on JAX: the seed's stream stays the same.
-            alpha = self._draw("uniform", (batch_size,))
+        # Drawn after z and the labels, as on JAX: the seed's stream stays the same.
+        alpha, noise = self._penalty_draws(keras.ops.shape(real), alpha, noise)
         real, fake = self._augment_critic_batches(real, fake, self._augment_probability())
-        summed = base.score_sum(self._critic_fn)
+        summed = base.score_sum(self._penalty_critic_fn)
         critic_vars = self.critic.trainable_variables
         with tf.GradientTape() as tape:
             loss, logs, new_average = self._critic_loss(
@@ -125,6 +134,8 @@ class TensorFlowTrainer(base.TrainerBase):
                 alpha=alpha,
                 penalty_fn=lambda x_hat: _input_gradient(summed, x_hat),
                 average=self._historical_state("critic"),
+                noise=noise,
+                critic_step=self.d_optimizer.iterations,
             )
             # Per replica, then the LossScaleOptimizer's scale under mixed_float16 (its
             # `apply` unscales and skips non-finite steps); identity otherwise.
