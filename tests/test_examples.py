@@ -157,6 +157,27 @@ def test_conditional_digits_table_runs_the_command_line(tmp_path):
     assert "--conditioning ac-gan --ac-weight-generator 1" in row["command"]
 
 
+def test_peer_options_table_runs_the_command_line(tmp_path):
+    peers = load_example("peer_options")
+    rows = peers.main(
+        [
+            "--out",
+            str(tmp_path / "p"),
+            "--steps",
+            "2",
+            "--num-samples",
+            "100",
+            "--rows",
+            "wgan-gp + ema + augment",
+        ]
+    )
+    (row,) = rows
+    assert row["steps"] == 2 and 1 <= row["inception_score"] <= 10
+    assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
+    assert "--ema 0.999 --augment translation,cutout" in row["command"]
+    assert "| wgan-gp + ema + augment | 0 |" in peers.table(rows)
+
+
 def test_language_model_comparison_runs(tmp_path):
     language = load_example("language_model")
     out = str(tmp_path / "language")
