@@ -484,7 +484,9 @@ def _train_settings(args):
         raise ValueError(
             f"--r1-every is for the R1 penalty: add --loss r1 (the loss is {args.loss!r})."
         )
-    name = presets.recipe_name(args.dataset, conditional=args.conditional, paper=args.paper)
+    name = presets.recipe_name(
+        args.dataset, conditional=args.conditional, paper=args.paper, arch=args.arch
+    )
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
         name,

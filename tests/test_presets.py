@@ -156,3 +156,38 @@ def test_text_defaults_and_the_papers_language_model_one_flag_away():
             cli_settings("--dataset", "text", "--steps", "10", *flags)
     built = runs.build_gan(dict(own, width=4, num_blocks=1), seed=0)
     assert built.sample_shape == (None, 32, len(own["vocabulary"])) and built.n_critic == 5
+
+
+def test_the_conditional_resnet_has_its_own_mnist_recipe():
+    # `--arch cifar10-resnet --conditional` on MNIST takes the recipe made for it (32 wide,
+    # critic batch 32, Adam(5e-4) decayed to 0, the generator's class loss at weight 1);
+    # another architecture, or the unconditional run, keeps the dataset's recipe.
+    resnet = cli_settings(
+        "--dataset", "mnist", "--conditional", "--arch", "cifar10-resnet", "--steps", "3000"
+    )
+    assert resnet["recipe"] == "mnist-conditional-cifar10-resnet"
+    assert (resnet["arch"], resnet["width"], resnet["batch_size"], resnet["lr_decay"]) == (
+        "cifar10-resnet",
+        32,
+        32,
+        "linear",
+    )
+    assert resnet["model"]["ac_weight_generator"] == 1.0
+    assert resnet["model"]["conditioning"] == "ac-gan-paper"
+    assert resnet["optimizers"][1]["config"]["learning_rate"] == 5e-4
+    wider = cli_settings(
+        "--dataset",
+        "mnist",
+        "--conditional",
+        "--arch",
+        "cifar10-resnet",
+        "--steps",
+        "3",
+        "--width",
+        "64",
+        "--batch-size",
+        "64",
+    )
+    assert (wider["width"], wider["batch_size"]) == (64, 64)
+    assert presets.recipe_name("mnist", arch="cifar10-resnet") == "mnist"
+    assert presets.recipe_name("mnist", conditional=True, arch="dcgan") == "mnist-conditional"
