@@ -189,5 +189,9 @@ def test_the_conditional_resnet_has_its_own_mnist_recipe():
         "64",
     )
     assert (wider["width"], wider["batch_size"]) == (64, 64)
+    assert (
+        presets.recipe_name("digits", conditional=True, arch="cifar10-resnet")
+        == "digits-conditional-cifar10-resnet"
+    )
     assert presets.recipe_name("mnist", arch="cifar10-resnet") == "mnist"
     assert presets.recipe_name("mnist", conditional=True, arch="dcgan") == "mnist-conditional"
