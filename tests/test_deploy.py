@@ -274,7 +274,7 @@ def test_the_deploying_guide_runs_as_written(tmp_path, monkeypatch):
         exec(compile(block, GUIDE, "exec"), scope)
     assert scope["samples"].shape == (4, 8, 8, 1) and scope["pixels"].dtype == np.uint8
     assert scope["outputs"]["images_uint8"].shape == (4, 8, 8, 1)
-    assert sorted(os.listdir(tmp_path)) == ["digits.onnx", "digits.tflite"]
+    assert sorted(os.listdir(tmp_path)) == ["digits.onnx", "digits.tflite", "site"]  # the demo
 
 
 def test_the_cli_writes_the_file(tmp_path, capsys):
