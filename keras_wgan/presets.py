@@ -26,6 +26,15 @@ _ADAM_GP_2E4 = {
     "class_name": "Adam",
     "config": {"learning_rate": 2e-4, "beta_1": 0.0, "beta_2": 0.9},
 }
+
+
+def _adam(learning_rate, beta_1=0.0, beta_2=0.9):
+    return {
+        "class_name": "Adam",
+        "config": {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2},
+    }
+
+
 _RMSPROP_TORCH = {
     "class_name": "RMSprop",
     "config": {"learning_rate": 1e-4, "rho": 0.99, "epsilon": 1e-8},
@@ -86,14 +95,8 @@ PRESETS = {
     # Adam(1e-4, 0.5, 0.9).
     "dragan": {
         "model": {"loss": "dragan", "n_critic": 1, "gp_weight": 10.0},
-        "d_optimizer": {
-            "class_name": "Adam",
-            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
-        },
-        "g_optimizer": {
-            "class_name": "Adam",
-            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
-        },
+        "d_optimizer": _adam(1e-4, beta_1=0.5),
+        "g_optimizer": _adam(1e-4, beta_1=0.5),
     },
     # Miyato et al. 2018's CIFAR-10 ResNet (pfnet-research/sngan_projection,
     # sn_cifar10_unconditional.yml): hinge loss, n_dis 5, Adam(2e-4, 0, 0.9) (decayed
@@ -106,14 +109,8 @@ PRESETS = {
     # gan_toy.py: lambda 0.1, n_critic 5, batch 256, Adam(1e-4, 0.5, 0.9), 512-wide MLPs.
     "toy": {
         "model": {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 0.1},
-        "d_optimizer": {
-            "class_name": "Adam",
-            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
-        },
-        "g_optimizer": {
-            "class_name": "Adam",
-            "config": {"learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9},
-        },
+        "d_optimizer": _adam(1e-4, beta_1=0.5),
+        "g_optimizer": _adam(1e-4, beta_1=0.5),
         "batch_size": 256,
         "width": 512,
     },
@@ -153,13 +150,6 @@ _AC_GAN_PAPER = {
     "ac_weight_critic": 1.0,
     "ac_weight_generator": 0.1,
 }
-
-
-def _adam(learning_rate, beta_1=0.0, beta_2=0.9):
-    return {
-        "class_name": "Adam",
-        "config": {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2},
-    }
 
 
 def _toy(width, learning_rate, lr_decay, steps):
