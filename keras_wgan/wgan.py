@@ -1,7 +1,5 @@
 """The WGAN model: a generator and a critic trained with `fit`."""
 
-import dataclasses
-import functools
 import inspect
 import json
 
@@ -10,38 +8,16 @@ import numpy as np
 from keras import ops
 
 from keras_wgan import augment as augment_lib
+from keras_wgan import conditioning as conditioning_lib
+from keras_wgan import ema as ema_lib
 from keras_wgan import losses as losses_lib
-from keras_wgan import presets
-from keras_wgan.architectures import improved
+from keras_wgan import options, presets
 from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.optimizers import OptimizerPair, PerGeneratorStep
 from keras_wgan.trainers import Trainer, check_backend
 from keras_wgan.trainers.data import fit_arguments
 from keras_wgan.trainers.nonfinite import NONFINITE_REAL, KerasLossLog, StopOnNonFinite
-from keras_wgan.utils.validation import check_choice, check_float, check_int, invalid
-
-
-def _check_ema(ema, ema_start):
-    """(ema, ema_start) checked: a decay in (0, 1) or None, and a step >= 0."""
-    ema_start = check_int("ema_start", ema_start, 0)
-    if ema is None:
-        if ema_start:
-            raise invalid("ema_start", ema_start, "0 without `ema` (no average to start)")
-        return None, 0
-    ok = isinstance(ema, (int, float, np.integer, np.floating)) and not isinstance(ema, bool)
-    if not (ok and 0.0 < ema < 1.0):
-        raise invalid("ema", ema, "None or a number in (0, 1), such as 0.999")
-    return float(ema), ema_start
-
-
-def _clone(generator):
-    """A new model of the generator's architecture (its own, fresh variables):
-    `keras.models.clone_model` for a Sequential or functional generator, else a round
-    trip through its config."""
-    try:
-        return keras.models.clone_model(generator)
-    except ValueError:  # a subclassed model, which `clone_model` refuses
-        return keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(generator))
+from keras_wgan.utils.validation import check_choice, check_int, invalid
 
 
 def _check_metadata(metadata):
@@ -104,8 +80,8 @@ def _squashing_output(critic):
     return None
 
 
-#: What the critic's class loss of a conditional model classifies (see `WGAN`).
-CONDITIONING = ("ac-gan-paper", "ac-gan")
+def _serialize(component):
+    return None if component is None else keras.saving.serialize_keras_object(component)
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
@@ -116,118 +92,61 @@ class WGAN(Trainer, keras.Model):
     (NeurIPS 2017): each `train_step` makes `n_critic` critic updates, each on a fresh real
     batch, with the gradient penalty lambda * E[(||grad D(x-hat)||_2 - 1)^2] at
     x-hat = alpha * x + (1 - alpha) * G(z), alpha ~ U[0, 1] per example, then one
-    generator update. The other losses the paper compares are available by name.
+    generator update. It trains on TensorFlow, JAX and PyTorch.
+
+    The options are components, each a serializable object that checks its own arguments:
+    the loss and its penalty (`keras_wgan.losses`), class conditioning
+    (`keras_wgan.conditioning.ACGAN`), augmentation (`keras_wgan.augment.DiffAugment`,
+    `ADA`) and a moving average of the generator (`keras_wgan.ema.EMA`).
 
     Each batch the dataset yields holds the real data for all `n_critic` critic updates:
     `n_critic * batch_size` examples, split in order into `n_critic` critic batches
     (`keras_wgan.datasets.critic_batches` builds such a dataset).
 
     Args:
-        generator: a built Keras model mapping z of shape [batch, latent_dim] to samples.
+        generator: a built Keras model mapping z of shape [batch, latent_dim] (and int32
+            labels [batch] for a conditional model) to samples; `latent_dim` is read
+            from its input shape.
         critic: a built Keras model mapping samples to one unbounded score each, shape
-            [batch] or [batch, 1] (no sigmoid: the GAN losses take logits).
-        latent_dim: size of z. Defaults to the generator's input size.
+            [batch] or [batch, 1] (no sigmoid: the GAN losses take logits), and for a
+            conditional model to [score, class_logits].
+        loss: a `keras_wgan.losses` component, such as `losses.WGANGP(gp_weight=10.0)`
+            (the paper), `losses.WeightClipping(0.01)`, `losses.DCGAN()`, `losses.R1()`,
+            or its name ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "dcgan", "minimax",
+            "lsgan", "r1", "dragan", "hinge"). Default "wgan-gp".
         n_critic: critic updates per generator update. Default 5.
-        loss: one of "wgan-gp" (default, the paper), "wgan-gp-one-sided",
-            "wgan-clip" (weight clipping, Arjovsky et al. 2017), "dcgan" (non-saturating),
-            "minimax" (Goodfellow et al. 2014), "lsgan" (Mao et al. 2017); and the
-            regularisers compared with WGAN-GP: "r1" (the non-saturating loss with the
-            R1 penalty gamma/2 E||grad D(x)||^2 on real data, Mescheder et al. 2018),
-            "dragan" (the non-saturating loss with DRAGAN's penalty around the real data,
-            Kodali et al. 2017), "hinge" (Miyato et al. 2018; see
-            `keras_wgan.architectures.spectral_normalize` for their spectral norm).
-        gp_weight: the penalty's weight: lambda of WGAN-GP and DRAGAN, gamma of R1.
-            Default 10.
-        clip_value: c, the weight-clipping bound for "wgan-clip". Default 0.01.
-        generator_batch_size: batch size of the generator update. Defaults to the critic
-            batch size (the paper's CIFAR-10 ResNet uses 128 against the critic's 64).
-        seed: seed of the model's noise (z, alpha, sampled labels), for reproducible runs.
-        num_classes: K for a class-conditional model (the paper's AC-GAN form, section
-            5.2): the generator takes [z, labels] (labels int32 [batch]), the critic returns
-            [score, class_logits], and the dataset yields (images, labels).
-        ac_weight_critic: weight of the critic's class loss. Default 1.0.
-        ac_weight_generator: weight of the generator's class loss. Default 0.1.
-        conditioning: what the critic's class loss classifies (conditional models only):
-            "ac-gan-paper" (default), the real images only, as in the paper's code
-            (gan_cifar_resnet.py); or "ac-gan", the real images and the generated ones
-            with the classes they were generated for, as in Odena et al. 2017 (AC-GAN,
-            section 3): on small datasets the real-only head memorises the training set
-            and the generator learns to fool it instead of following its labels.
-        feature_matching: the generator's loss becomes ||E f(x) - E f(G(z))||^2 over the
-            critic's features f (Salimans et al. 2016, section 3.1): True for the critic's
-            last hidden features (the input of its last layer), or the name of one of its
-            hidden layers. The real batch is the step's last critic batch. Default None.
-        historical_averaging: weight w of the term w * ||theta - mean_i theta_i||^2 added
-            to each player's loss, theta_i the player's parameters at the start of each of
-            its updates so far, the current one included (section 3.3); the averages are
-            non-trainable state, saved and resumed. Default 0 (off).
-        label_smoothing: the discriminator's real target alpha (one-sided smoothing,
-            section 3.4; 0.9 is usual), or (alpha, beta) for a fake target beta too; for
-            the "dcgan" and "minimax" losses only. Default None (targets 1 and 0).
-        stop_on_nonfinite: `fit` stops with a `FloatingPointError` naming the generator
-            step at the first real batch holding NaN or infinity (the step logs how
-            many there were this epoch as `nonfinite_real_batches`) or the first NaN or
-            infinite loss, before any other callback of that batch runs (and so before
-            a checkpoint callback can save the corrupted weights). Default True; False
-            trains on (the checkpoint callbacks and the export still refuse non-finite
-            weights).
-        ema: the decay of an exponential moving average of the generator's weights
-            (StyleGAN, BigGAN), a number in (0, 1) such as 0.999, or None (default: off).
-            The model then keeps `ema_generator`, a clone of the generator whose
-            weights, after each generator update, become
-            shadow = ema * shadow + (1 - ema) * weights (for the generator's trainable
-            weights; its non-trainable ones, such as batch norm's moving statistics, are
-            copied). They are non-trainable state of the model: saved, resumed, and
-            carried through the JAX trainer's jitted step. `generate`, `export`,
-            `keras_wgan.export_generator` and the sampling and evaluation callbacks
-            then use it, unless given `ema=False` (the raw generator).
-        ema_start: the generator step after which the average starts: for the first
-            `ema_start` generator steps the shadow copies the weights. Default 0.
-        augment: differentiable augmentation of every image the critic sees (DiffAugment,
-            Zhao et al. 2020, `keras_wgan.augment`): None (default: off), or policies among
-            "color", "translation", "cutout" as a comma-separated string or a list. The
-            real and the generated batch of each critic update and the generated batch
-            (and feature matching's real batch) of each generator update are augmented
-            with independent draws from the model's seed; the penalty's x-hat lies
-            between the augmented batches, and a conditional critic's class head sees
-            them too. Images only (samples of shape [batch, height, width, channels]).
-        augment_probability: p, the probability with which each policy is applied to
-            each example, in [0, 1]; the starting p under ADA. Default None: 1 (plain
-            DiffAugment), 0 under ADA. p is non-trainable state of the model (saved,
-            resumed), logged as `augment_p`.
-        ada_target: turns on the adaptive p of ADA (Karras et al. 2020) with this target
-            for the critic's overfitting heuristic r_t (logged as `augment_rt`), a number
-            in [0, 1) such as 0.6. Every 4 generator steps p moves up while r_t is above
-            the target and down otherwise. A WGAN critic's scores have no fixed zero, so
-            r_t = E[sign(D(T(x)) - mean D(T(G(z))))] is centred on the generated batch's
-            mean score (`augment.overfitting_sign`). Default None (p stays fixed).
-        ada_kimg: the speed of ADA: the thousands of real images the critic sees for p
-            to move from 0 to 1. Default 20 (ADA's 500 suits runs of millions of
-            images).
-        r1_every: lazy R1 regularisation (StyleGAN2, `loss="r1"` only): the penalty is
-            taken on every `r1_every`-th critic update only (those whose count, the
-            critic optimiser's `iterations`, is a multiple of it, the first included),
-            weighted by `r1_every`, and not computed on the others. Default 1 (every
-            update).
-        metadata: a JSON-serialisable dict kept with the model and saved in its config,
-            so that it travels inside every checkpoint (`keras-wgan train` records the
-            settings of its run here and checks a rerun against them). Default None.
+        conditioning: None (default), or `keras_wgan.conditioning.ACGAN(num_classes,
+            ...)` for a class-conditional model (the paper's AC-GAN form, section 5.2);
+            a number of classes means `ACGAN(num_classes)`.
+        augment: None (default), `keras_wgan.augment.DiffAugment(policies, probability)`
+            or `keras_wgan.augment.ADA(policies, target, kimg)`; a string or a list of
+            policies means `DiffAugment(policies)`.
+        ema: None (default), or `keras_wgan.ema.EMA(decay, start)`: `generate`, `export`
+            and the sampling callbacks then use the moving average of the generator; a
+            number means `EMA(decay)`.
+        seed: seed of the model's noise (z, alpha, sampled labels, augmentation). With
+            `keras.utils.set_random_seed` (the networks' initial weights), a run is
+            reproducible.
+        **kwargs: `keras.Model`'s (`name`, `dtype`).
+
+    The training settings that are not components are given to `compile`
+    (`generator_batch_size`, `stop_on_nonfinite`); `metadata` is an attribute.
 
     Raises:
-        ValueError: on an argument out of range, a `latent_dim` that does not match the
-            generator, or batch normalisation in the critic under a gradient penalty.
+        ValueError: on an argument out of range, a generator whose input size cannot be
+            read, or batch normalisation in the critic under a gradient penalty.
 
     Example:
     >>> import keras, keras_wgan
     >>> g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
     >>> d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    >>> gan = keras_wgan.WGAN(g, d)
+    >>> gan = keras_wgan.WGAN(g, d, loss=keras_wgan.losses.WGANGP(gp_weight=10.0))
     >>> gan.compile()  # the preset optimisers: Adam(1e-4, beta_1=0, beta_2=0.9)
     >>> gan.generate(3).shape
     (3, 2)
 
     With an exponential moving average of the generator, which sampling uses:
-    >>> gan = keras_wgan.WGAN(g, d, ema=0.999, ema_start=1000)
+    >>> gan = keras_wgan.WGAN(g, d, ema=keras_wgan.ema.EMA(0.999, start=1000))
     >>> gan.compile()
     >>> gan.generate(3).shape, gan.generate(3, ema=False).shape  # the raw generator
     ((3, 2), (3, 2))
@@ -237,29 +156,13 @@ class WGAN(Trainer, keras.Model):
         self,
         generator,
         critic,
-        latent_dim=None,
-        n_critic=5,
+        *,
         loss="wgan-gp",
-        gp_weight=10.0,
-        clip_value=0.01,
-        generator_batch_size=None,
-        seed=None,
-        num_classes=None,
-        ac_weight_critic=1.0,
-        ac_weight_generator=0.1,
-        conditioning="ac-gan-paper",
-        feature_matching=None,
-        historical_averaging=0.0,
-        label_smoothing=None,
-        stop_on_nonfinite=True,
-        ema=None,
-        ema_start=0,
+        n_critic=5,
+        conditioning=None,
         augment=None,
-        augment_probability=None,
-        ada_target=None,
-        ada_kimg=20.0,
-        metadata=None,
-        r1_every=1,
+        ema=None,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -273,104 +176,93 @@ class WGAN(Trainer, keras.Model):
         self.generator = generator
         self.critic = critic
 
-        # === Arguments ===
-        self._loss_spec = losses_lib.get(loss)
-        self.loss_name = loss
+        # === Components ===
+        self.gan_loss = losses_lib.get(loss)
         self.n_critic = check_int("n_critic", n_critic, 1)
-        self.gp_weight = check_float("gp_weight", gp_weight)
-        self.r1_every = check_int("r1_every", r1_every, 1)
-        if self.r1_every != 1 and loss != "r1":
-            raise invalid(
-                "r1_every", r1_every, f'1 with loss={loss!r} (lazy regularisation is for loss="r1")'
-            )
-        self.clip_value = check_float("clip_value", clip_value, positive=True)
-        self.generator_batch_size = (
-            None
-            if generator_batch_size is None
-            else check_int("generator_batch_size", generator_batch_size, 1)
-        )
-        self.num_classes = None if num_classes is None else check_int("num_classes", num_classes, 2)
-        self.ac_weight_critic = check_float("ac_weight_critic", ac_weight_critic)
-        self.ac_weight_generator = check_float("ac_weight_generator", ac_weight_generator)
-        self.conditioning = check_choice("conditioning", conditioning, CONDITIONING)
-        self.latent_dim = self._resolve_latent_dim(latent_dim)
+        self.conditioning = conditioning_lib.get(conditioning)
+        self.augment = augment_lib.get(augment)
+        self.ema = ema_lib.get(ema)
         self.seed = seed
-        if not isinstance(stop_on_nonfinite, bool):
-            raise ValueError(
-                "Invalid value for argument `stop_on_nonfinite`. Received: "
-                f"stop_on_nonfinite={stop_on_nonfinite!r}. Expected True or False."
-            )
-        self.stop_on_nonfinite = stop_on_nonfinite
-        if self._loss_spec.penalty:
+        self.latent_dim = self._resolve_latent_dim()
+        self.metadata = None
+        self.generator_batch_size = None
+        self.stop_on_nonfinite = True
+        if self.gan_loss.penalized:
             coupled = coupling_layers(critic)
             if coupled:
                 raise ValueError(
                     f"The critic contains {', '.join(coupled)}, which the gradient penalty "
-                    f"of loss={loss!r} cannot be used with: such a layer makes each example's "
-                    "score depend on the rest of the batch, while the penalty constrains "
-                    "the gradient of each example on its own. Use LayerNormalization or no "
-                    "normalisation in the critic, and no minibatch discrimination."
+                    f"of loss={self.gan_loss!r} cannot be used with: such a layer makes each "
+                    "example's score depend on the rest of the batch, while the penalty "
+                    "constrains the gradient of each example on its own. Use "
+                    "LayerNormalization or no normalisation in the critic, and no "
+                    "minibatch discrimination."
                 )
-
         # One critic call on real and fake data concatenated, in place of two: exact when
         # no layer couples the examples of a batch (batch norm would see other statistics).
         self._joint_critic_call = not coupling_layers(critic)
-        self._init_improved_techniques(feature_matching, historical_averaging, label_smoothing)
-        self.ema, self.ema_start = _check_ema(ema, ema_start)
-        self._init_augmentation(augment, augment_probability, ada_target, ada_kimg)
-        self.metadata = _check_metadata(metadata)
 
         # === State ===
         self._seed_generator = keras.random.SeedGenerator(seed)
         self._build_networks()
         self._check_conditional_networks()
-        self._build_improved_techniques()
-        self._build_ema()
-        self._build_augmentation()
+        self.ema_generator = None
+        # Own variables in this order (a 0.1 checkpoint's): the loss's, the augmentation's.
+        self.gan_loss.build(self)
+        if self.ema is not None:
+            self.ema.build(self)
+        if self.augment is not None:
+            self.augment.build(self)
         # One Mean per log, named `_log_metrics`: TensorFlow's Layer already has `_tracked`.
         self._log_metrics = {name: keras.metrics.Mean(name=name) for name in self._metric_names()}
-        if self.stop_on_nonfinite:
-            # A count, not a mean: one bad batch keeps it above 0 for the rest of the
-            # epoch, also when `steps_per_execution` shows the callbacks only every N steps.
-            self._log_metrics[NONFINITE_REAL] = keras.metrics.Sum(name=NONFINITE_REAL)
+        # A count, not a mean: one bad batch keeps it above 0 for the rest of the
+        # epoch, also when `steps_per_execution` shows the callbacks only every N steps.
+        self._log_metrics[NONFINITE_REAL] = keras.metrics.Sum(name=NONFINITE_REAL)
         self.built = True
+
+    @property
+    def num_classes(self):
+        """K of a conditional model (`conditioning`), else None."""
+        return None if self.conditioning is None else self.conditioning.num_classes
+
+    @property
+    def metadata(self):
+        """A JSON-serialisable dict kept with the model and saved in its config, so that
+        it travels inside every checkpoint (`keras-wgan train` records the settings of its
+        run here and checks a rerun against them), or None."""
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value):
+        self._metadata = _check_metadata(value)
 
     # --- construction helpers -------------------------------------------------------
 
-    def _resolve_latent_dim(self, latent_dim):
-        inferred = None
+    def _resolve_latent_dim(self):
         try:
             shape = self.generator.input_shape
             if self.num_classes and isinstance(shape, list):
                 shape = shape[0]
             if isinstance(shape, tuple) and len(shape) == 2 and shape[1] is not None:
-                inferred = int(shape[1])
+                return int(shape[1])
         except (AttributeError, ValueError):
             pass
-        if latent_dim is None:
-            if inferred is None:
-                raise ValueError(
-                    "Could not infer `latent_dim` from the generator; pass "
-                    "`latent_dim=` explicitly."
-                )
-            return inferred
-        latent_dim = check_int("latent_dim", latent_dim, 1)
-        if inferred is not None and inferred != latent_dim:
-            raise ValueError(
-                f"Invalid value for argument `latent_dim`. Received: latent_dim={latent_dim}, "
-                f"but the generator takes inputs of shape {self.generator.input_shape}."
-            )
-        return latent_dim
+        raise ValueError(
+            "Could not read the latent size from the generator's input shape: build it "
+            "from `keras.Input((latent_dim,))` (and a labels input for a conditional "
+            "model), or call `generator.build((None, latent_dim))` first."
+        )
+
+    def generator_input_shape(self):
+        """The generator's input shape(s): (None, latent_dim), and (None,) for labels."""
+        z = (None, self.latent_dim)
+        return [z, (None,)] if self.num_classes else z
 
     def _generator_input_spec(self):
         z = keras.KerasTensor((None, self.latent_dim))
         return [z, keras.KerasTensor((None,), dtype="int32")] if self.num_classes else z
 
     def _build_networks(self):
-        if not self.generator.built:
-            self.generator.build(
-                [(None, self.latent_dim), (None,)] if self.num_classes else (None, self.latent_dim)
-            )
         try:
             spec = self.generator.compute_output_spec(self._generator_input_spec())
         except ValueError as error:
@@ -413,96 +305,9 @@ class WGAN(Trainer, keras.Model):
             )
         if not self.num_classes and isinstance(outputs, (list, tuple)):
             raise ValueError(
-                "The critic returns several outputs; pass `num_classes=` for a conditional "
+                "The critic returns several outputs; pass `conditioning=ACGAN(num_classes)` for a conditional "
                 "(AC-GAN) model, or give the critic a single score output."
             )
-
-    def _init_improved_techniques(self, feature_matching, historical_averaging, label_smoothing):
-        """Checks the options of Salimans et al. 2016 (feature matching, historical
-        averaging, label smoothing)."""
-        self.feature_matching = None if feature_matching in (None, False) else feature_matching
-        if self.feature_matching is not None and not (
-            self.feature_matching is True or isinstance(self.feature_matching, str)
-        ):
-            raise ValueError(
-                f"Invalid value for argument `feature_matching`. Received: "
-                f"feature_matching={feature_matching!r}. Expected None, True (the critic's "
-                "last hidden features) or the name of a hidden layer of the critic."
-            )
-        self.historical_averaging = check_float("historical_averaging", historical_averaging)
-        self.label_smoothing = label_smoothing
-        if label_smoothing is not None:
-            if self.loss_name not in ("dcgan", "minimax"):
-                raise ValueError(
-                    f"label_smoothing is for the sigmoid losses 'dcgan' and 'minimax'; "
-                    f"loss={self.loss_name!r} has no targets to smooth."
-                )
-            alpha, beta = losses_lib.label_smoothing_targets(label_smoothing)
-            self.label_smoothing = alpha if beta == 0.0 else [alpha, beta]
-            self._loss_spec = dataclasses.replace(
-                self._loss_spec,
-                critic_loss=functools.partial(
-                    losses_lib.smoothed_minimax_critic_loss, real_target=alpha, fake_target=beta
-                ),
-            )
-        if self.feature_matching is not None and self.num_classes:
-            raise ValueError("feature_matching is for unconditional models (num_classes=None).")
-
-    def _init_augmentation(self, augment, probability, ada_target, ada_kimg):
-        """Checks the options of differentiable augmentation and ADA."""
-        self._augment_policies = augment_lib.check_policies(augment)
-        self.augment = list(self._augment_policies) or None
-        self.augment_probability = (
-            None
-            if probability is None
-            else augment_lib.check_probability("augment_probability", probability)
-        )
-        self.ada_target = (
-            None
-            if ada_target is None
-            else augment_lib.check_probability("ada_target", ada_target, one=False)
-        )
-        self.ada_kimg = check_float("ada_kimg", ada_kimg, positive=True)
-        for name, value in (("augment_probability", probability), ("ada_target", ada_target)):
-            if value is not None and not self._augment_policies:
-                raise invalid(name, value, "None without `augment` (nothing to augment)")
-
-    def _build_improved_techniques(self):
-        """Builds the feature model of feature matching and the historical averages."""
-        self._feature_model = None
-        if self.feature_matching is not None:
-            layer = None if self.feature_matching is True else self.feature_matching
-            # It shares the critic's variables: the JAX trainer maps them by identity.
-            self._feature_model = improved.feature_model(self.critic, layer)
-        self._build_historical_averages()
-
-    def _build_ema(self):
-        """Builds the shadow generator of `ema` (None when off), holding a copy of the
-        generator's weights.
-
-        A non-trainable sublayer: its variables are the model's non-trainable state, which
-        Keras saves with the model and the JAX trainer threads through its step.
-        """
-        self.ema_generator = None
-        if self.ema is None:
-            return
-        shadow = _clone(self.generator)
-        if not shadow.built:
-            shadow.build(
-                [(None, self.latent_dim), (None,)] if self.num_classes else (None, self.latent_dim)
-            )
-        if [tuple(v.shape) for v in shadow.weights] != [
-            tuple(v.shape) for v in self.generator.weights
-        ]:
-            raise ValueError(
-                "`ema` needs a clone of the generator, but its clone (from its config) has "
-                "other weights; give the generator a `get_config` that rebuilds it."
-            )
-        for copy, weight in zip(shadow.weights, self.generator.weights):
-            # A copy of the value: on JAX the two variables must not share a buffer.
-            copy.assign(ops.convert_to_numpy(weight))
-        shadow.trainable = False
-        self.ema_generator = shadow
 
     def sampling_generator(self, ema=None):
         """The generator that sampling uses: the EMA's shadow generator or the raw one.
@@ -522,7 +327,7 @@ class WGAN(Trainer, keras.Model):
                 "ema",
                 ema,
                 "None or False: this model keeps no moving average of its generator "
-                "(create it with `WGAN(..., ema=0.999)`)",
+                "(create it with `WGAN(..., ema=keras_wgan.ema.EMA(0.999))`)",
             )
         if ema is False or self.ema_generator is None:
             return self.generator
@@ -532,10 +337,10 @@ class WGAN(Trainer, keras.Model):
     def augment_p(self):
         """p, the current probability of each augmentation policy (ADA moves it), as a
         float; None without augmentation."""
-        if not self._augment_state:
+        if self.augment is None:
             return None
         self._sync_variables()
-        return float(ops.convert_to_numpy(self._augment_state[0]))
+        return float(ops.convert_to_numpy(self.augment.state[0]))
 
     def _generator_values(self, generator):
         """(trainable, non-trainable) values for `self.generator.stateless_call` that make
@@ -543,7 +348,7 @@ class WGAN(Trainer, keras.Model):
         if generator is self.generator:
             source = {}
         else:
-            source = {id(w): s for s, w, _ in self._ema_pairs()}
+            source = {id(w): s for s, w, _ in self.ema.pairs}
         return (
             [source.get(id(v), v).value for v in self.generator.trainable_variables],
             [source.get(id(v), v).value for v in self.generator.non_trainable_variables],
@@ -551,21 +356,31 @@ class WGAN(Trainer, keras.Model):
 
     def _metric_names(self):
         names = ["critic_loss", "generator_loss", "wasserstein_estimate"]
-        if self._loss_spec.penalty:
+        if self.gan_loss.penalized:
             names += ["gradient_penalty", "grad_norm"]
-        if self.num_classes:
-            names += ["critic_class_loss", "generator_class_loss"]
-        if self._augment_policies:
-            names += ["augment_p", "augment_rt"]
+        for component in (self.conditioning, self.augment):
+            if component is not None:
+                names += list(component.log_names)
         return names
 
     @property
     def metrics(self):
-        return list(self._log_metrics.values())
+        return [
+            metric
+            for name, metric in self._log_metrics.items()
+            if name != NONFINITE_REAL or self.stop_on_nonfinite
+        ]
 
     # --- compile / config -----------------------------------------------------------
 
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        generator_batch_size=None,
+        stop_on_nonfinite=None,
+        **kwargs,
+    ):
         """Configures the model for training.
 
         After `compile`, `model.optimizer` is an `OptimizerPair` of both optimisers, as
@@ -584,6 +399,16 @@ class WGAN(Trainer, keras.Model):
                 (`keras_wgan.presets`), e.g. Adam(1e-4, beta_1=0, beta_2=0.9) for WGAN-GP.
             g_optimizer: the generator's optimiser, with the same default. Each network
                 needs an optimiser of its own (their state is per variable).
+            generator_batch_size: batch size of the generator update. Default None: the
+                critic batch size (the paper's CIFAR-10 ResNet uses 128 against the
+                critic's 64).
+            stop_on_nonfinite: `fit` stops with a `FloatingPointError` naming the
+                generator step at the first real batch holding NaN or infinity (the step
+                logs how many there were this epoch as `nonfinite_real_batches`) or the
+                first NaN or infinite loss, before any other callback of that batch runs
+                (and so before a checkpoint callback can save the corrupted weights).
+                Default None: as set before, at first True; False trains on (the
+                checkpoint callbacks and the export still refuse non-finite weights).
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
                 `steps_per_execution`, `run_eagerly`).
 
@@ -593,10 +418,31 @@ class WGAN(Trainer, keras.Model):
                 own metrics; score samples with `keras_wgan.callbacks.Evaluation`), or
                 one optimiser object given for both networks.
         """
-        self._compile(d_optimizer, g_optimizer, per_generator_step=True, **kwargs)
+        self._compile(
+            d_optimizer,
+            g_optimizer,
+            per_generator_step=True,
+            generator_batch_size=generator_batch_size,
+            stop_on_nonfinite=stop_on_nonfinite,
+            **kwargs,
+        )
 
-    def _compile(self, d_optimizer, g_optimizer, per_generator_step, **kwargs):
+    def _compile(
+        self,
+        d_optimizer,
+        g_optimizer,
+        per_generator_step,
+        generator_batch_size=None,
+        stop_on_nonfinite=None,
+        **kwargs,
+    ):
         check_backend()
+        if generator_batch_size is not None:
+            self.generator_batch_size = check_int("generator_batch_size", generator_batch_size, 1)
+        if stop_on_nonfinite is not None:
+            if not isinstance(stop_on_nonfinite, bool):
+                raise invalid("stop_on_nonfinite", stop_on_nonfinite, "True or False")
+            self.stop_on_nonfinite = stop_on_nonfinite
         if "optimizer" in kwargs or "loss" in kwargs:
             raise ValueError(
                 "WGAN.compile takes `d_optimizer` and `g_optimizer`; the loss is chosen "
@@ -622,7 +468,7 @@ class WGAN(Trainer, keras.Model):
                 "updates); pass two, e.g. `keras.optimizers.Adam(1e-4, beta_1=0.0, "
                 "beta_2=0.9)` twice."
             )
-        default_d, default_g = presets.optimizers(self.loss_name)
+        default_d, default_g = presets.optimizers(self.gan_loss.name)
         self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else default_d
         self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else default_g
         if per_generator_step:
@@ -734,6 +580,8 @@ class WGAN(Trainer, keras.Model):
         return {
             "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
             "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "generator_batch_size": self.generator_batch_size,
+            "stop_on_nonfinite": self.stop_on_nonfinite,
         }
 
     def compile_from_config(self, config):
@@ -743,6 +591,8 @@ class WGAN(Trainer, keras.Model):
             d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
             g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
             per_generator_step=False,
+            generator_batch_size=config.get("generator_batch_size"),
+            stop_on_nonfinite=config.get("stop_on_nonfinite"),
         )
 
     def get_config(self):
@@ -751,39 +601,35 @@ class WGAN(Trainer, keras.Model):
             {
                 "generator": keras.saving.serialize_keras_object(self.generator),
                 "critic": keras.saving.serialize_keras_object(self.critic),
-                "latent_dim": self.latent_dim,
+                "loss": _serialize(self.gan_loss),
                 "n_critic": self.n_critic,
-                "loss": self.loss_name,
-                "gp_weight": self.gp_weight,
-                "clip_value": self.clip_value,
-                "generator_batch_size": self.generator_batch_size,
+                "conditioning": _serialize(self.conditioning),
+                "augment": _serialize(self.augment),
+                "ema": _serialize(self.ema),
                 "seed": self.seed,
-                "num_classes": self.num_classes,
-                "ac_weight_critic": self.ac_weight_critic,
-                "ac_weight_generator": self.ac_weight_generator,
-                "conditioning": self.conditioning,
-                "feature_matching": self.feature_matching,
-                "historical_averaging": self.historical_averaging,
-                "label_smoothing": self.label_smoothing,
-                "stop_on_nonfinite": self.stop_on_nonfinite,
-                "ema": self.ema,
-                "ema_start": self.ema_start,
-                "augment": self.augment,
-                "augment_probability": self.augment_probability,
-                "ada_target": self.ada_target,
-                "ada_kimg": self.ada_kimg,
                 "metadata": self.metadata,
-                "r1_every": self.r1_every,
             }
         )
         return config
 
     @classmethod
     def from_config(cls, config):
+        """A WGAN from `get_config`'s dict; a 0.1 config (flat options such as
+        `gp_weight`, `num_classes`, `ema_start`) is migrated to components."""
         config = dict(config)
         for key in ("generator", "critic"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        metadata = config.pop("metadata", None)
+        training = {}
+        if options.is_legacy_config(config):
+            config, training = options.migrate_config(config)
+        model = cls(**config)
+        model.metadata = metadata
+        if training.get("generator_batch_size") is not None:
+            model.generator_batch_size = training["generator_batch_size"]
+        if training.get("stop_on_nonfinite") is not None:
+            model.stop_on_nonfinite = training["stop_on_nonfinite"]
+        return model
 
     # --- saving ---------------------------------------------------------------------
 
@@ -991,7 +837,7 @@ class WGAN(Trainer, keras.Model):
         if kwargs:
             raise TypeError(f"`export` got unexpected keyword arguments: {sorted(kwargs)}.")
         self.sampling_generator(ema)  # checked before anything is written
-        options = {} if max_samples is None else {"max_samples": max_samples}
+        extra = {} if max_samples is None else {"max_samples": max_samples}
         if ema is not None:
-            options["ema"] = ema
-        return exporter(self, filepath, verbose=True if verbose is None else verbose, **options)
+            extra["ema"] = ema
+        return exporter(self, filepath, verbose=True if verbose is None else verbose, **extra)

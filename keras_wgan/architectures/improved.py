@@ -11,6 +11,7 @@ refuses minibatch discrimination there as it refuses batch norm.
 
 import keras
 
+from keras_wgan.losses.features import _final_features, _inputs
 from keras_wgan.layers import (
     DropReference,
     MinibatchDiscrimination,
@@ -29,30 +30,6 @@ def coupling_layers(model):
     return found
 
 
-def _final_features(model, what):
-    """The input tensor of a functional model's last layer (its last hidden features)."""
-    if not isinstance(model, keras.Model) or not hasattr(model, "inputs") or not model.inputs:
-        raise ValueError(f"{what} needs a functional Keras model (built with keras.Input).")
-    if len(model.outputs) != 1:
-        raise ValueError(
-            f"{what} needs a critic with one output; this one has "
-            f"{len(model.outputs)} (a conditional critic is not supported)."
-        )
-    last = model.layers[-1]
-    features = last.input
-    if isinstance(features, (list, tuple)) or len(features.shape) != 2:
-        raise ValueError(
-            f"{what} needs a critic whose last layer takes flat features "
-            f"[batch, A]; its last layer {last.name!r} takes {features}."
-        )
-    return features
-
-
-def _inputs(model):
-    """A functional model's input, in the structure it is called with."""
-    return model.inputs[0] if len(model.inputs) == 1 else model.inputs
-
-
 def with_minibatch_discrimination(critic, num_kernels=100, kernel_dim=5):
     """The critic with a `MinibatchDiscrimination` layer before a new final dense layer.
 
@@ -64,28 +41,6 @@ def with_minibatch_discrimination(critic, num_kernels=100, kernel_dim=5):
     h = MinibatchDiscrimination(num_kernels, kernel_dim, name="minibatch_discrimination")(features)
     score = keras.layers.Dense(1, name="minibatch_score")(h)
     return keras.Model(_inputs(critic), score, name=f"{critic.name}_minibatch")
-
-
-def feature_layer_names(critic):
-    """The layers of a functional critic whose output can serve as feature matching's f."""
-    return [layer.name for layer in critic.layers[1:-1]]
-
-
-def feature_model(critic, layer=None):
-    """A model from the critic's input to its features f for feature matching: the output
-    of the layer named `layer`, or by default the input of the critic's last layer (its
-    last hidden features). It shares the critic's weights."""
-    if layer is None:
-        features = _final_features(critic, "Feature matching")
-    else:
-        names = feature_layer_names(critic)
-        if layer not in names:
-            raise ValueError(
-                f"Invalid value for argument `feature_matching`: the critic has "
-                f"no hidden layer {layer!r}; its hidden layers are {names}."
-            )
-        features = critic.get_layer(layer).output
-    return keras.Model(_inputs(critic), features, name=f"{critic.name}_features")
 
 
 def with_virtual_batch_norm(generator, reference_size=64, seed=0):

@@ -17,7 +17,7 @@ import zipfile
 import keras
 
 from keras_wgan import callbacks as callbacks_lib
-from keras_wgan import datasets, presets
+from keras_wgan import datasets, options, presets
 from keras_wgan.architectures import improved, spectral_normalize
 from keras_wgan.export import export_generator, metadata, versions
 from keras_wgan.runs import kinds
@@ -70,12 +70,18 @@ def build_gan(settings, seed=None):
         generator = improved.with_virtual_batch_norm(
             generator, settings["virtual_batch_norm"], seed=seed or 0
         )
-    model_args = dict(settings["model"])
+    flat, model_args, training = options.split(dict(settings["model"]))
     if not num_classes:  # the class-loss arguments only mean something with labels
         for key in ("conditioning", "ac_weight_critic", "ac_weight_generator"):
-            model_args.pop(key, None)
-    gan = WGAN(generator, critic, seed=seed, num_classes=num_classes, **model_args)
-    gan.compile(*presets.build_optimizers(settings))
+            flat.pop(key, None)
+    gan = WGAN(
+        generator,
+        critic,
+        seed=seed,
+        **model_args,
+        **options.components(dict(flat, num_classes=num_classes)),
+    )
+    gan.compile(*presets.build_optimizers(settings), **training)
     return gan
 
 

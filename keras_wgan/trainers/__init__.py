@@ -1,9 +1,8 @@
-"""The backend-specific training step, chosen once at import time.
+"""The backend-specific gradient plumbing, chosen once at import time.
 
-As in Keras (`keras/src/backend/<name>/trainer.py`), everything that is the same on every
-backend lives in `keras_wgan.trainers.base` (the losses of a step, assembled from forward
-callables), `keras_wgan.losses` and `keras_wgan.wgan`; the file of the active backend
-holds only the gradient plumbing.
+As in Keras (`keras/src/backend/<name>/trainer.py`), Algorithm 1 is written once, in
+`keras_wgan.trainers.base`; the file of the active backend (`tensorflow.py`, `jax.py`,
+`torch.py`) holds only how gradients are taken and applied.
 """
 
 import keras
@@ -11,7 +10,7 @@ import keras
 from keras_wgan.trainers.base import TrainerBase
 
 BACKEND = keras.backend.backend()
-SUPPORTED_BACKENDS = ("tensorflow", "jax")
+SUPPORTED_BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def check_backend():
@@ -19,8 +18,8 @@ def check_backend():
     if BACKEND not in SUPPORTED_BACKENDS:
         raise RuntimeError(
             f"keras_wgan trains on the backends {list(SUPPORTED_BACKENDS)}, but Keras is "
-            f"running on {BACKEND!r}. Set the environment variable KERAS_BACKEND=tensorflow "
-            "or jax before importing keras."
+            f"running on {BACKEND!r}. Set the environment variable KERAS_BACKEND to one of "
+            "them before importing keras."
         )
 
 
@@ -28,16 +27,15 @@ if BACKEND == "tensorflow":
     from keras_wgan.trainers.tensorflow import TensorFlowTrainer as Trainer
 elif BACKEND == "jax":
     from keras_wgan.trainers.jax import JAXTrainer as Trainer
+elif BACKEND == "torch":
+    from keras_wgan.trainers.torch import TorchTrainer as Trainer
 else:
 
     class Trainer(TrainerBase):
         """Placeholder on backends without a trainer: building and sampling work,
         training raises a clear error."""
 
-        def _critic_update(self, *args, **kwargs):
-            check_backend()
-
-        def _generator_update(self, *args, **kwargs):
+        def _minimize(self, *args, **kwargs):
             check_backend()
 
         def train_step(self, *args, **kwargs):

@@ -46,7 +46,7 @@ def nonfinite_error(name, value, step):
         return FloatingPointError(
             f"The real data held NaN or infinite values at generator step {step} "
             f"({name}={value:g}): check the dataset. The last checkpoint is kept; "
-            "`WGAN(stop_on_nonfinite=False)` trains on regardless."
+            "`compile(stop_on_nonfinite=False)` trains on regardless."
         )
     return FloatingPointError(
         f"Training diverged: {name}={value} at generator step {step}. The last "

@@ -12,8 +12,6 @@ it: R1 (Mescheder et al. 2018), DRAGAN (Kodali et al. 2017) and the hinge loss (
 al. 2018).
 """
 
-import dataclasses
-
 import keras
 from keras import ops
 
@@ -171,6 +169,36 @@ def historical_average_term(variables, averages):
     return total
 
 
+def historical_average(params, averages, count, weight):
+    """Historical averaging in a pure form (Salimans et al. 2016, section 3.3).
+
+    The player's current parameters are folded into their running mean first, so that
+    the mean covers the parameters at the start of every update so far, this one
+    included; the term is then weight * ||theta - mean_i theta_i||^2, the mean a constant.
+
+    Args:
+        params: the player's trainable parameters (their values).
+        averages: the running means, one per parameter, float32.
+        count: the number of updates averaged so far, a float32 scalar.
+        weight: w, the term's weight.
+
+    Returns:
+        (term, new_averages, new_count).
+
+    Example:
+    >>> term, means, count = historical_average([ops.ones((2,))], [ops.zeros((2,))], 1.0, 1.0)
+    >>> float(term), ops.convert_to_numpy(means[0]).tolist(), float(count)
+    (0.5, [0.5, 0.5], 2.0)
+    """
+    step = 1.0 / (count + 1.0)
+    new_averages = [
+        average + (ops.cast(param, "float32") - average) * step
+        for param, average in zip(params, averages)
+    ]
+    term = weight * historical_average_term(params, new_averages)
+    return term, new_averages, count + 1.0
+
+
 def interpolate(real, fake, alpha):
     """x-hat = alpha * x + (1 - alpha) * G(z), the points where the penalty is taken.
 
@@ -256,52 +284,6 @@ def r1_penalty_from_gradients(gradients):
     axes = tuple(range(1, len(g.shape)))
     squares = ops.sum(ops.square(g), axis=axes) if axes else ops.square(g)
     return 0.5 * ops.mean(squares)
-
-
-#: The gradient penalties a `LossSpec` can carry, each weighted by `WGAN(gp_weight=...)`:
-#: the paper's at x-hat between real and generated data (two- and one-sided), R1 at the
-#: real data, DRAGAN's at perturbed real data.
-PENALTIES = ("two-sided", "one-sided", "r1", "dragan")
-
-#: The penalties that draw alpha (one U[0, 1] weight per example) for their x-hat.
-MIXED_PENALTIES = ("two-sided", "one-sided", "dragan")
-
-
-@dataclasses.dataclass(frozen=True)
-class LossSpec:
-    """What a loss name means for training: the two loss functions and the constraint."""
-
-    critic_loss: callable
-    generator_loss: callable
-    penalty: str = None  # None or one of PENALTIES
-    clip_weights: bool = False
-
-
-LOSSES = {
-    "wgan-gp": LossSpec(wasserstein_critic_loss, wasserstein_generator_loss, penalty="two-sided"),
-    "wgan-gp-one-sided": LossSpec(
-        wasserstein_critic_loss, wasserstein_generator_loss, penalty="one-sided"
-    ),
-    "wgan-clip": LossSpec(wasserstein_critic_loss, wasserstein_generator_loss, clip_weights=True),
-    "dcgan": LossSpec(dcgan_critic_loss, dcgan_generator_loss),
-    "minimax": LossSpec(minimax_critic_loss, minimax_generator_loss),
-    "lsgan": LossSpec(lsgan_critic_loss, lsgan_generator_loss),
-    # Mescheder et al. 2018 and StyleGAN: the non-saturating loss with R1 on real data.
-    "r1": LossSpec(dcgan_critic_loss, dcgan_generator_loss, penalty="r1"),
-    # Kodali et al. 2017's code: the non-saturating loss with the penalty at x + alpha delta.
-    "dragan": LossSpec(dcgan_critic_loss, dcgan_generator_loss, penalty="dragan"),
-    "hinge": LossSpec(hinge_critic_loss, hinge_generator_loss),
-}
-
-
-def get(name):
-    """Returns the `LossSpec` of a loss name; raises a ValueError listing the names."""
-    if name not in LOSSES:
-        raise ValueError(
-            f"Invalid value for argument `loss`. Received: loss={name!r}. "
-            f"Expected one of {sorted(LOSSES)}."
-        )
-    return LOSSES[name]
 
 
 def classification_loss(labels, logits):
