@@ -7,8 +7,9 @@ imported on first use, so the JAX trainer runs where TensorFlow is not installed
 
 The layers, bottom to top (a module imports only from its own layer or below; the
 import-linter contract in `pyproject.toml` holds it):
-utils -> augment, losses, optimizers -> layers -> architectures, models -> presets ->
-trainers -> wgan -> datasets -> evaluation -> deploy -> callbacks, export, demo -> runs -> cli.
+utils -> augment, losses, optimizers -> conditioning, ema -> layers -> architectures,
+models -> presets, options -> trainers -> wgan -> datasets -> evaluation -> deploy ->
+callbacks, export, demo -> runs -> cli.
 """
 
 import importlib
@@ -19,15 +20,18 @@ from keras_wgan import (
     _quiet,  # noqa: F401  (first: quiets TensorFlow's start-up for the CLI)
     architectures,
     augment,
+    conditioning,
+    ema,
     layers,
     losses,
     models,
     optimizers,
+    options,
     presets,
 )
 from keras_wgan.wgan import WGAN
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The TensorFlow-built subpackages, imported on first use (TensorFlow is optional on JAX).
 _LAZY = {
@@ -83,8 +87,10 @@ __all__ = [
     "architectures",
     "augment",
     "callbacks",
+    "conditioning",
     "datasets",
     "demo",
+    "ema",
     "evaluation",
     "export",
     "export_generator",
@@ -92,6 +98,7 @@ __all__ = [
     "losses",
     "models",
     "optimizers",
+    "options",
     "presets",
     "runs",
 ]

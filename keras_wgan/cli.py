@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_wgan import augment as augment_lib
-from keras_wgan import datasets, presets, runs
+from keras_wgan import datasets, options, presets, runs
 from keras_wgan import demo as demo_lib
 from keras_wgan import losses as losses_lib
 from keras_wgan.evaluation import OFFLINE_SCORES, evaluate_samples, inception
@@ -480,7 +480,7 @@ def _train_settings(args):
     if args.ema_start is not None and args.ema is None:
         raise ValueError("--ema-start is for a moving average of the generator: add --ema.")
     augment = _augment_policies(args, kind)
-    if args.r1_every is not None and args.loss != "r1":
+    if args.r1_every is not None and args.loss != "r1":  # said in flag terms
         raise ValueError(
             f"--r1-every is for the R1 penalty: add --loss r1 (the loss is {args.loss!r})."
         )
@@ -520,6 +520,10 @@ def _train_settings(args):
         r1_every=args.r1_every,
         spectral_norm=args.spectral_norm,
     )
+    # Every option reaches a component that takes it, before anything is written: a flag
+    # the chosen loss ignores (--gp-weight with wgan-clip) is refused, never recorded.
+    flat, _, _ = options.split(settings["model"])
+    options.components(dict(flat, num_classes=2 if settings["conditional"] else None))
     return runs.with_data(
         settings, args.dataset, image_size=args.image_size, data_dir=args.data_dir
     )

@@ -101,9 +101,7 @@ class EMA:
         model.ema_generator = shadow
         trainable = {id(v) for v in generator.trainable_variables}
         #: [(shadow variable, generator variable, averaged)], in `weights` order.
-        self.pairs = [
-            (s, w, id(w) in trainable) for s, w in zip(shadow.weights, generator.weights)
-        ]
+        self.pairs = [(s, w, id(w) in trainable) for s, w in zip(shadow.weights, generator.weights)]
 
     def after_generator_update(self, model):
         """Folds the generator's new weights into the shadow generator."""

@@ -41,7 +41,9 @@ OPTIONS = (
     Option("num_classes", "conditioning", "num_classes", "K of an AC-GAN"),
     Option("ac_weight_critic", "conditioning", "critic_weight", "critic class loss", 1.0),
     Option("ac_weight_generator", "conditioning", "generator_weight", "generator class loss", 0.1),
-    Option("conditioning", "conditioning", "classify_fake", "ac-gan-paper or ac-gan", "ac-gan-paper"),
+    Option(
+        "conditioning", "conditioning", "classify_fake", "ac-gan-paper or ac-gan", "ac-gan-paper"
+    ),
     Option("ema", "ema", "decay", "the moving average's decay"),
     Option("ema_start", "ema", "start", "generator step the average starts after", 0),
     Option("augment", "augment", "policies", "DiffAugment policies"),
@@ -177,6 +179,41 @@ def components(flat):
     }
 
 
+_WHERE = {
+    "loss": "the loss component, e.g. `loss=keras_wgan.losses.WGANGP(gp_weight=10.0)`",
+    "conditioning": "`conditioning=keras_wgan.conditioning.ACGAN(num_classes, ...)`",
+    "augment": "`augment=keras_wgan.augment.DiffAugment(...)` or `ADA(...)`",
+    "ema": "`ema=keras_wgan.ema.EMA(decay, start)`",
+}
+_MOVED = {
+    "latent_dim": "it is read from the generator's input shape",
+    "generator_batch_size": "it is an argument of `compile`",
+    "stop_on_nonfinite": "it is an argument of `compile`",
+    "metadata": "set the attribute `model.metadata`",
+}
+
+
+def check_no_flat_options(kwargs):
+    """Raises a `TypeError` naming the new home of a 0.1 `WGAN` argument (`gp_weight=`,
+    `num_classes=`, ...) found among `kwargs`.
+
+    Example:
+    >>> check_no_flat_options({"gp_weight": 5.0})
+    Traceback (most recent call last):
+    ...
+    TypeError: WGAN() no longer takes `gp_weight`: it is an argument of the loss component, e.g. `loss=keras_wgan.losses.WGANGP(gp_weight=10.0)` (`lambda of WGAN-GP and DRAGAN, gamma of R1`).
+    """
+    for name in kwargs:
+        if name in _BY_NAME:
+            option = _BY_NAME[name]
+            raise TypeError(
+                f"WGAN() no longer takes `{name}`: it is an argument of "
+                f"{_WHERE[option.component]} (`{option.help}`)."
+            )
+        if name in _MOVED:
+            raise TypeError(f"WGAN() no longer takes `{name}`: {_MOVED[name]}.")
+
+
 def split(flat):
     """(component options, `WGAN` arguments, `compile` arguments) of a flat dict."""
     model = {k: flat[k] for k in MODEL_KEYS if k in flat}
@@ -206,7 +243,9 @@ def migrate_config(config):
     config = dict(config)
     config.pop("latent_dim", None)  # read from the generator now
     flat, model, training = split(config)
-    networks = {k: flat.pop(k) for k in ("generator", "critic", "name", "trainable", "dtype") if k in flat}
+    networks = {
+        k: flat.pop(k) for k in ("generator", "critic", "name", "trainable", "dtype") if k in flat
+    }
     loss = flat.get("loss", "wgan-gp")
     takes = LOSS_ARGUMENTS.get(loss, {})
     cleaned = {"loss": loss}

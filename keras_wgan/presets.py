@@ -279,8 +279,8 @@ RECIPES = {
 
 LR_DECAYS = (None, "linear")
 
-#: The penalties of the losses the recipes are tuned for (WGAN-GP, two- and one-sided).
-WGAN_GP_PENALTIES = ("two-sided", "one-sided")
+#: The losses the recipes are tuned for (WGAN-GP, two- and one-sided).
+WGAN_GP_LOSSES = ("wgan-gp", "wgan-gp-one-sided")
 
 
 def recipe(name):
@@ -401,7 +401,7 @@ def resolve(
             settings[key] = r[key]
     model = dict(r["model"], loss=loss)
     # The recipe's optimiser is tuned for WGAN-GP; the other losses take their preset.
-    if losses.get(loss).penalty in WGAN_GP_PENALTIES and own_arch:
+    if losses.get(loss).name in WGAN_GP_LOSSES and own_arch:
         optimizers = [copy.deepcopy(r["optimizer"]) for _ in range(2)]
         decay = r["lr_decay"]
     else:

@@ -165,6 +165,7 @@ class WGAN(Trainer, keras.Model):
         seed=None,
         **kwargs,
     ):
+        options.check_no_flat_options(kwargs)
         super().__init__(**kwargs)
         # === Networks ===
         for arg, net in (("generator", generator), ("critic", critic)):

@@ -108,7 +108,7 @@ def tiny_image_gan(num_classes=None):
         else keras.layers.Dense(1)(f)
     )
     critic = keras.Model(image, outputs)
-    gan = keras_wgan.WGAN(generator, critic, n_critic=1, num_classes=num_classes, seed=0)
+    gan = keras_wgan.WGAN(generator, critic, n_critic=1, conditioning=num_classes, seed=0)
     gan.compile()
     return gan
 

@@ -11,13 +11,13 @@ refuses minibatch discrimination there as it refuses batch norm.
 
 import keras
 
-from keras_wgan.losses.features import _final_features, _inputs
 from keras_wgan.layers import (
     DropReference,
     MinibatchDiscrimination,
     ReferenceBatch,
     VirtualBatchNormalization,
 )
+from keras_wgan.losses.features import _final_features, _inputs
 
 
 def coupling_layers(model):

@@ -152,7 +152,7 @@ def _critic_norm(norm, loss):
     the other methods (DCGAN, LSGAN, weight clipping): so "layer" stays layer norm for a
     gradient-penalty loss and becomes "batch" otherwise; "none" stays "none".
     """
-    if norm == "layer" and not losses.get(loss).penalty:
+    if norm == "layer" and not losses.get(loss).penalized:
         return "batch"
     return norm
 
@@ -160,7 +160,7 @@ def _critic_norm(norm, loss):
 def _check_loss(loss):
     try:
         losses.get(loss)
-    except TypeError:  # an unhashable value
+    except (TypeError, ValueError):  # an unknown name or an unhashable value
         raise ValueError(
             f"Invalid value for argument `loss`. Received: loss={loss!r}. "
             f"Expected one of {sorted(losses.LOSSES)}."

@@ -11,7 +11,7 @@ adjustment after the updates.
 import keras
 from keras import ops
 
-from keras_wgan.augment import functions as A
+from keras_wgan.augment import functions
 from keras_wgan.utils.validation import check_float, invalid
 
 _register = keras.saving.register_keras_serializable(package="keras_wgan")
@@ -43,10 +43,10 @@ class DiffAugment:
     log_names = ("augment_p", "augment_rt")
 
     def __init__(self, policies="color,translation,cutout", probability=1.0):
-        self.policies = list(A.check_policies(policies))
+        self.policies = list(functions.check_policies(policies))
         if not self.policies:
-            raise invalid("policies", policies, f"one or more of {list(A.POLICIES)}")
-        self.probability = A.check_probability("probability", probability)
+            raise invalid("policies", policies, f"one or more of {list(functions.POLICIES)}")
+        self.probability = functions.check_probability("probability", probability)
         self.state = ()
 
     def _state_names(self):
@@ -78,13 +78,13 @@ class DiffAugment:
         return self.state[0].value
 
     def _draw(self, model, batch_size):
-        uniforms = model.draw("uniform", (batch_size, A.num_uniforms(self.policies)))
-        return A.parameters(uniforms, self.policies, model.sample_shape[1:3], self.p())
+        uniforms = model.draw("uniform", (batch_size, functions.num_uniforms(self.policies)))
+        return functions.parameters(uniforms, self.policies, model.sample_shape[1:3], self.p())
 
     def critic_batches(self, model, real, fake):
         """(T(x), T'(G(z))), augmented with independent draws (the real batch's first)."""
-        real = A.apply(real, self._draw(model, ops.shape(real)[0]))
-        fake = A.apply(fake, self._draw(model, ops.shape(fake)[0]))
+        real = functions.apply(real, self._draw(model, ops.shape(real)[0]))
+        fake = functions.apply(fake, self._draw(model, ops.shape(fake)[0]))
         return real, fake
 
     def generator_draws(self, model, batch_size, real):
@@ -92,11 +92,11 @@ class DiffAugment:
         `real` augmented, or None); the generated batch's are drawn first."""
         params = self._draw(model, batch_size)
         if real is not None:
-            real = A.apply(real, self._draw(model, ops.shape(real)[0]))
+            real = functions.apply(real, self._draw(model, ops.shape(real)[0]))
         return params, real
 
     def critic_logs(self, real_scores, fake_scores):
-        return {"augment_rt": A.overfitting_sign(real_scores, fake_scores)}
+        return {"augment_rt": functions.overfitting_sign(real_scores, fake_scores)}
 
     def after_critic_update(self, model, logs, batch_size):
         """ADA folds r_t in; nothing here."""
@@ -140,7 +140,7 @@ class ADA(DiffAugment):
 
     def __init__(self, policies="color,translation,cutout", target=0.6, kimg=20.0, probability=0.0):
         super().__init__(policies, probability)
-        self.target = A.check_probability("target", target, one=False)
+        self.target = functions.check_probability("target", target, one=False)
         self.kimg = check_float("kimg", kimg, positive=True)
 
     def _state_names(self):
@@ -149,14 +149,16 @@ class ADA(DiffAugment):
     def after_critic_update(self, model, logs, batch_size):
         values = [v.value for v in self.state]
         model.assign_values(
-            self.state, A.ada_accumulate(values, logs["augment_rt"], batch_size), replicated=False
+            self.state,
+            functions.ada_accumulate(values, logs["augment_rt"], batch_size),
+            replicated=False,
         )
 
     def after_generator_update(self, model):
         values = [v.value for v in self.state]
         step = model.g_optimizer.iterations.value
         model.assign_values(
-            self.state, A.ada_step(values, step, self.target, self.kimg), replicated=False
+            self.state, functions.ada_step(values, step, self.target, self.kimg), replicated=False
         )
 
     def get_config(self):
@@ -178,5 +180,5 @@ def get(identifier):
         if isinstance(component, DiffAugment):
             return component
         raise invalid("augment", identifier, "a DiffAugment or ADA config")
-    A.check_policies(identifier)  # the error names `augment`
+    functions.check_policies(identifier)  # the error names `augment`
     return DiffAugment(identifier)

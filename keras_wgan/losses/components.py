@@ -17,7 +17,7 @@ feature matching, historical averaging).
 import keras
 from keras import ops
 
-from keras_wgan.losses import functions as F
+from keras_wgan.losses import functions
 from keras_wgan.losses.features import feature_model
 from keras_wgan.utils.validation import check_float, check_int, invalid
 
@@ -117,10 +117,10 @@ class _Wasserstein(GANLoss):
     """E[D(G(z))] - E[D(x)] for the critic, -E[D(G(z))] for the generator."""
 
     def critic_loss(self, real_scores, fake_scores):
-        return F.wasserstein_critic_loss(real_scores, fake_scores)
+        return functions.wasserstein_critic_loss(real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
-        return F.wasserstein_generator_loss(fake_scores)
+        return functions.wasserstein_generator_loss(fake_scores)
 
 
 @_register
@@ -159,9 +159,9 @@ class WGANGP(_Wasserstein):
         return {"alpha": model.draw("uniform", (shape[0],)) if alpha is None else alpha}
 
     def penalty(self, input_gradient, real, fake, draws, critic_step):
-        x_hat = F.interpolate(real, fake, draws["alpha"])
-        norms = F.gradient_norm(input_gradient(x_hat))
-        penalty = F.gradient_penalty_from_norms(norms, self.one_sided)
+        x_hat = functions.interpolate(real, fake, draws["alpha"])
+        norms = functions.gradient_norm(input_gradient(x_hat))
+        penalty = functions.gradient_penalty_from_norms(norms, self.one_sided)
         return self.gp_weight * penalty, penalty, ops.mean(norms)
 
     def get_config(self):
@@ -203,15 +203,15 @@ class _Sigmoid(GANLoss):
         self.label_smoothing = None
         self._targets = None
         if label_smoothing is not None:
-            alpha, beta = F.label_smoothing_targets(label_smoothing)
+            alpha, beta = functions.label_smoothing_targets(label_smoothing)
             self.label_smoothing = alpha if beta == 0.0 else [alpha, beta]
             self._targets = (alpha, beta)
 
     def critic_loss(self, real_scores, fake_scores):
         if self._targets is None:
-            return F.minimax_critic_loss(real_scores, fake_scores)
+            return functions.minimax_critic_loss(real_scores, fake_scores)
         alpha, beta = self._targets
-        return F.smoothed_minimax_critic_loss(real_scores, fake_scores, alpha, beta)
+        return functions.smoothed_minimax_critic_loss(real_scores, fake_scores, alpha, beta)
 
     def get_config(self):
         return {"label_smoothing": self.label_smoothing}
@@ -235,7 +235,7 @@ class DCGAN(_Sigmoid):
     name = "dcgan"
 
     def generator_loss(self, fake_scores):
-        return F.dcgan_generator_loss(fake_scores)
+        return functions.dcgan_generator_loss(fake_scores)
 
 
 @_register
@@ -249,7 +249,7 @@ class Minimax(_Sigmoid):
     name = "minimax"
 
     def generator_loss(self, fake_scores):
-        return F.minimax_generator_loss(fake_scores)
+        return functions.minimax_generator_loss(fake_scores)
 
 
 @_register
@@ -259,10 +259,10 @@ class LSGAN(GANLoss):
     name = "lsgan"
 
     def critic_loss(self, real_scores, fake_scores):
-        return F.lsgan_critic_loss(real_scores, fake_scores)
+        return functions.lsgan_critic_loss(real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
-        return F.lsgan_generator_loss(fake_scores)
+        return functions.lsgan_generator_loss(fake_scores)
 
 
 @_register
@@ -273,18 +273,18 @@ class Hinge(GANLoss):
     name = "hinge"
 
     def critic_loss(self, real_scores, fake_scores):
-        return F.hinge_critic_loss(real_scores, fake_scores)
+        return functions.hinge_critic_loss(real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
-        return F.hinge_generator_loss(fake_scores)
+        return functions.hinge_generator_loss(fake_scores)
 
 
 class _NonSaturating(GANLoss):
     def critic_loss(self, real_scores, fake_scores):
-        return F.dcgan_critic_loss(real_scores, fake_scores)
+        return functions.dcgan_critic_loss(real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
-        return F.dcgan_generator_loss(fake_scores)
+        return functions.dcgan_generator_loss(fake_scores)
 
 
 @_register
@@ -315,8 +315,8 @@ class R1(_NonSaturating):
     def penalty(self, input_gradient, real, fake, draws, critic_step):
         def take(scale=1.0):
             gradients = input_gradient(ops.convert_to_tensor(real))
-            norm = ops.mean(F.gradient_norm(gradients))
-            return scale * F.r1_penalty_from_gradients(gradients), scale * norm
+            norm = ops.mean(functions.gradient_norm(gradients))
+            return scale * functions.r1_penalty_from_gradients(gradients), scale * norm
 
         if self.every == 1:
             penalty, norm = take()
@@ -359,9 +359,9 @@ class DRAGAN(_NonSaturating):
         return {"alpha": alpha, "noise": noise}
 
     def penalty(self, input_gradient, real, fake, draws, critic_step):
-        points = F.dragan_points(real, draws["alpha"], draws["noise"])
-        norms = F.gradient_norm(input_gradient(points))
-        penalty = F.gradient_penalty_from_norms(norms)
+        points = functions.dragan_points(real, draws["alpha"], draws["noise"])
+        norms = functions.gradient_norm(input_gradient(points))
+        penalty = functions.gradient_penalty_from_norms(norms)
         return self.gp_weight * penalty, penalty, ops.mean(norms)
 
     def get_config(self):
@@ -442,15 +442,15 @@ class FeatureMatching(_Wrapper):
     def build(self, model):
         super().build(model)
         if model.num_classes:
-            raise ValueError(
-                "FeatureMatching is for unconditional models (conditioning=None)."
-            )
+            raise ValueError("FeatureMatching is for unconditional models (conditioning=None).")
         self.features = feature_model(model.critic, self.layer)
 
     def generator_objective(self, model, fake, critic_fn, real):
         # The real features are a constant for the generator.
         real_features = ops.stop_gradient(self.features(real, training=True))
-        return F.feature_matching_loss(real_features, self.features(fake, training=True)), None
+        return functions.feature_matching_loss(
+            real_features, self.features(fake, training=True)
+        ), None
 
     def get_config(self):
         return {**super().get_config(), "layer": self.layer}
@@ -502,7 +502,7 @@ class HistoricalAveraging(_Wrapper):
         term, updates = self.loss.regularization(model, player)
         network, averages, count = self.averages[player]
         params = [v.value for v in network.trainable_variables]
-        new_term, new_averages, new_count = F.historical_average(
+        new_term, new_averages, new_count = functions.historical_average(
             params, [a.value for a in averages], count.value, self.weight
         )
         updates = updates + list(zip(averages, new_averages)) + [(count, new_count)]

@@ -202,7 +202,9 @@ class TrainerBase:
             loss = loss + weighted
             logs.update(gradient_penalty=value, grad_norm=norm)
         if self.conditioning is not None:
-            class_loss = self.conditioning.critic_loss(labels, real_logits, fake_labels, fake_logits)
+            class_loss = self.conditioning.critic_loss(
+                labels, real_logits, fake_labels, fake_logits
+            )
             loss = loss + self.conditioning.critic_weight * class_loss
             logs["critic_class_loss"] = class_loss
         logs["critic_loss"] = loss

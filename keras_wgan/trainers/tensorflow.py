@@ -4,7 +4,6 @@
 Algorithm 1 itself is written once, in `keras_wgan.trainers.base`.
 """
 
-import keras
 import tensorflow as tf
 
 from keras_wgan.trainers import base
