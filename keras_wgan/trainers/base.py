@@ -254,10 +254,11 @@ class TrainerBase:
             ValueError: when the critic must classify `fake` but `fake_labels` is None.
         """
         self._check_fake_labels(fake, fake_labels)
+        real = ops.convert_to_tensor(real)
         batch_size = ops.shape(real)[0]
         if fake is None:
             fake, fake_labels = self._generate_batch(batch_size, training=True)
-        fake = ops.stop_gradient(fake)
+        fake = ops.stop_gradient(ops.convert_to_tensor(fake))
         draws = self.gan_loss.draws(self, ops.shape(real), alpha, noise)
         if self.augment is not None:
             real, fake = self.augment.critic_batches(self, real, fake)
