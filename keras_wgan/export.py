@@ -179,6 +179,9 @@ def export_generator(
     next_version = version or (existing[-1] + 1 if existing else 1)
     _sync_variables(model)
     check_finite_variables(generator.weights, os.path.join(base_dir, str(next_version)))
+    if keras.backend.backend() == "torch":
+        kwargs = {"base_dir": os.fspath(base_dir), "version": version, "max_samples": max_samples}
+        return _export_in_tensorflow("export_generator", model, ema=ema, **kwargs)
     archive, record = _archive(model, max_samples, generator)
     with exclusive(base_dir, timeout=LOCK_TIMEOUT) as lock:
         remove_stale_temporaries(base_dir, before=lock.started)
@@ -219,6 +222,12 @@ def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose
     max_samples = check_max_samples(max_samples)
     generator = _exported_generator(model, ema)
     _check_empty(filepath)
+    if keras.backend.backend() == "torch":
+        kwargs = {"filepath": os.fspath(filepath), "max_samples": max_samples, "ema": ema}
+        _export_in_tensorflow("export_saved_model", model, verbose=False, **kwargs)
+        if verbose:
+            print(f"Saved artifact at {filepath!r}. Signatures: serving_default, {SEED_SIGNATURE}.")
+        return os.fspath(filepath)
     _sync_variables(model)
     check_finite_variables(generator.weights, filepath)
     archive, record = _archive(model, max_samples, generator)
@@ -682,34 +691,67 @@ except (ImportError, RuntimeError, OSError, ValueError) as error:
 """
 
 
-def _write_file_in_tensorflow(generator, record, format, filepath):
-    """Converts the generator of a JAX model in a TensorFlow-backend Python process (the
-    converters take TensorFlow graphs; jax2tf's `XlaCallModule` op is not one they
-    convert)."""
+_CALL_SCRIPT = """
+import json, sys
+import keras
+import keras_wgan
+from keras_wgan import export
+model_file, function, kwargs = sys.argv[1:4]
+try:
+    model = keras.saving.load_model(model_file)
+    print(json.dumps({"result": getattr(export, function)(model, **json.loads(kwargs))}))
+except (ImportError, RuntimeError, OSError, ValueError, FloatingPointError) as error:
+    print(json.dumps({"type": type(error).__name__, "message": str(error)}))
+    sys.exit(1)
+"""
+
+#: The errors a TensorFlow process reports by name, raised again here with their type.
+_ERRORS = {
+    error.__name__: error
+    for error in (ImportError, OSError, ValueError, FloatingPointError, FileExistsError)
+}
+
+
+def _in_tensorflow(script, what, *args):
+    """Runs `script` with `args` in a TensorFlow-backend Python process; returns the
+    "result" of its last line (JSON), or raises the error it reports."""
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(
         os.environ,
         KERAS_BACKEND="tensorflow",
         PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
     )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], env=env, capture_output=True, text=True
+    )
+    lines = result.stdout.strip().splitlines()
+    try:
+        reply = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        reply = None
+    if result.returncode == 0:
+        return (reply or {}).get("result")
+    if reply is None:
+        tail = result.stderr.strip().splitlines()[-1:] or ["no message"]
+        raise ConversionError(f"The TensorFlow process writing {what} failed: {tail[0]}")
+    raise _ERRORS.get(reply["type"], ConversionError)(reply["message"])
+
+
+def _write_file_in_tensorflow(generator, record, format, filepath):
+    """Converts the generator of a JAX or PyTorch model in a TensorFlow-backend Python
+    process (the converters take TensorFlow graphs; jax2tf's `XlaCallModule` op is not one
+    they convert)."""
     with tempfile.TemporaryDirectory(prefix="keras_wgan_export_") as folder:
         saved = os.path.join(folder, "generator.keras")
         generator.save(saved)
-        result = subprocess.run(
-            [sys.executable, "-c", _CONVERT_SCRIPT, saved, json.dumps(record), format, filepath],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    if result.returncode == 0:
-        return
-    lines = result.stdout.strip().splitlines()
-    try:
-        error = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        tail = result.stderr.strip().splitlines()[-1:] or ["no message"]
-        raise ConversionError(
-            f"The TensorFlow process converting the generator to {format} failed: {tail[0]}"
-        ) from None
-    kinds = {"ImportError": ImportError, "OSError": OSError, "ValueError": ValueError}
-    raise kinds.get(error["type"], ConversionError)(error["message"])
+        _in_tensorflow(_CONVERT_SCRIPT, format, saved, json.dumps(record), format, filepath)
+
+
+def _export_in_tensorflow(function, model, **kwargs):
+    """`function(model, **kwargs)` of this module in a TensorFlow-backend process, on a
+    `.keras` copy of the model (the PyTorch backend: Keras's `ExportArchive` tracks no
+    PyTorch model, and the SavedModel holds TensorFlow ops)."""
+    with tempfile.TemporaryDirectory(prefix="keras_wgan_export_") as folder:
+        saved = os.path.join(folder, "model.keras")
+        model.save(saved)
+        return _in_tensorflow(_CALL_SCRIPT, "the SavedModel", saved, function, json.dumps(kwargs))
