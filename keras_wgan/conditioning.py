@@ -10,11 +10,13 @@ the cross-entropy of its samples against the classes they were made for.
 import keras
 
 from keras_wgan.losses.functions import classification_loss
-from keras_wgan.utils.validation import check_float, check_int, invalid
+from keras_wgan.utils.components import Component
+from keras_wgan.utils.components import get as _get
+from keras_wgan.utils.validation import check_float, check_int, invalid, is_int
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
-class ACGAN:
+class ACGAN(Component):
     """The AC-GAN class losses of a conditional model.
 
     Args:
@@ -66,26 +68,14 @@ class ACGAN:
             "classify_fake": self.classify_fake,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"ACGAN({arguments})"
-
 
 def get(identifier):
     """A conditioning component from a component, a number of classes (an `ACGAN` with
     its defaults) or a serialized config; None stays None."""
-    if identifier is None or isinstance(identifier, ACGAN):
-        return identifier
-    if isinstance(identifier, dict):
-        component = keras.saving.deserialize_keras_object(identifier)
-        if isinstance(component, ACGAN):
-            return component
-    if isinstance(identifier, (int,)) and not isinstance(identifier, bool):
-        return ACGAN(identifier)
-    raise invalid(
-        "conditioning", identifier, "None, a number of classes or a keras_wgan.conditioning.ACGAN"
+    return _get(
+        "conditioning",
+        identifier,
+        ACGAN,
+        lambda x: ACGAN(x) if is_int(x) else None,
+        "None, a number of classes or a keras_wgan.conditioning.ACGAN",
     )

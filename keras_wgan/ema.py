@@ -4,6 +4,8 @@ component of `keras_wgan.WGAN(ema=...)`."""
 import keras
 from keras import ops
 
+from keras_wgan.utils.components import Component
+from keras_wgan.utils.components import get as _get
 from keras_wgan.utils.validation import check_int, invalid
 
 
@@ -52,7 +54,7 @@ def clone(generator):
 
 
 @keras.saving.register_keras_serializable(package="keras_wgan")
-class EMA:
+class EMA(Component):
     """An exponential moving average of the generator's weights.
 
     The model then keeps `ema_generator`, a clone of the generator whose weights, after
@@ -119,23 +121,14 @@ class EMA:
     def get_config(self):
         return {"decay": self.decay, "start": self.start}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"EMA(decay={self.decay!r}, start={self.start!r})"
-
 
 def get(identifier):
     """An EMA component from a component, a decay (an `EMA` with it) or a serialized
     config; None stays None."""
-    if identifier is None or isinstance(identifier, EMA):
-        return identifier
-    if isinstance(identifier, dict):
-        component = keras.saving.deserialize_keras_object(identifier)
-        if isinstance(component, EMA):
-            return component
-    if isinstance(identifier, float):
-        return EMA(identifier)
-    raise invalid("ema", identifier, "None, a decay in (0, 1) or a keras_wgan.ema.EMA")
+    return _get(
+        "ema",
+        identifier,
+        EMA,
+        lambda x: EMA(x) if isinstance(x, float) else None,
+        "None, a decay in (0, 1) or a keras_wgan.ema.EMA",
+    )

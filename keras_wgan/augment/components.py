@@ -12,13 +12,15 @@ import keras
 from keras import ops
 
 from keras_wgan.augment import functions
+from keras_wgan.utils.components import Component
+from keras_wgan.utils.components import get as _get
 from keras_wgan.utils.validation import check_float, invalid
 
 _register = keras.saving.register_keras_serializable(package="keras_wgan")
 
 
 @_register
-class DiffAugment:
+class DiffAugment(Component):
     """Differentiable augmentation of every image the critic sees (DiffAugment).
 
     The real and the generated batch of each critic update and the generated batch (and
@@ -107,14 +109,6 @@ class DiffAugment:
     def get_config(self):
         return {"policies": list(self.policies), "probability": self.probability}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({arguments})"
-
 
 @_register
 class ADA(DiffAugment):
@@ -165,6 +159,11 @@ class ADA(DiffAugment):
         return {**super().get_config(), "target": self.target, "kimg": self.kimg}
 
 
+def _policies(identifier):
+    functions.check_policies(identifier)  # the error names `augment`
+    return DiffAugment(identifier)
+
+
 def get(identifier):
     """An augmentation component from a component, policies (a string or a list: a
     `DiffAugment` of them) or a serialized config; None stays None.
@@ -173,12 +172,4 @@ def get(identifier):
     >>> get("translation,cutout").policies
     ['translation', 'cutout']
     """
-    if identifier is None or isinstance(identifier, DiffAugment):
-        return identifier
-    if isinstance(identifier, dict):
-        component = keras.saving.deserialize_keras_object(identifier)
-        if isinstance(component, DiffAugment):
-            return component
-        raise invalid("augment", identifier, "a DiffAugment or ADA config")
-    functions.check_policies(identifier)  # the error names `augment`
-    return DiffAugment(identifier)
+    return _get("augment", identifier, DiffAugment, _policies, "a DiffAugment or ADA")

@@ -19,6 +19,8 @@ from keras import ops
 
 from keras_wgan.losses import functions
 from keras_wgan.losses.features import feature_model
+from keras_wgan.utils.components import Component
+from keras_wgan.utils.components import get as _get
 from keras_wgan.utils.validation import check_float, check_int, invalid
 
 _register = keras.saving.register_keras_serializable(package="keras_wgan")
@@ -28,7 +30,7 @@ def _f32_mean(x):
     return ops.mean(ops.cast(x, "float32"))
 
 
-class GANLoss:
+class GANLoss(Component):
     """The base of the loss components: the two losses, and the hooks of the step.
 
     A subclass sets `name` (its string for `get` and the optimiser presets) and the two
@@ -95,22 +97,6 @@ class GANLoss:
 
     def after_critic_update(self, model, variables):
         """Runs after the critic's optimiser has applied its update (weight clipping)."""
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({arguments})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    __hash__ = None
 
 
 class _Wasserstein(GANLoss):
@@ -540,12 +526,12 @@ def get(identifier):
     >>> losses.get("wgan-gp")
     WGANGP(gp_weight=10.0, one_sided=False)
     """
-    if isinstance(identifier, GANLoss):
-        return identifier
-    if isinstance(identifier, str) and identifier in LOSSES:
-        return LOSSES[identifier]()
-    if isinstance(identifier, dict):
-        loss = keras.saving.deserialize_keras_object(identifier)
-        if isinstance(loss, GANLoss):
-            return loss
-    raise invalid("loss", identifier, f"a keras_wgan.losses component or one of {sorted(LOSSES)}")
+    if identifier is None:
+        raise invalid("loss", None, f"a keras_wgan.losses component or one of {sorted(LOSSES)}")
+    return _get(
+        "loss",
+        identifier,
+        GANLoss,
+        lambda x: LOSSES[x]() if isinstance(x, str) and x in LOSSES else None,
+        f"a keras_wgan.losses component or one of {sorted(LOSSES)}",
+    )
