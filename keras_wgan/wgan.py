@@ -248,6 +248,12 @@ class WGAN(Trainer, keras.Model):
                 return int(shape[1])
         except (AttributeError, ValueError):
             pass
+        if not self.num_classes and isinstance(getattr(self.generator, "inputs", None), list):
+            if len(self.generator.inputs) == 2:
+                raise ValueError(
+                    "The generator takes two inputs, as a conditional generator takes "
+                    "[z, labels]: pass `conditioning=keras_wgan.conditioning.ACGAN(num_classes)`."
+                )
         raise ValueError(
             "Could not read the latent size from the generator's input shape: build it "
             "from `keras.Input((latent_dim,))` (and a labels input for a conditional "

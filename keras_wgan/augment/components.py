@@ -45,7 +45,7 @@ class DiffAugment(Component):
     log_names = ("augment_p", "augment_rt")
 
     def __init__(self, policies="color,translation,cutout", probability=1.0):
-        self.policies = list(functions.check_policies(policies))
+        self.policies = list(functions.check_policies(policies, "policies"))
         if not self.policies:
             raise invalid("policies", policies, f"one or more of {list(functions.POLICIES)}")
         self.probability = functions.check_probability("probability", probability)

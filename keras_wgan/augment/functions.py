@@ -45,7 +45,7 @@ ADA_INTERVAL = 4
 _COLUMNS = {"color": 4, "translation": 3, "cutout": 3}
 
 
-def check_policies(augment):
+def check_policies(augment, name="augment"):
     """The policies of an `augment` argument, in `POLICIES` order.
 
     Args:
@@ -76,7 +76,7 @@ def check_policies(augment):
         f"None, or a comma-separated string or list of distinct policies among {list(POLICIES)}"
     )
     if not names or len(set(names)) != len(names) or not set(names) <= set(POLICIES):
-        raise invalid("augment", augment, expected)
+        raise invalid(name, augment, expected)
     return tuple(policy for policy in POLICIES if policy in names)
 
 
