@@ -42,7 +42,9 @@ def parse_args(argv=None):
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=20, help="timed generator iterations")
     parser.add_argument("--warmup", type=int, default=3, help="untimed iterations after compiling")
-    parser.add_argument("--backend", default=None, help="tensorflow or jax (default: active)")
+    parser.add_argument(
+        "--backend", default=None, help="tensorflow, jax or torch (default: active)"
+    )
     parser.add_argument(
         "--jit-compile",
         choices=["auto", "true", "false"],

@@ -17,6 +17,7 @@ import pytest
 
 import keras_wgan
 from keras_wgan import architectures, callbacks, cli, models
+from keras_wgan.conditioning import ACGAN
 from keras_wgan.evaluation import evaluate_samples
 from keras_wgan.export import export_generator
 from keras_wgan.layers import ConditionalBatchNormalization
@@ -105,7 +106,7 @@ def test_conditional_generator_with_conditional_batch_norm():
     generator, critic = architectures.build(
         "cifar10-resnet", (8, 8, 1), latent_dim=8, width=8, num_classes=3
     )
-    gan = keras_wgan.WGAN(generator, critic, num_classes=3, seed=0)
+    gan = keras_wgan.WGAN(generator, critic, conditioning=ACGAN(3), seed=0)
     move_statistics_away(gan.generator)
     assert any(
         isinstance(layer, ConditionalBatchNormalization)
@@ -198,6 +199,7 @@ import keras
 import numpy as np
 import keras_wgan
 from keras_wgan import architectures, models
+from keras_wgan.conditioning import ACGAN
 sys.path.insert(0, sys.argv[1])
 from test_batch_stats import assert_unchanged, bn_generator, move_statistics_away, values
 
@@ -218,7 +220,7 @@ np.testing.assert_allclose(batch, hand, rtol=1e-5, atol=1e-5)
 # The conditional ResNet, with conditional batch norm.
 generator, critic = architectures.build("cifar10-resnet", (8, 8, 1), latent_dim=8, width=8,
                                         num_classes=3)
-cond = keras_wgan.WGAN(generator, critic, num_classes=3, seed=0)
+cond = keras_wgan.WGAN(generator, critic, conditioning=ACGAN(3), seed=0)
 move_statistics_away(cond.generator)
 zc = np.random.default_rng(3).standard_normal((6, 8)).astype("float32")
 labels = np.array([0, 1, 2, 0, 1, 2], "int32")

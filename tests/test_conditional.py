@@ -10,14 +10,18 @@ from helpers import run_on_backend
 
 import keras_wgan
 from keras_wgan import architectures, cli
+from keras_wgan.conditioning import ACGAN
 
 SHAPE = (8, 8, 1)
 
 
 def tiny_gan(conditioning="ac-gan", seed=0):
+    """`conditioning`: "ac-gan" (the critic also classifies generated images, Odena et al.)
+    or "ac-gan-paper" (real images only, the paper's code)."""
     keras.utils.set_random_seed(seed)
     g, d = architectures.build("mlp", SHAPE, latent_dim=4, width=8, num_classes=3)
-    gan = keras_wgan.WGAN(g, d, num_classes=3, conditioning=conditioning, n_critic=1, seed=seed)
+    acgan = ACGAN(3, classify_fake=conditioning == "ac-gan")
+    gan = keras_wgan.WGAN(g, d, conditioning=acgan, n_critic=1, seed=seed)
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
     return gan
 
@@ -63,14 +67,18 @@ def test_generated_data_without_its_classes_is_refused_under_ac_gan():
     with pytest.raises(ValueError, match="fake_labels"):
         gan.critic_update(x, fake=x, labels=np.array([0, 1]))
     with pytest.raises(ValueError, match="conditioning"):
-        keras_wgan.WGAN(gan.generator, gan.critic, num_classes=3, conditioning="projection")
+        keras_wgan.WGAN(gan.generator, gan.critic, conditioning="projection")
+    with pytest.raises(ValueError, match="classify_fake"):
+        ACGAN(3, classify_fake="projection")
 
 
 def test_conditioning_survives_saving(tmp_path):
     gan = tiny_gan("ac-gan")
     gan.save(tmp_path / "gan.keras")
     loaded = keras.saving.load_model(tmp_path / "gan.keras")
-    assert loaded.conditioning == "ac-gan" and loaded.num_classes == 3
+    assert isinstance(loaded.conditioning, ACGAN)
+    assert loaded.conditioning.classify_fake is True and loaded.num_classes == 3
+    assert loaded.conditioning.get_config() == gan.conditioning.get_config()
 
 
 # One critic and one generator update of a conditional AC-GAN on each backend.
@@ -80,11 +88,12 @@ import numpy as np
 import keras
 import keras_wgan
 from keras_wgan import architectures
+from keras_wgan.conditioning import ACGAN
 
 inputs, out = sys.argv[1], sys.argv[2]
 given = dict(np.load(inputs))
 g, d = architectures.build("mlp", (8, 8, 1), latent_dim=4, width=8, num_classes=3)
-gan = keras_wgan.WGAN(g, d, num_classes=3, conditioning="ac-gan", n_critic=1, seed=3)
+gan = keras_wgan.WGAN(g, d, conditioning=ACGAN(3, classify_fake=True), n_critic=1, seed=3)
 gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
 gan.set_weights([given[f"w{i}"] for i in range(len(gan.get_weights()))])
 logs = {k: float(v) for k, v in gan.critic_update(

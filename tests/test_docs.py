@@ -9,6 +9,7 @@
 - Every repository path in a link or in backticks exists, and no link leaves the repository
   but the papers' arXiv pages.
 - docs/reference/cli.md equals what tools/cli_reference.py renders from the parser.
+- docs/development.md's snippet include of pyproject.toml selects the import contracts.
 - The README stays a short overview that holds the two set-up commands.
 """
 
@@ -254,6 +255,18 @@ def test_cli_reference_is_up_to_date():
         assert f.read() == cli_reference.render(), (
             "docs/reference/cli.md differs from the parser: run python tools/cli_reference.py"
         )
+
+
+def test_development_page_includes_the_import_contracts():
+    """docs/development.md shows pyproject.toml's import contracts through a snippet
+    section (`# --8<-- [start:contracts]` ... `[end:contracts]`): one copy, in pyproject.toml."""
+    with open(os.path.join(ROOT, "docs", "development.md")) as f:
+        assert f.read().count('--8<-- "pyproject.toml:contracts"') == 1
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
+        text = f.read()
+    start, end = text.index("# --8<-- [start:contracts]"), text.index("# --8<-- [end:contracts]")
+    assert "[tool.importlinter]" in text[start:end]
+    assert text[start:end].count("[[tool.importlinter.contracts]]") == 2
 
 
 def test_serving_commands_run(digits_export, tmp_path):

@@ -43,20 +43,30 @@ def pair(latent_dim=2, features=3):
 
 def test_smoothing_is_for_the_sigmoid_losses_and_reaches_the_critic_loss():
     generator, critic = pair()
-    with pytest.raises(ValueError, match="no targets to smooth"):
+    # Smoothing is an argument of the sigmoid losses only: the others have no targets.
+    for loss in (losses.WGANGP, losses.WeightClipping, losses.R1, losses.DRAGAN):
+        with pytest.raises(TypeError, match="label_smoothing"):
+            loss(label_smoothing=0.9)
+    for loss in (losses.LSGAN, losses.Hinge):
+        with pytest.raises(TypeError, match="takes no arguments"):
+            loss(label_smoothing=0.9)
+    with pytest.raises(TypeError, match="label_smoothing.*loss component"):
         keras_wgan.WGAN(generator, critic, label_smoothing=0.9)
-    gan = keras_wgan.WGAN(generator, critic, loss="dcgan", label_smoothing=0.9)
-    assert float(gan._loss_spec.critic_loss(np.array([0.0]), np.array([0.0]))) == pytest.approx(
+    assert losses.Minimax(label_smoothing=0.9).label_smoothing == 0.9
+    gan = keras_wgan.WGAN(generator, critic, loss=losses.DCGAN(label_smoothing=0.9))
+    assert float(gan.gan_loss.critic_loss(np.array([0.0]), np.array([0.0]))) == pytest.approx(
         2 * np.log(2), rel=1e-6
     )
-    assert float(gan._loss_spec.critic_loss(np.array([3.0]), np.array([-3.0]))) == pytest.approx(
+    assert float(gan.gan_loss.critic_loss(np.array([3.0]), np.array([-3.0]))) == pytest.approx(
         0.9 * softplus(-3) + 0.1 * softplus(3) + softplus(-3), rel=1e-6
     )
 
 
 def test_feature_matching_gradient_of_a_linear_discriminator():
     generator, critic = pair()
-    gan = keras_wgan.WGAN(generator, critic, loss="dcgan", n_critic=1, feature_matching=True)
+    gan = keras_wgan.WGAN(
+        generator, critic, loss=losses.FeatureMatching(losses.DCGAN()), n_critic=1
+    )
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
     A, b = [v.numpy() for v in generator.get_layer("g").weights]
     W = critic.get_layer("features").kernel.numpy()  # f(x) = x W, [2, 3]
@@ -70,9 +80,12 @@ def test_feature_matching_gradient_of_a_linear_discriminator():
     grad_b = -2 * W @ W.T @ gap
     np.testing.assert_allclose(generator.get_layer("g").bias.numpy(), b - 0.1 * grad_b, rtol=1e-5)
     with pytest.raises(ValueError, match="no hidden layer 'nope'.*features"):
-        keras_wgan.WGAN(generator, critic, loss="dcgan", feature_matching="nope")
-    named = keras_wgan.WGAN(generator, critic, loss="dcgan", feature_matching="features")
-    assert named._feature_model.output.shape == (None, 3)
+        keras_wgan.WGAN(generator, critic, loss=losses.FeatureMatching("dcgan", layer="nope"))
+    named = keras_wgan.WGAN(
+        generator, critic, loss=losses.FeatureMatching("dcgan", layer="features")
+    )
+    assert named.gan_loss.features.output.shape == (None, 3)
+    assert named.gan_loss.name == "dcgan" and named.gan_loss.loss == losses.DCGAN()
 
 
 def test_minibatch_discrimination_of_a_batch_of_two():
@@ -98,7 +111,7 @@ def test_minibatch_discrimination_is_refused_under_a_gradient_penalty():
 def test_historical_average_after_three_steps():
     generator, critic = pair()
     gan = keras_wgan.WGAN(
-        generator, critic, loss="dcgan", n_critic=1, historical_averaging=0.5, seed=0
+        generator, critic, loss=losses.HistoricalAveraging("dcgan", 0.5), n_critic=1, seed=0
     )
     gan.compile(keras.optimizers.SGD(0.05), keras.optimizers.SGD(0.05))
     real = tf.constant(np.random.default_rng(0).standard_normal((8, 2)), tf.float32)
@@ -106,7 +119,8 @@ def test_historical_average_after_three_steps():
     for _ in range(3):
         seen.append([v.numpy() for v in critic.trainable_variables])
         gan.critic_update(real)
-    averages, count = gan._historical_averages["critic"]
+    network, averages, count = gan.gan_loss.averages["critic"]
+    assert network is critic
     assert float(count.numpy()) == 3.0
     for i, average in enumerate(averages):
         np.testing.assert_allclose(
@@ -115,11 +129,16 @@ def test_historical_average_after_three_steps():
     # The term is w * ||theta - average||^2 with the current theta folded in first.
     now = [v.numpy() for v in critic.trainable_variables]
     before = [a.numpy() for a in averages]
-    term = float(gan._historical_average_loss("critic"))
+    term, updates = gan.gan_loss.regularization(gan, "critic")
     folded = [b + (n - b) / 4.0 for b, n in zip(before, now)]
-    assert term == pytest.approx(
+    assert float(term) == pytest.approx(
         0.5 * sum(np.sum((n - f) ** 2) for n, f in zip(now, folded)), rel=1e-5
     )
+    # ... and the folded means and the count are what the update stores afterwards.
+    assert [variable for variable, _ in updates] == [*averages, count]
+    for (_, value), want in zip(updates, folded):
+        np.testing.assert_allclose(np.asarray(value), want, rtol=1e-5, atol=1e-7)
+    assert float(updates[-1][1]) == 4.0
 
 
 def test_virtual_batch_norm_uses_the_reference_batch_statistics():
@@ -170,16 +189,10 @@ def test_virtual_batch_norm_generator_gives_each_sample_from_its_own_z():
 
 def test_all_techniques_save_load_and_resume_exactly(tmp_path):
     generator, critic = vbn_pair()
-    gan = keras_wgan.WGAN(
-        generator,
-        critic,
-        loss="dcgan",
-        n_critic=1,
-        seed=5,
-        feature_matching=True,
-        historical_averaging=0.1,
-        label_smoothing=[0.9, 0.05],
+    loss = losses.HistoricalAveraging(
+        losses.FeatureMatching(losses.DCGAN(label_smoothing=[0.9, 0.05])), 0.1
     )
+    gan = keras_wgan.WGAN(generator, critic, loss=loss, n_critic=1, seed=5)
     gan.compile()
     data = (
         tf.data.Dataset.from_tensor_slices(
@@ -192,13 +205,17 @@ def test_all_techniques_save_load_and_resume_exactly(tmp_path):
     path = str(tmp_path / "m.keras")
     gan.save(path)
     loaded = keras.saving.load_model(path)
-    assert loaded.get_config()["label_smoothing"] == [0.9, 0.05]
-    assert loaded.feature_matching is True and loaded.historical_averaging == 0.1
+    averaging = loaded.gan_loss
+    assert isinstance(averaging, losses.HistoricalAveraging) and averaging.weight == 0.1
+    matching = averaging.loss
+    assert isinstance(matching, losses.FeatureMatching) and matching.layer is None
+    assert matching.loss == losses.DCGAN(label_smoothing=[0.9, 0.05])
+    assert loaded.gan_loss == gan.gan_loss
     np.testing.assert_allclose(loaded.generate(6, seed=1), gan.generate(6, seed=1), atol=1e-6)
     for player in ("critic", "generator"):
-        (mine, count), (theirs, their_count) = (
-            gan._historical_averages[player],
-            loaded._historical_averages[player],
+        (_, mine, count), (_, theirs, their_count) = (
+            gan.gan_loss.averages[player],
+            loaded.gan_loss.averages[player],
         )
         assert float(count.numpy()) == float(their_count.numpy()) == 2.0
         for a, b in zip(mine, theirs):
@@ -238,7 +255,9 @@ def test_the_train_command_takes_each_technique(tmp_path, capsys):
     ]
     assert cli.main(argv) == 0
     gan = keras.saving.load_model(f"{out}/checkpoint.keras")
-    assert gan.feature_matching is True and gan.label_smoothing == 0.9
+    assert gan.gan_loss == losses.HistoricalAveraging(
+        losses.FeatureMatching(losses.DCGAN(label_smoothing=0.9)), 0.1
+    )
     assert "minibatch_discrimination" in [layer.name for layer in gan.critic.layers]
     capsys.readouterr()
     bad = [

@@ -14,6 +14,7 @@ from helpers import package_env
 
 import keras_wgan
 from keras_wgan import datasets
+from keras_wgan.conditioning import ACGAN
 
 
 def networks(dim=2, latent=2, critic_out=None):
@@ -45,7 +46,7 @@ def conditional_gan(num_classes=3):
     x = keras.Input((2,))
     hidden = keras.layers.Dense(8, activation="relu")(x)
     d = keras.Model(x, [keras.layers.Dense(1)(hidden), keras.layers.Dense(num_classes)(hidden)])
-    gan = keras_wgan.WGAN(g, d, num_classes=num_classes, seed=0)
+    gan = keras_wgan.WGAN(g, d, conditioning=ACGAN(num_classes), seed=0)
     gan.compile()
     return gan
 
@@ -259,8 +260,9 @@ def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
 
 
 def test_terminate_on_nan_stops_a_run_that_does_not_stop_itself():
-    gan = points_gan(stop_on_nonfinite=False)
-    gan.compile(keras.optimizers.SGD(1e30), keras.optimizers.SGD(1e30))
+    gan = points_gan()
+    gan.compile(keras.optimizers.SGD(1e30), keras.optimizers.SGD(1e30), stop_on_nonfinite=False)
+    assert gan.stop_on_nonfinite is False
     stop = keras.callbacks.TerminateOnNaN()
     history = gan.fit(POINTS * 1e20, batch_size=8, epochs=3, callbacks=[stop], verbose=0)
     assert gan.stop_training and history.epoch == [0]

@@ -5,7 +5,27 @@ import tensorflow as tf
 from helpers import import_tfgan
 
 from keras_wgan import losses
-from keras_wgan.trainers.tensorflow import gradient_penalty
+from keras_wgan.trainers.tensorflow import TensorFlowTrainer
+
+
+def gradient_penalty(critic, real, fake, alpha, one_sided=False, gp_weight=10.0):
+    """(penalty, mean norm) of the WGAN-GP component for a critic callable.
+
+    The inner gradient is the TensorFlow trainer's (`_input_gradient`, the nested tape of
+    equation 3) of the critic's summed scores, as the training step takes it; the weighted
+    penalty the component returns must be `gp_weight` times the penalty.
+    """
+
+    def summed(x):
+        return tf.reduce_sum(tf.cast(critic(x, training=True), tf.float32))
+
+    def input_gradient(x):
+        return TensorFlowTrainer()._input_gradient(summed, tf.convert_to_tensor(x))
+
+    loss = losses.WGANGP(gp_weight=gp_weight, one_sided=one_sided)
+    weighted, penalty, norm = loss.penalty(input_gradient, real, fake, {"alpha": alpha}, None)
+    np.testing.assert_allclose(float(weighted), gp_weight * float(penalty), rtol=1e-6)
+    return penalty, norm
 
 
 def linear_critic(w):
@@ -28,7 +48,9 @@ def test_linear_critic_penalty_has_closed_form(shape, one_sided, scale):
     expected = max(excess, 0.0) ** 2 if one_sided else excess**2
     # The gradient of w.x is w wherever it is taken: every alpha gives the same penalty.
     for alpha in (np.zeros(6), np.ones(6), rng.uniform(size=6)):
-        penalty, norm = gradient_penalty(linear_critic(w), real, fake, alpha, one_sided)
+        penalty, norm = gradient_penalty(
+            linear_critic(w), real, fake, alpha, one_sided, gp_weight=2.5
+        )
         np.testing.assert_allclose(float(norm), scale, rtol=1e-5)
         np.testing.assert_allclose(float(penalty), expected, rtol=1e-5, atol=1e-7)
 
@@ -49,6 +71,32 @@ def test_constant_critic_gives_lambda_and_finite_gradients(shape):
     assert float(norm) < 1e-5
     grad = tape.gradient(loss, bias)
     assert grad is None or np.isfinite(float(grad))
+
+
+@pytest.mark.parametrize("one_sided", [False, True])
+def test_penalty_of_a_models_critic_has_closed_form(one_sided):
+    # The training step's inner gradient (`_penalty_gradient`) with the loss component's
+    # penalty, on a linear critic: the gradient is its kernel w at every x-hat.
+    import keras_wgan
+
+    keras.utils.set_random_seed(0)
+    generator = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3)])
+    critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    w = np.array([[1.5], [-1.0], [0.5]], "float32")  # ||w|| = 1.87
+    critic.layers[-1].kernel.assign(w)
+    loss = losses.WGANGP(gp_weight=4.0, one_sided=one_sided)
+    gan = keras_wgan.WGAN(generator, critic, loss=loss)
+    assert gan.gan_loss is loss and gan.gan_loss.penalized
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((2, 6, 3)).astype("float32")
+    alpha = rng.uniform(size=6).astype("float32")
+    weighted, penalty, norm = gan.gan_loss.penalty(
+        gan._penalty_gradient, real, fake, {"alpha": alpha}, None
+    )
+    scale = float(np.linalg.norm(w))
+    np.testing.assert_allclose(float(norm), scale, rtol=1e-5)
+    np.testing.assert_allclose(float(penalty), (scale - 1.0) ** 2, rtol=1e-5)
+    np.testing.assert_allclose(float(weighted), 4.0 * (scale - 1.0) ** 2, rtol=1e-5)
 
 
 def test_gradient_norm_reduces_every_non_batch_axis():

@@ -20,8 +20,9 @@ from keras_wgan import callbacks, export_generator
 BATCH = 4
 
 
-def _gan(**kwargs):
-    """A tiny image WGAN: z (4) -> 4x4x1 images, a linear critic (no ReLU to hide a NaN)."""
+def _gan(stop_on_nonfinite=None):
+    """A tiny image WGAN: z (4) -> 4x4x1 images, a linear critic (no ReLU to hide a NaN),
+    compiled with `stop_on_nonfinite` (None: the default, on)."""
     keras.utils.set_random_seed(0)
     generator = keras.Sequential(
         [
@@ -33,8 +34,8 @@ def _gan(**kwargs):
     critic = keras.Sequential(
         [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
     )
-    gan = keras_wgan.WGAN(generator, critic, n_critic=1, seed=0, **kwargs)
-    gan.compile()
+    gan = keras_wgan.WGAN(generator, critic, n_critic=1, seed=0)
+    gan.compile(stop_on_nonfinite=stop_on_nonfinite)
     return gan
 
 
@@ -127,7 +128,7 @@ def test_a_check_already_given_is_moved_first_not_doubled(tmp_path, monkeypatch)
 def test_the_switch_off_trains_on_and_the_writers_still_refuse(tmp_path):
     path = str(tmp_path / "checkpoint.keras")
     gan = _gan(stop_on_nonfinite=False)
-    assert gan.get_config()["stop_on_nonfinite"] is False
+    assert gan.get_compile_config()["stop_on_nonfinite"] is False
     history = gan.fit(_images(nan_batch=1), epochs=1, steps_per_epoch=1, verbose=0)
     assert "nonfinite_real_batches" not in history.history
     checkpoint = callbacks.AtomicCheckpoint(path)
@@ -170,11 +171,20 @@ def test_export_refuses_a_generator_with_nan_weights_and_leaves_no_version(tmp_p
     assert sorted(os.listdir(base)) == ["1"]  # the good version only, no temporary folder
 
 
-def test_stop_on_nonfinite_is_checked_and_kept_in_the_config():
+def test_stop_on_nonfinite_is_checked_and_kept_in_the_config(tmp_path):
     with pytest.raises(ValueError, match="Invalid value for argument `stop_on_nonfinite`"):
         _gan(stop_on_nonfinite="yes")
+    assert _gan().stop_on_nonfinite is True  # the default
     gan = _gan(stop_on_nonfinite=False)
-    assert keras_wgan.WGAN.from_config(gan.get_config()).stop_on_nonfinite is False
+    # A compile setting: kept in the compile config, and in a saved model.
+    rebuilt = keras_wgan.WGAN.from_config(gan.get_config())
+    rebuilt.compile_from_config(gan.get_compile_config())
+    assert rebuilt.stop_on_nonfinite is False
+    gan.save(tmp_path / "m.keras")
+    assert keras.saving.load_model(tmp_path / "m.keras").stop_on_nonfinite is False
+    # A later compile that does not name it keeps it.
+    gan.compile()
+    assert gan.stop_on_nonfinite is False
 
 
 # The real-data check of the JAX trainer, in its own process (Keras fixes its backend at

@@ -16,8 +16,8 @@ from keras_wgan import architectures, datasets, losses
 from keras_wgan.architectures.initializers import TflibUniform
 from keras_wgan.architectures.residual_blocks import bottleneck_block
 
-PENALTY_LOSSES = [name for name, spec in losses.LOSSES.items() if spec.penalty]
-BASELINE_LOSSES = [name for name, spec in losses.LOSSES.items() if not spec.penalty]
+PENALTY_LOSSES = [name for name in losses.LOSSES if losses.get(name).penalized]
+BASELINE_LOSSES = [name for name in losses.LOSSES if not losses.get(name).penalized]
 DCGAN_FAMILY = ("dcgan", "dcgan-no-bn-const", "mlp-generator", "gated", "tanh")
 
 

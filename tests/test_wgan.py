@@ -4,7 +4,8 @@ import pytest
 import tensorflow as tf
 
 import keras_wgan
-from keras_wgan import datasets, evaluation, models
+from keras_wgan import datasets, evaluation, losses, models
+from keras_wgan.conditioning import ACGAN
 
 
 def tiny_gan(loss="wgan-gp", n_critic=3, width=8, **kwargs):
@@ -68,7 +69,8 @@ def test_each_critic_update_gets_its_own_real_batch():
 
 
 def test_weight_clipping_keeps_every_critic_weight_in_range():
-    gan = tiny_gan(loss="wgan-clip", clip_value=0.02)
+    gan = tiny_gan(loss=losses.WeightClipping(0.02))
+    assert gan.gan_loss.clip_value == 0.02
     gan.compile(d_optimizer=keras.optimizers.RMSprop(0.05))  # large steps: clipping must act
     ds = datasets.critic_batches(points(512) * 3, 16, gan.n_critic)
     gan.fit(ds, epochs=1, steps_per_epoch=5, verbose=0)
@@ -100,29 +102,32 @@ def test_fit_with_and_without_xla_and_validation(jit_compile):
 
 
 def test_generator_batch_size_is_used():
-    gan = tiny_gan(generator_batch_size=7)
-    gan.compile(run_eagerly=True)
+    gan = tiny_gan()
+    gan.compile(generator_batch_size=7, run_eagerly=True)
+    assert gan.generator_batch_size == 7
     sizes = []
     update = gan.generator_update
-    gan.generator_update = lambda b: sizes.append(int(b)) or update(b)  # noqa: E731
+    gan.generator_update = lambda b, **kw: sizes.append(int(b)) or update(b, **kw)  # noqa: E731
     gan.train_on_batch(points(3 * 4))
     assert sizes == [7]
 
 
 def test_save_and_load_round_trip(tmp_path):
-    gan = tiny_gan(loss="wgan-gp", gp_weight=2.5, n_critic=2)
-    gan.compile()
+    gan = tiny_gan(loss=losses.WGANGP(gp_weight=2.5), n_critic=2)
+    gan.compile(generator_batch_size=8)
     gan.fit(datasets.critic_batches(points(256), 8, 2), epochs=1, steps_per_epoch=3, verbose=0)
     path = str(tmp_path / "gan.keras")
     gan.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, keras_wgan.WGAN)
-    assert (loaded.n_critic, loaded.gp_weight, loaded.loss_name, loaded.latent_dim) == (
-        2,
-        2.5,
-        "wgan-gp",
-        2,
-    )
+    assert (
+        loaded.n_critic,
+        loaded.gan_loss.gp_weight,
+        loaded.gan_loss.name,
+        loaded.latent_dim,
+        loaded.generator_batch_size,
+    ) == (2, 2.5, "wgan-gp", 2, 8)
+    assert loaded.gan_loss == losses.WGANGP(gp_weight=2.5)
     z = points(5)
     np.testing.assert_allclose(loaded.generate(z), gan.generate(z), rtol=1e-6)
     assert int(loaded.g_optimizer.iterations) == 3 and int(loaded.d_optimizer.iterations) == 6
@@ -145,14 +150,48 @@ def test_generate_from_count_and_from_z():
     [
         ({"n_critic": 0}, "n_critic=0. Expected an integer >= 1"),
         ({"n_critic": 2.5}, "n_critic"),
-        ({"gp_weight": -1.0}, "gp_weight=-1.0"),
-        ({"clip_value": 0.0}, "clip_value"),
-        ({"loss": "wgan"}, "Expected one of"),
-        ({"latent_dim": 3}, "latent_dim"),
+        ({"loss": "wgan"}, "Expected a keras_wgan.losses component or one of"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
+        tiny_gan(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: losses.WGANGP(gp_weight=-1.0),
+            "Invalid value for argument `gp_weight`. Received: gp_weight=-1.0",
+        ),
+        (lambda: losses.WeightClipping(0.0), "Invalid value for argument `clip_value`"),
+        (lambda: losses.R1(gamma=-1.0), "Invalid value for argument `gamma`"),
+    ],
+)
+def test_bad_component_arguments_raise_clear_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_a_loss_takes_only_its_own_arguments():
+    with pytest.raises(TypeError, match="gp_weight"):
+        losses.WeightClipping(gp_weight=10.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, home",
+    [
+        ({"gp_weight": -1.0}, "losses.WGANGP"),
+        ({"clip_value": 0.0}, "loss component"),
+        ({"latent_dim": 3}, "input shape"),
+        ({"generator_batch_size": 7}, "compile"),
+        ({"num_classes": 3}, "ACGAN"),
+        ({"ema": 0.9, "ema_start": 2}, "EMA"),
+    ],
+)
+def test_a_0_1_argument_names_its_new_home(kwargs, home):
+    with pytest.raises(TypeError, match=home):
         tiny_gan(**kwargs)
 
 
@@ -211,7 +250,10 @@ def test_short_8gaussians_run_covers_the_modes():
     # under 20%).
     keras.utils.set_random_seed(0)
     gan = keras_wgan.WGAN(
-        models.toy_generator(width=128), models.toy_critic(width=128), gp_weight=0.1, seed=0
+        models.toy_generator(width=128),
+        models.toy_critic(width=128),
+        loss=losses.WGANGP(gp_weight=0.1),
+        seed=0,
     )
     opt = lambda: keras.optimizers.Adam(3e-4, beta_1=0.5, beta_2=0.9)  # noqa: E731
     gan.compile(opt(), opt())
@@ -240,7 +282,8 @@ def conditional_nets(num_classes=3, latent_dim=4):
 
 def test_conditional_model_trains_with_class_losses_and_round_trips(tmp_path):
     generator, critic = conditional_nets()
-    gan = keras_wgan.WGAN(generator, critic, num_classes=3, n_critic=2, seed=0)
+    gan = keras_wgan.WGAN(generator, critic, conditioning=ACGAN(3), n_critic=2, seed=0)
+    assert isinstance(gan.conditioning, ACGAN) and gan.num_classes == 3
     gan.compile()
     x = points(64)
     y = (np.arange(64) % 3).astype("int32")
@@ -253,6 +296,7 @@ def test_conditional_model_trains_with_class_losses_and_round_trips(tmp_path):
         gan.generate(2, labels=[0, 3])
     gan.save(tmp_path / "c.keras")
     loaded = keras.saving.load_model(tmp_path / "c.keras")
+    assert isinstance(loaded.conditioning, ACGAN) and loaded.num_classes == 3
     z = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
     np.testing.assert_allclose(
         loaded.generate(z, labels=[2, 1, 0]), gan.generate(z, labels=[2, 1, 0]), rtol=1e-6
@@ -262,10 +306,10 @@ def test_conditional_model_trains_with_class_losses_and_round_trips(tmp_path):
 def test_conditional_model_needs_labels_and_a_class_head():
     generator, critic = conditional_nets()
     with pytest.raises(ValueError, match="two outputs"):
-        keras_wgan.WGAN(generator, models.toy_critic(width=4), num_classes=3)
+        keras_wgan.WGAN(generator, models.toy_critic(width=4), conditioning=ACGAN(3))
     with pytest.raises(ValueError, match="num_classes"):
         keras_wgan.WGAN(models.toy_generator(width=4), critic)
-    gan = keras_wgan.WGAN(generator, critic, num_classes=3, n_critic=1)
+    gan = keras_wgan.WGAN(generator, critic, conditioning=ACGAN(3), n_critic=1)
     gan.compile()
     with pytest.raises(ValueError, match="must yield \\(images, labels\\)"):
         gan.train_on_batch(points(4))

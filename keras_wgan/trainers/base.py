@@ -74,6 +74,19 @@ class TrainerBase:
     def _on_compile(self):
         """Called at the end of `WGAN.compile`, once both optimisers are built."""
 
+    def _refuse_loss_scaling(self, backend):
+        """Raises for a `LossScaleOptimizer` (mixed_float16), which only the TensorFlow
+        trainer scales losses for."""
+        for opt in (self.d_optimizer, self.g_optimizer):
+            if isinstance(opt, keras.optimizers.LossScaleOptimizer):
+                raise ValueError(
+                    f"Invalid value for the optimiser {opt.name!r}. Received a "
+                    f"LossScaleOptimizer. Expected an optimiser without loss scaling: the "
+                    f"{backend} trainer does not scale losses; train in float32 or with the "
+                    f"mixed_bfloat16 policy on {backend} (mixed_float16 needs the TensorFlow "
+                    "backend)."
+                )
+
     def _sync_variables(self):
         """Makes the variables hold their current values before an eager read.
 

@@ -26,15 +26,7 @@ class JAXTrainer(base.TrainerBase):
     """The JAX half of `keras_wgan.WGAN`'s trainer."""
 
     def _on_compile(self):
-        """Refuses loss scaling, which the JAX trainer does not do."""
-        for opt in (self.d_optimizer, self.g_optimizer):
-            if isinstance(opt, keras.optimizers.LossScaleOptimizer):
-                raise ValueError(
-                    f"Invalid value for the optimiser {opt.name!r}. Received a "
-                    "LossScaleOptimizer. Expected an optimiser without loss scaling: the JAX "
-                    "trainer does not scale losses; train in float32 or with the "
-                    "mixed_bfloat16 policy on JAX (mixed_float16 needs the TensorFlow backend)."
-                )
+        self._refuse_loss_scaling("JAX")
 
     def _sync_variables(self):
         """Assigns the values a JAX `fit` has lent to its jitted step back to the

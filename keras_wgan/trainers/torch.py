@@ -20,6 +20,9 @@ def _detached(logs):
 class TorchTrainer(base.TrainerBase):
     """The PyTorch half of `keras_wgan.WGAN`'s trainer."""
 
+    def _on_compile(self):
+        self._refuse_loss_scaling("PyTorch")
+
     def _minimize(self, loss_fn, optimizer, variables):
         with torch.enable_grad():
             loss, logs, updates = loss_fn()

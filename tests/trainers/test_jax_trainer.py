@@ -92,14 +92,14 @@ import json, sys
 import numpy as np
 import keras
 import keras_wgan
-from keras_wgan import models
+from keras_wgan import losses, models
 
 inputs, out, technique = sys.argv[1], sys.argv[2], sys.argv[3]
 given = dict(np.load(inputs))
-options = {"feature_matching": dict(loss="dcgan", feature_matching="critic_dense_0"),
-           "historical_averaging": dict(historical_averaging=0.5)}[technique]
+loss = {"feature_matching": losses.FeatureMatching("dcgan", layer="critic_dense_0"),
+        "historical_averaging": losses.HistoricalAveraging("wgan-gp", 0.5)}[technique]
 gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), seed=3,
-                      n_critic=2, **options)
+                      n_critic=2, loss=loss)
 gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
 for name, net in (("g", gan.generator), ("c", gan.critic)):
     net.set_weights([given[f"{name}{i}"] for i in range(len(net.get_weights()))])
@@ -173,11 +173,12 @@ import json, sys
 import numpy as np
 import keras
 import keras_wgan
-from keras_wgan import models
+from keras_wgan import losses, models
 
 _, out = sys.argv[1], sys.argv[2]
+loss = losses.HistoricalAveraging(losses.FeatureMatching(losses.DCGAN()), 0.1)
 gan = keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), seed=3,
-                      loss="dcgan", n_critic=1, feature_matching=True, historical_averaging=0.1)
+                      loss=loss, n_critic=1)
 gan.compile()
 data = np.random.default_rng(0).standard_normal((64, 2)).astype("float32") + 2
 gan.fit(data[:16], batch_size=8, epochs=1, verbose=0, shuffle=False)
