@@ -1,6 +1,7 @@
-"""Differentiable augmentation (`keras_wgan.augment`, `WGAN(augment=...)`) and ADA: each
-policy against NumPy, the identity at p = 0, gradients, where the trainers apply it, ADA's
-update rule, saving and resuming, and the JAX trainer against the TensorFlow one."""
+"""Differentiable augmentation (`keras_wgan.augment`, `WGAN(augment=DiffAugment(...))`) and
+ADA (`augment=ADA(...)`): each policy against NumPy, the identity at p = 0, gradients, where
+the trainers apply it, ADA's update rule, saving and resuming, and the JAX trainer against
+the TensorFlow one."""
 
 import json
 import subprocess
@@ -14,6 +15,7 @@ from helpers import package_env, run_on_backend
 
 import keras_wgan
 from keras_wgan import augment, models
+from keras_wgan.augment import ADA, DiffAugment
 
 
 def image_nets(seed=0):
@@ -61,19 +63,46 @@ def test_policies_come_in_diffaugment_order_and_bad_ones_are_refused():
 
 
 @pytest.mark.parametrize(
+    "component, kwargs, name",
+    [
+        (DiffAugment, {"policies": "translation,flip"}, "policies"),
+        (DiffAugment, {"policies": []}, "policies"),
+        (DiffAugment, {"policies": None}, "policies"),
+        (DiffAugment, {"policies": "cutout", "probability": 1.5}, "probability"),
+        (DiffAugment, {"policies": "cutout", "probability": -0.1}, "probability"),
+        (ADA, {"policies": "cutout,flip"}, "policies"),
+        (ADA, {"policies": "cutout", "target": 1.0}, "target"),
+        (ADA, {"policies": "cutout", "target": 1.5}, "target"),
+        (ADA, {"policies": "cutout", "target": 0.6, "kimg": 0}, "kimg"),
+        (ADA, {"policies": "cutout", "probability": 1.5}, "probability"),
+    ],
+)
+def test_bad_augmentation_arguments_are_refused(component, kwargs, name):
+    with pytest.raises(ValueError, match=f"Invalid value for argument `{name}`"):
+        component(**kwargs)
+
+
+def test_bad_policies_given_to_the_model_are_refused():
+    g, d = image_nets()
+    with pytest.raises(ValueError, match="Invalid value for argument `augment`"):
+        keras_wgan.WGAN(g, d, augment="translation,flip")
+    with pytest.raises(ValueError, match="Invalid value for argument `augment`"):
+        keras_wgan.WGAN(g, d, augment=5)
+
+
+@pytest.mark.parametrize(
     "kwargs, name",
     [
-        ({"augment": "translation,flip"}, "augment"),
         ({"augment_probability": 0.5}, "augment_probability"),
         ({"ada_target": 0.6}, "ada_target"),
         ({"augment": "cutout", "augment_probability": 1.5}, "augment_probability"),
         ({"augment": "cutout", "ada_target": 1.0}, "ada_target"),
-        ({"augment": "cutout", "ada_target": 0.6, "ada_kimg": 0}, "ada_kimg"),
+        ({"augment": "cutout", "ada_kimg": 0}, "ada_kimg"),
     ],
 )
-def test_bad_augmentation_arguments_are_refused(kwargs, name):
+def test_the_0_1_augmentation_arguments_name_their_new_home(kwargs, name):
     g, d = image_nets()
-    with pytest.raises(ValueError, match=f"Invalid value for argument `{name}`"):
+    with pytest.raises(TypeError, match=rf"no longer takes `{name}`.*`augment=.*DiffAugment.*ADA"):
         keras_wgan.WGAN(g, d, **kwargs)
 
 
@@ -170,6 +199,14 @@ def test_gradients_through_each_policy():
 # --- where the trainers apply it -----------------------------------------------------------
 
 
+def replay_draw(gan, batch_size):
+    """The parameters of one augmented batch as the component draws them: U[0, 1) draws
+    from the model's seed (`gan.draw`), mapped at the component's current p."""
+    policies = gan.augment.policies
+    uniforms = gan.draw("uniform", (batch_size, augment.num_uniforms(policies)))
+    return augment.parameters(uniforms, policies, (8, 8), gan.augment.p())
+
+
 def test_the_critic_and_the_generator_see_augmented_batches():
     """One critic and one generator update with augmentation equal, on the same weights,
     the updates of a model without it given the augmented batches (drawn from the same seed
@@ -180,12 +217,14 @@ def test_the_critic_and_the_generator_see_augmented_batches():
     z = RNG.normal(size=(8, 4)).astype("float32")
     gan = image_gan(augment="color,translation,cutout")
     plain = image_gan()
+    assert isinstance(gan.augment, DiffAugment) and gan.augment_p == 1.0
+    assert tuple(gan.augment.policies) == augment.POLICIES
     state = gan._seed_generator.state.numpy()
     logs = gan.critic_update(real, fake=fake, alpha=alpha)
     # The same draws, replayed: the real batch's first, then the generated batch's.
     gan._seed_generator.state.assign(state)
-    real_params = gan._augment_draw(8, 1.0)
-    fake_params = gan._augment_draw(8, 1.0)
+    real_params = replay_draw(gan, 8)
+    fake_params = replay_draw(gan, 8)
     assert not np.array_equal(real_params["cutout"]["corner"], fake_params["cutout"]["corner"])
     want = plain.critic_update(
         augment.apply(real, real_params), fake=augment.apply(fake, fake_params), alpha=alpha
@@ -199,7 +238,7 @@ def test_the_critic_and_the_generator_see_augmented_batches():
     state = gan._seed_generator.state.numpy()
     logs = gan.generator_update(8, z=z)
     gan._seed_generator.state.assign(state)
-    params = gan._augment_draw(8, 1.0)
+    params = replay_draw(gan, 8)
     with tf.GradientTape() as tape:
         score = plain.critic(augment.apply(plain.generator(z), params))
         loss = -tf.reduce_mean(score)
@@ -215,7 +254,7 @@ def test_at_probability_zero_the_updates_are_those_of_no_augmentation():
     real, fake = DATA[:8], DATA[8:16]
     alpha = RNG.uniform(size=8).astype("float32")
     z = RNG.normal(size=(8, 4)).astype("float32")
-    gan = image_gan(augment=["color", "translation", "cutout"], augment_probability=0.0)
+    gan = image_gan(augment=DiffAugment(["color", "translation", "cutout"], probability=0.0))
     plain = image_gan()
     for model in (gan, plain):
         model.critic_update(real, fake=fake, alpha=alpha)
@@ -252,28 +291,32 @@ def test_ada_moves_p_towards_the_target_by_its_rule():
 
 def test_fit_with_ada_moves_p_by_the_rule_and_logs_it():
     # 48 images, n_critic 2, batch 6: 4 steps, one adjustment of 48 / 480 = 0.1.
-    gan = image_gan(
-        augment="translation,cutout", augment_probability=0.5, ada_target=0.6, ada_kimg=0.48
-    )
+    gan = image_gan(augment=ADA("translation,cutout", target=0.6, kimg=0.48, probability=0.5))
     history = gan.fit(DATA, batch_size=6, epochs=1, shuffle=False, verbose=0)
     rt = history.history["augment_rt"][0]  # the mean over the 8 equal critic batches
     want = 0.6 if rt > 0.6 else 0.4
     assert gan.augment_p == pytest.approx(want)
     # Logged after each step: 0.5 three times, then the adjusted p.
     assert history.history["augment_p"][0] == pytest.approx((3 * 0.5 + want) / 4)
-    assert [float(v) for v in gan._augment_state[1:]] == [0.0, 0.0]
+    assert [float(v) for v in gan.augment.state[1:]] == [0.0, 0.0]
 
 
 def test_ada_state_is_saved_loaded_and_resumed_exactly(tmp_path):
-    gan = image_gan(augment="color,translation,cutout", ada_target=0.2, ada_kimg=0.1)
+    gan = image_gan(augment=ADA("color,translation,cutout", target=0.2, kimg=0.1))
     # 3 steps: the checkpoint falls inside ADA's interval of 4 steps.
     gan.fit(DATA[:36], batch_size=6, epochs=1, shuffle=False, verbose=0)
-    accumulated = [float(v) for v in gan._augment_state]
+    accumulated = [float(v) for v in gan.augment.state]
     assert accumulated[2] == 36.0  # the images of three steps, not yet used
     gan.save(tmp_path / "m.keras")
     resumed = keras.saving.load_model(tmp_path / "m.keras")
-    assert [float(v) for v in resumed._augment_state] == accumulated
-    assert resumed.get_config()["augment"] == ["color", "translation", "cutout"]
+    assert isinstance(resumed.augment, ADA)
+    assert [float(v) for v in resumed.augment.state] == accumulated
+    assert resumed.get_config()["augment"]["config"] == {
+        "policies": ["color", "translation", "cutout"],
+        "probability": 0.0,
+        "target": 0.2,
+        "kimg": 0.1,
+    }
     for model in (gan, resumed):  # two more epochs: two adjustments of p
         model.fit(DATA[:36], batch_size=6, epochs=3, initial_epoch=1, shuffle=False, verbose=0)
     assert resumed.generator_step() == gan.generator_step() == 9
@@ -294,20 +337,20 @@ import numpy as np
 import keras
 import keras_wgan
 from keras_wgan import augment
+from keras_wgan.augment import ADA
 
 inputs, out, mode = sys.argv[1:4]
 given = dict(np.load(inputs))
 backend = keras.backend.backend()
 
 
-def build(n_critic, **kwargs):
+def build(n_critic, component="color,translation,cutout"):
     z = keras.Input((4,))
     x = keras.layers.Reshape((8, 8, 1))(keras.layers.Dense(64, activation="tanh")(z))
     image = keras.Input((8, 8, 1))
     h = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(image))
     gan = keras_wgan.WGAN(keras.Model(z, x), keras.Model(image, keras.layers.Dense(1)(h)),
-                          n_critic=n_critic, seed=3, augment="color,translation,cutout",
-                          **kwargs)
+                          n_critic=n_critic, seed=3, augment=component)
     gan.compile(keras.optimizers.SGD(0.05), keras.optimizers.SGD(0.05))
     for name, net in (("g", gan.generator), ("c", gan.critic)):
         net.set_weights([given[f"{name}{i}"] for i in range(len(net.weights))])
@@ -318,22 +361,25 @@ result, arrays = {"backend": backend}, []
 if mode == "updates":
     gan = build(2)
     queue = list(given["draws"])  # the real batch's, the generated batch's, then G(z)'s
-    gan._augment_draw = lambda n, p: augment.parameters(queue.pop(0), augment.POLICIES,
-                                                        (8, 8), p)
+    def draw(kind, shape, maxval=None):  # the augmentation's U[0, 1) draws, given
+        assert (kind, tuple(shape)) == ("uniform", (8, 10)), (kind, shape)
+        return queue.pop(0)
+    gan.draw = draw
     logs = gan.critic_update(given["real"], fake=given["fake"], alpha=given["alpha"])
     logs.update(gan.generator_update(8, z=given["z"]))
+    assert not queue
     result["logs"] = {k: float(v) for k, v in logs.items()}
     arrays += gan.get_weights()
-    fitted = build(1, ada_target=0.2, ada_kimg=0.1)
+    fitted = build(1, ADA("color,translation,cutout", target=0.2, kimg=0.1))
     history = fitted.fit(given["data"], batch_size=6, epochs=1, shuffle=False, verbose=0)
     result.update(history=history.history, step=fitted.generator_step())
 else:  # 3 steps an epoch: the checkpoint falls inside ADA's interval of 4 steps
-    gan = build(2, ada_target=0.2, ada_kimg=0.1)
+    gan = build(2, ADA("color,translation,cutout", target=0.2, kimg=0.1))
     gan.fit(given["data"], batch_size=6, epochs=1, shuffle=False, verbose=0)
-    result["saved"] = [float(v) for v in gan._augment_state]
+    result["saved"] = [float(v) for v in gan.augment.state]
     gan.save(out + ".keras")
     resumed = keras.saving.load_model(out + ".keras")
-    result["loaded"] = [float(v) for v in resumed._augment_state]
+    result["loaded"] = [float(v) for v in resumed.augment.state]
     for model in (gan, resumed):
         model.fit(given["data"], batch_size=6, epochs=3, initial_epoch=1, shuffle=False,
                   verbose=0)
@@ -406,18 +452,19 @@ import json, sys
 import numpy as np
 import keras
 import keras_wgan
+from keras_wgan.augment import ADA, DiffAugment
 
 out = sys.argv[1]
 data = np.random.default_rng(0).uniform(-1, 1, (48, 8, 8, 1)).astype("float32")
 
 
-def build(**kwargs):
+def build(component):
     z = keras.Input((4,))
     x = keras.layers.Reshape((8, 8, 1))(keras.layers.Dense(64, activation="tanh")(z))
     image = keras.Input((8, 8, 1))
     h = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(image))
     gan = keras_wgan.WGAN(keras.Model(z, x), keras.Model(image, keras.layers.Dense(1)(h)),
-                          n_critic=2, seed=0, augment="translation,cutout", **kwargs)
+                          n_critic=2, seed=0, augment=component)
     gan.compile()
     return gan
 
@@ -427,13 +474,15 @@ if keras.backend.backend() == "jax":
     import jax
     assert len(jax.devices()) == 2
     keras.distribution.set_distribution(keras.distribution.DataParallel())
-    history = build(ada_target=0.1, ada_kimg=0.05).fit(data, batch_size=6, epochs=2, verbose=0)
+    ada = build(ADA("translation,cutout", target=0.1, kimg=0.05))
+    history = ada.fit(data, batch_size=6, epochs=2, verbose=0)
     result["history"] = history.history
 else:
     import tensorflow as tf
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
-        fixed, ada = build(augment_probability=0.5), build(ada_target=0.6)
+        fixed = build(DiffAugment("translation,cutout", probability=0.5))
+        ada = build(ADA("translation,cutout", target=0.6))
     result["history"] = fixed.fit(data, batch_size=6, epochs=1, verbose=0).history
     try:
         ada.fit(data, batch_size=6, epochs=1, verbose=0)
@@ -475,7 +524,8 @@ def test_augmentation_under_distribution(tmp_path, backend):
     assert "augment_p" in meta["history"]
     if backend == "tensorflow":
         assert meta["history"]["augment_p"] == [0.5]
-        assert "ADA (`ada_target`)" in meta["refused"] and "tf.distribute" in meta["refused"]
+        assert "ADA adapts p" in meta["refused"] and "tf.distribute" in meta["refused"]
+        assert "`DiffAugment`" in meta["refused"]  # what to use there instead
 
 
 # --- the command line -----------------------------------------------------------------------

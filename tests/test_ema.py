@@ -1,4 +1,4 @@
-"""The exponential moving average of the generator (`WGAN(ema=...)`): the shadow
+"""The exponential moving average of the generator (`WGAN(ema=EMA(...))`): the shadow
 generator's update, its start, sampling and export with it, saving and resuming, and the
 JAX trainer's jitted state."""
 
@@ -12,12 +12,14 @@ from helpers import run_on_backend
 
 import keras_wgan
 from keras_wgan import datasets
+from keras_wgan.ema import EMA, ema_update
 
 DECAY = 0.8
 
 
 def tiny_gan(ema=DECAY, ema_start=0, seed=0):
-    """A 2-D generator with batch norm (whose statistics the shadow copies), SGD, n_critic 1."""
+    """A 2-D generator with batch norm (whose statistics the shadow copies), SGD, n_critic 1;
+    `EMA(ema, start=ema_start)`, or no average with `ema=None`."""
     keras.utils.set_random_seed(seed)
     g = keras.Sequential(
         [
@@ -30,7 +32,8 @@ def tiny_gan(ema=DECAY, ema_start=0, seed=0):
     d = keras.Sequential(
         [keras.Input((2,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)]
     )
-    gan = keras_wgan.WGAN(g, d, n_critic=1, ema=ema, ema_start=ema_start, seed=seed)
+    component = None if ema is None else EMA(ema, start=ema_start)
+    gan = keras_wgan.WGAN(g, d, n_critic=1, ema=component, seed=seed)
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
     return gan
 
@@ -74,9 +77,21 @@ def test_the_shadow_after_three_generator_steps_is_the_hand_computed_average(ema
     trainable = {id(v) for v in gan.generator.trainable_variables}
     averaged = [id(v) in trainable for v in gan.generator.weights]
     assert averaged.count(False) == 2  # batch norm's moving mean and variance: copied
+    # The component's pairs: (shadow, generator weight, averaged), in `weights` order.
+    assert (gan.ema.decay, gan.ema.start) == (DECAY, ema_start)
+    shadows, weights, flags = zip(*gan.ema.pairs)
+    assert [id(v) for v in shadows] == [id(v) for v in gan.ema_generator.weights]
+    assert [id(v) for v in weights] == [id(v) for v in gan.generator.weights]
+    assert list(flags) == averaged
     expected = hand_ema(initial, record.seen, averaged, ema_start)
     for got, want in zip(gan.ema_generator.weights, expected):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-7)
+    # The pure update (`keras_wgan.ema.ema_update`), step by step, gives the same shadow.
+    shadow = initial
+    for step, seen in enumerate(record.seen, start=1):
+        shadow = ema_update(shadow, seen, averaged, step, DECAY, ema_start)
+    for got, want in zip(gan.ema_generator.weights, shadow):
+        np.testing.assert_allclose(got.numpy(), np.asarray(want), rtol=1e-6, atol=1e-7)
     # The average trails the raw weights (after ema_start=2 steps it was a copy).
     assert not np.allclose(gan.ema_generator.weights[0].numpy(), record.seen[-1][0])
     if ema_start == 2:
@@ -116,29 +131,54 @@ def test_generate_uses_the_shadow_and_ema_false_the_raw_generator():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        ({"ema": 1.0}, "ema"),
-        ({"ema": 0}, "ema"),
-        ({"ema": -0.5}, "ema"),
-        ({"ema": True}, "ema"),
-        ({"ema": "0.9"}, "ema"),
-        ({"ema": 0.9, "ema_start": -1}, "ema_start"),
-        ({"ema_start": 5}, "ema_start"),
+        ({"decay": 1.0}, "decay"),
+        ({"decay": 0}, "decay"),
+        ({"decay": -0.5}, "decay"),
+        ({"decay": True}, "decay"),
+        ({"decay": "0.9"}, "decay"),
+        ({"decay": 0.9, "start": -1}, "start"),
+        ({"decay": 0.9, "start": 1.5}, "start"),
     ],
 )
 def test_bad_ema_arguments_are_refused(kwargs, name):
+    with pytest.raises(ValueError, match=f"Invalid value for argument `{name}`"):
+        EMA(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "ema, name",
+    [(1.0, "decay"), (-0.5, "decay"), (0, "ema"), (True, "ema"), ("0.9", "ema")],
+)
+def test_bad_ema_values_given_to_the_model_are_refused(ema, name):
     g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
     d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match=f"Invalid value for argument `{name}`"):
+        keras_wgan.WGAN(g, d, ema=ema)
+
+
+@pytest.mark.parametrize("kwargs", [{"ema": 0.9, "ema_start": 2}, {"ema_start": 5}])
+def test_the_0_1_ema_start_argument_names_its_new_home(kwargs):
+    g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(TypeError, match=r"no longer takes `ema_start`.*EMA\(decay, start\)"):
         keras_wgan.WGAN(g, d, **kwargs)
 
 
 def test_config_round_trip_keeps_the_ema():
     gan = tiny_gan(ema=0.99, ema_start=7)
     config = gan.get_config()
-    assert (config["ema"], config["ema_start"]) == (0.99, 7)
+    assert config["ema"]["class_name"] == "EMA"
+    assert config["ema"]["config"] == {"decay": 0.99, "start": 7}
     again = keras_wgan.WGAN.from_config(config)
-    assert (again.ema, again.ema_start) == (0.99, 7) and again.ema_generator is not None
+    assert isinstance(again.ema, EMA) and again.ema is not gan.ema
+    assert (again.ema.decay, again.ema.start) == (0.99, 7) and again.ema_generator is not None
+    assert [id(s) for s, _, _ in again.ema.pairs] == [id(v) for v in again.ema_generator.weights]
     assert keras_wgan.WGAN.from_config(tiny_gan(ema=None).get_config()).ema_generator is None
+    # A decay alone still means EMA(decay), from the first step.
+    g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    plain = keras_wgan.WGAN(g, d, ema=0.95)
+    assert isinstance(plain.ema, EMA) and (plain.ema.decay, plain.ema.start) == (0.95, 0)
 
 
 def test_a_saved_and_resumed_fit_gives_the_shadow_of_an_uninterrupted_run(tmp_path):
@@ -208,6 +248,7 @@ import json, sys
 import numpy as np
 import keras
 import keras_wgan
+from keras_wgan.ema import EMA
 
 inputs, out = sys.argv[1], sys.argv[2]
 given = dict(np.load(inputs))
@@ -215,7 +256,7 @@ g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3),
                       keras.layers.BatchNormalization(), keras.layers.Dense(2)])
 d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="relu"),
                       keras.layers.Dense(1)])
-gan = keras_wgan.WGAN(g, d, n_critic=1, ema=0.8, ema_start=1, seed=0)
+gan = keras_wgan.WGAN(g, d, n_critic=1, ema=EMA(0.8, start=1), seed=0)
 gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
 gan.set_weights([given[f"w{i}"] for i in range(int(given["num_weights"]))])
 for k in range(3):

@@ -20,7 +20,7 @@ import pytest
 from helpers import TINY, run_on_backend
 
 import keras_wgan
-from keras_wgan import architectures, cli, datasets, layers, losses, models, presets
+from keras_wgan import architectures, cli, datasets, layers, losses, models, options, presets
 
 LR, WEIGHT = 0.1, 2.0
 
@@ -31,7 +31,7 @@ import json, sys
 import numpy as np
 import keras
 import keras_wgan
-from keras_wgan import architectures, layers
+from keras_wgan import architectures, layers, losses
 
 inputs, out = sys.argv[1], sys.argv[2]
 sections = sys.argv[3:] or ["updates", "fit", "agree"]
@@ -47,12 +47,23 @@ def networks(hidden=False):
     return generator, critic
 
 
-def gan(loss, sn=False, hidden=False, **kwargs):
+def component(loss, every=1):
+    # The loss with its penalty's weight WEIGHT (R1's gamma); the hinge loss has none.
+    if loss == "r1":
+        return losses.R1(gamma=WEIGHT, every=every)
+    assert every == 1, loss
+    if loss == "dragan":
+        return losses.DRAGAN(gp_weight=WEIGHT)
+    if loss == "wgan-gp":
+        return losses.WGANGP(gp_weight=WEIGHT)
+    return losses.get(loss)
+
+
+def gan(loss, sn=False, hidden=False, every=1):
     generator, critic = networks(hidden)
     if sn:
         critic = architectures.spectral_normalize(critic)
-    model = keras_wgan.WGAN(generator, critic, loss=loss, n_critic=1, gp_weight=WEIGHT, seed=0,
-                            **kwargs)
+    model = keras_wgan.WGAN(generator, critic, loss=component(loss, every), n_critic=1, seed=0)
     model.compile(keras.optimizers.SGD(LR), keras.optimizers.SGD(LR))
     if hidden:
         model.set_weights([given[f"h{i}"] for i in range(len(model.get_weights()))])
@@ -75,7 +86,7 @@ def draws(order):
     # The weights after a DRAGAN update with alpha and the noise drawn, in `order`, from
     # the model's seed and passed in.
     model = gan("dragan", sn=True, hidden=True)
-    drawn = {what: model._draw("uniform", (8,) if what == "alpha" else (8, 3)) for what in order}
+    drawn = {what: model.draw("uniform", (8,) if what == "alpha" else (8, 3)) for what in order}
     model.critic_update(given["real"][0], fake=given["fake"][0], **drawn)
     return model.get_weights()
 
@@ -85,7 +96,7 @@ def updates():
     for name, loss, sn, extra in (
         ("r1", "r1", False, {}), ("dragan", "dragan", False, {}), ("hinge", "hinge", False, {}),
         ("sn-hinge", "hinge", True, {}), ("sn-r1", "r1", True, {}),
-        ("lazy", "r1", False, {"r1_every": 3}),
+        ("lazy", "r1", False, {"every": 3}),
     ):
         model = gan(loss, sn, **extra)
         logs, kernels = [], []
@@ -107,7 +118,7 @@ def updates():
 def fit():
     # Lazy R1 in `fit` (K = 2, one step an epoch: a tf.function, jitted on JAX); the power
     # iteration on diag(3, 1); a spectrally normalised critic through a .keras file.
-    model = gan("r1", r1_every=2)
+    model = gan("r1", every=2)
     history = model.fit(given["real"][0], batch_size=8, epochs=4, shuffle=False, verbose=0)
     results["fit"] = {"penalty": history.history["gradient_penalty"],
                       "updates": int(model.d_optimizer.iterations)}
@@ -138,7 +149,7 @@ def fit():
 def agree():
     # Networks without a closed form, for the backends to agree on: a spectrally normalised
     # hidden layer (its u moves), two critic updates and a generator update.
-    for loss, extra in (("wgan-gp", {}), ("r1", {"r1_every": 2}), ("dragan", {}), ("hinge", {})):
+    for loss, extra in (("wgan-gp", {}), ("r1", {"every": 2}), ("dragan", {}), ("hinge", {})):
         model = gan(loss, sn=True, hidden=True, **extra)
         logs = [update(model, 0), update(model, 1)]
         logs.append({k: float(v) for k, v in model.generator_update(8, z=given["z"]).items()})
@@ -361,7 +372,7 @@ def test_lazy_r1_and_spectral_norm_compile_with_xla():
     keras.utils.set_random_seed(0)
     generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
     critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, use_bias=False)])
-    gan = keras_wgan.WGAN(generator, critic, loss="r1", r1_every=2, gp_weight=WEIGHT, n_critic=1)
+    gan = keras_wgan.WGAN(generator, critic, loss=losses.R1(gamma=WEIGHT, every=2), n_critic=1)
     gan.compile(keras.optimizers.SGD(LR), keras.optimizers.SGD(LR), jit_compile=True)
     critic.trainable_variables[0].assign(given["w"])
     history = gan.fit(given["real"][0], batch_size=8, epochs=4, shuffle=False, verbose=0)
@@ -419,16 +430,20 @@ def test_the_losses_presets_follow_their_papers_code():
     assert presets.resolve("digits", loss="wgan-gp")["lr_decay"] == "linear"
 
 
+#: The loss components of `tiny`, by name.
+LOSS_COMPONENTS = {"r1": losses.R1, "dragan": losses.DRAGAN, "hinge": losses.Hinge}
+
+
 def tiny(loss="r1", sn=False, seed=0, **kwargs):
+    """A compiled toy model with the loss `loss` of arguments `kwargs` (a new component)."""
     keras.utils.set_random_seed(seed)
     critic = models.toy_critic(width=8)
     gan = keras_wgan.WGAN(
         models.toy_generator(2, width=8),
         architectures.spectral_normalize(critic) if sn else critic,
-        loss=loss,
+        loss=LOSS_COMPONENTS[loss](**kwargs),
         n_critic=1,
         seed=seed,
-        **kwargs,
     )
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     return gan
@@ -436,7 +451,7 @@ def tiny(loss="r1", sn=False, seed=0, **kwargs):
 
 @pytest.mark.parametrize(
     "loss, sn, kwargs",
-    [("r1", False, {"r1_every": 2}), ("dragan", True, {}), ("hinge", True, {})],
+    [("r1", False, {"every": 2}), ("dragan", True, {}), ("hinge", True, {})],
     ids=["lazy-r1", "dragan-sn", "hinge-sn"],
 )
 def test_a_saved_and_resumed_fit_continues_bit_for_bit(tmp_path, loss, sn, kwargs):
@@ -449,7 +464,9 @@ def test_a_saved_and_resumed_fit_continues_bit_for_bit(tmp_path, loss, sn, kwarg
     half.fit(data(0), epochs=1, steps_per_epoch=3, verbose=0)
     half.save(tmp_path / "half.keras")
     resumed = keras.saving.load_model(tmp_path / "half.keras")
-    assert resumed.r1_every == half.r1_every and resumed.loss_name == loss
+    assert type(resumed.gan_loss) is LOSS_COMPONENTS[loss] and resumed.gan_loss.name == loss
+    assert resumed.gan_loss.get_config() == half.gan_loss.get_config()
+    assert getattr(resumed.gan_loss, "every", 1) == kwargs.get("every", 1)
     # Resumed at critic update 3: lazy R1 takes its next penalty at update 4, not at once.
     assert int(resumed.d_optimizer.iterations) == 3
     resumed.fit(data(3), epochs=2, initial_epoch=1, steps_per_epoch=3, verbose=0)
@@ -471,7 +488,7 @@ import json, sys
 import numpy as np
 import keras
 import keras_wgan
-from keras_wgan import architectures, datasets, models
+from keras_wgan import architectures, datasets, losses, models
 
 out = sys.argv[2]
 
@@ -479,9 +496,10 @@ out = sys.argv[2]
 def tiny(loss, sn, **kwargs):
     keras.utils.set_random_seed(0)
     critic = models.toy_critic(width=8)
+    component = {"r1": losses.R1, "dragan": losses.DRAGAN}[loss](**kwargs)
     gan = keras_wgan.WGAN(models.toy_generator(2, width=8),
                           architectures.spectral_normalize(critic) if sn else critic,
-                          loss=loss, n_critic=1, seed=0, **kwargs)
+                          loss=component, n_critic=1, seed=0)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     return gan
 
@@ -491,7 +509,7 @@ def data(start_step):
 
 
 differences = {}
-for loss, sn, kwargs in (("r1", True, {"r1_every": 2}), ("dragan", True, {})):
+for loss, sn, kwargs in (("r1", True, {"every": 2}), ("dragan", True, {})):
     whole = tiny(loss, sn, **kwargs)
     whole.fit(data(0), epochs=2, steps_per_epoch=3, verbose=0)
     half = tiny(loss, sn, **kwargs)
@@ -523,16 +541,31 @@ def test_a_saved_and_resumed_fit_continues_bit_for_bit_on_jax(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"r1_every": 0}, "`r1_every`. Received: r1_every=0. Expected an integer >= 1"),
-        ({"r1_every": 1.5}, "`r1_every`"),
-        ({"r1_every": True}, "`r1_every`"),
-        ({"loss": "wgan-gp", "r1_every": 2}, "1 with loss='wgan-gp'"),
+        ({"every": 0}, "`every`. Received: every=0. Expected an integer >= 1"),
+        ({"every": 1.5}, "`every`"),
+        ({"every": True}, "`every`"),
+        ({"gamma": -1.0}, "`gamma`"),
     ],
 )
 def test_bad_regulariser_arguments_are_refused(kwargs, message):
-    kwargs = {"loss": "r1", **kwargs}
     with pytest.raises(ValueError, match=re.escape(message)):
-        keras_wgan.WGAN(models.toy_generator(2, width=8), models.toy_critic(width=8), **kwargs)
+        losses.R1(**kwargs)
+
+
+def test_lazy_r1_is_refused_with_another_loss():
+    # A loss without R1's penalty has no `every` to give.
+    for component in (losses.WGANGP, losses.DRAGAN, losses.Hinge):
+        with pytest.raises(TypeError, match="'every'|takes no arguments"):
+            component(every=2)
+    # The 0.1 argument names its new home, the R1 loss component.
+    with pytest.raises(TypeError, match=r"no longer takes `r1_every`.*loss component"):
+        keras_wgan.WGAN(
+            models.toy_generator(2, width=8), models.toy_critic(width=8), loss="r1", r1_every=2
+        )
+    # The flat options (run settings) refuse it with a loss that does not take it.
+    with pytest.raises(ValueError, match=re.escape("`r1_every` (received 2) is not an argument")):
+        options.components({"loss": "wgan-gp", "r1_every": 2})
+    assert options.components({"loss": "r1", "r1_every": 2})["loss"] == losses.R1(every=2)
 
 
 def test_spectral_normalize_copies_the_critic_and_refuses_what_it_cannot_normalise():
@@ -594,7 +627,8 @@ def test_the_cli_records_the_regulariser_and_refuses_a_rerun_with_another(tmp_pa
     assert record["loss"] == "r1" and record["settings"]["spectral_norm"] is True
     assert record["settings"]["model"]["r1_every"] == 2
     gan = keras.saving.load_model(os.path.join(out, "checkpoint.keras"))
-    assert gan.r1_every == 2 and gan.metadata["run"] == record
+    assert isinstance(gan.gan_loss, losses.R1) and gan.gan_loss.every == 2
+    assert gan.metadata["run"] == record
     assert any(isinstance(l, layers.SpectralNormalization) for l in gan.critic.layers)
     capsys.readouterr()
     for other, said in (
