@@ -94,26 +94,6 @@ def build_parser():
         help="class-conditional AC-GAN form (datasets with labels)",
     )
     train.add_argument(
-        "--conditioning",
-        default=None,
-        choices=("ac-gan-paper", "ac-gan"),
-        help="what the critic's class loss classifies: real images only "
-        "(ac-gan-paper, the paper's code) or real and generated "
-        "(ac-gan, Odena et al. 2017); default: the recipe's",
-    )
-    train.add_argument(
-        "--ac-weight-critic",
-        type=float,
-        default=None,
-        help="weight of the critic's class loss (default: the recipe's, 1)",
-    )
-    train.add_argument(
-        "--ac-weight-generator",
-        type=float,
-        default=None,
-        help="weight of the generator's class loss (default: the recipe's, 0.1)",
-    )
-    train.add_argument(
         "--paper",
         action="store_true",
         help="the paper's own set-up where this package's default differs "
@@ -147,8 +127,6 @@ def build_parser():
     train.add_argument("--batch-size", type=_positive_int, default=None)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--n-critic", type=_positive_int, default=None)
-    train.add_argument("--gp-weight", type=float, default=None, help="lambda")
-    train.add_argument("--clip-value", type=float, default=None, help="c, for wgan-clip")
     train.add_argument(
         "--width",
         type=_positive_int,
@@ -178,47 +156,12 @@ def build_parser():
         help="learning rate of the generator's optimiser; overrides --lr and the recipe's",
     )
     train.add_argument(
-        "--ema",
-        type=float,
-        default=None,
-        metavar="DECAY",
-        help="keep an exponential moving average of the generator's weights with this "
-        "decay (e.g. 0.999), which the samples, the evaluation and the export use",
-    )
-    train.add_argument(
-        "--ema-start",
-        type=int,
-        default=None,
-        metavar="STEP",
-        help="the generator step after which the average starts (the shadow copies the "
-        "weights until then); default 0",
-    )
-    train.add_argument(
-        "--r1-every",
-        type=_positive_int,
-        default=None,
-        metavar="K",
-        help="lazy R1 (--loss r1): take the penalty on every K-th critic update only, "
-        "weighted by K (StyleGAN2's lazy regularisation); default 1",
-    )
-    train.add_argument(
         "--spectral-norm",
         action="store_true",
         help="spectrally normalise every Dense and convolution layer of the critic "
         "(Miyato et al. 2018), with any --loss",
     )
-    improved = train.add_argument_group(
-        "the improved-GAN techniques of Salimans et al. 2016, for the GAN baselines"
-    )
-    improved.add_argument(
-        "--feature-matching",
-        nargs="?",
-        const=True,
-        default=None,
-        metavar="LAYER",
-        help="the generator matches the mean of the critic's features: its "
-        "last hidden features, or those of the hidden layer LAYER",
-    )
+    improved = train.add_argument_group("the layers of Salimans et al. 2016, for the GAN baselines")
     improved.add_argument(
         "--minibatch-discrimination",
         nargs="*",
@@ -230,22 +173,6 @@ def build_parser():
         "gradient penalty",
     )
     improved.add_argument(
-        "--historical-averaging",
-        type=float,
-        default=None,
-        metavar="W",
-        help="weight of ||theta - mean of past theta||^2 in both losses",
-    )
-    improved.add_argument(
-        "--label-smoothing",
-        nargs="+",
-        type=float,
-        default=None,
-        metavar="ALPHA",
-        help="real target alpha (one-sided, e.g. 0.9), or ALPHA BETA for a "
-        "fake target too; dcgan and minimax losses",
-    )
-    improved.add_argument(
         "--virtual-batch-norm",
         nargs="?",
         type=_positive_int,
@@ -255,39 +182,7 @@ def build_parser():
         help="virtual batch norm in the generator, with a fixed reference "
         "batch of R latent vectors (default 64)",
     )
-    augmentation = train.add_argument_group(
-        "differentiable augmentation of what the critic sees (DiffAugment, ADA), for images"
-    )
-    augmentation.add_argument(
-        "--augment",
-        default=None,
-        metavar="POLICIES",
-        help="augment every image the critic sees with these policies, comma-separated: "
-        "color, translation, cutout (Zhao et al. 2020)",
-    )
-    augmentation.add_argument(
-        "--augment-probability",
-        type=float,
-        default=None,
-        metavar="P",
-        help="apply each policy to each image with probability P (default 1; the starting "
-        "P under --ada-target, default 0)",
-    )
-    augmentation.add_argument(
-        "--ada-target",
-        type=float,
-        default=None,
-        metavar="T",
-        help="adapt P to keep the critic's overfitting heuristic r_t near T, e.g. 0.6 "
-        "(ADA, Karras et al. 2020)",
-    )
-    augmentation.add_argument(
-        "--ada-kimg",
-        type=float,
-        default=None,
-        metavar="K",
-        help="ADA's speed: P can move from 0 to 1 over K thousand real images (default 20)",
-    )
+    options.add_flags(train)
     train.add_argument(
         "--export-dir",
         default=None,
@@ -470,9 +365,6 @@ def _train_settings(args):
                 f"two, B and C; got {len(minibatch)}."
             )
         minibatch = minibatch or [100, 5]
-    smoothing = args.label_smoothing
-    if smoothing is not None:
-        smoothing = smoothing[0] if len(smoothing) == 1 else smoothing
     if kind == "text" and (minibatch or args.virtual_batch_norm):
         raise ValueError(
             "--minibatch-discrimination and --virtual-batch-norm are for image and toy networks."
@@ -501,24 +393,11 @@ def _train_settings(args):
         lr_decay=decay,
         steps=args.steps,
         n_critic=args.n_critic,
-        gp_weight=args.gp_weight,
-        clip_value=args.clip_value,
-        conditioning=args.conditioning,
-        ac_weight_critic=args.ac_weight_critic,
-        ac_weight_generator=args.ac_weight_generator,
         minibatch_discrimination=minibatch,
         virtual_batch_norm=args.virtual_batch_norm,
-        feature_matching=args.feature_matching,
-        historical_averaging=args.historical_averaging,
-        label_smoothing=smoothing,
-        ema=args.ema,
-        ema_start=args.ema_start,
-        augment=augment,
-        augment_probability=args.augment_probability,
-        ada_target=args.ada_target,
-        ada_kimg=args.ada_kimg,
-        r1_every=args.r1_every,
         spectral_norm=args.spectral_norm,
+        # The components' flags, from the table of options (keras_wgan.options).
+        **dict(options.from_flags(args), augment=augment),
     )
     # Every option reaches a component that takes it, before anything is written: a flag
     # the chosen loss ignores (--gp-weight with wgan-clip) is refused, never recorded.

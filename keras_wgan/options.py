@@ -19,38 +19,184 @@ from keras_wgan.utils.validation import invalid
 
 @dataclasses.dataclass(frozen=True)
 class Option:
-    """A flat option: its name, the component it configures, the argument it becomes,
-    what it does (the command line's help), and its value in a 0.1 config when unset."""
+    """A flat option: its name (`--name-with-dashes` on the command line), the component
+    it configures and the argument it becomes there, what it does, its value in a 0.1
+    config when unset, and its command-line flag (`argparse` keywords besides `help`;
+    None: no flag)."""
 
     name: str
     component: str
     argument: str
     help: str
     legacy_default: object = None
+    flag: dict = dataclasses.field(default_factory=lambda: {"type": float})
 
 
-#: Every flat option, grouped by component. A loss's arguments depend on the loss
+#: The command line's groups of component flags, by component.
+GROUPS = {
+    "loss": "the loss's options (keras_wgan.losses; a flag the chosen loss does not take is refused)",
+    "conditioning": "class conditioning (keras_wgan.conditioning.ACGAN; with --conditional)",
+    "ema": "a moving average of the generator (keras_wgan.ema.EMA)",
+    "augment": "differentiable augmentation of what the critic sees (DiffAugment, ADA), for images",
+}
+
+#: Every flat option, by component. A loss's arguments depend on the loss
 #: (`LOSS_ARGUMENTS`).
 OPTIONS = (
-    Option("gp_weight", "loss", "gp_weight", "lambda of WGAN-GP and DRAGAN, gamma of R1", 10.0),
-    Option("clip_value", "loss", "clip_value", "c, for wgan-clip", 0.01),
-    Option("r1_every", "loss", "every", "lazy R1: the penalty every K critic updates", 1),
-    Option("label_smoothing", "loss", "label_smoothing", "dcgan/minimax real target"),
-    Option("feature_matching", "loss", "layer", "feature matching (Salimans et al.)"),
-    Option("historical_averaging", "loss", "weight", "historical averaging weight", 0.0),
-    Option("num_classes", "conditioning", "num_classes", "K of an AC-GAN"),
-    Option("ac_weight_critic", "conditioning", "critic_weight", "critic class loss", 1.0),
-    Option("ac_weight_generator", "conditioning", "generator_weight", "generator class loss", 0.1),
     Option(
-        "conditioning", "conditioning", "classify_fake", "ac-gan-paper or ac-gan", "ac-gan-paper"
+        "gp_weight",
+        "loss",
+        "gp_weight",
+        "lambda of WGAN-GP and DRAGAN, gamma of R1",
+        10.0,
+        {"type": float, "metavar": "LAMBDA"},
     ),
-    Option("ema", "ema", "decay", "the moving average's decay"),
-    Option("ema_start", "ema", "start", "generator step the average starts after", 0),
-    Option("augment", "augment", "policies", "DiffAugment policies"),
-    Option("augment_probability", "augment", "probability", "p (ADA: its start)"),
-    Option("ada_target", "augment", "target", "ADA's target of r_t"),
-    Option("ada_kimg", "augment", "kimg", "ADA's speed in thousands of images", 20.0),
+    Option(
+        "clip_value",
+        "loss",
+        "clip_value",
+        "c, for wgan-clip",
+        0.01,
+        {"type": float, "metavar": "C"},
+    ),
+    Option(
+        "r1_every",
+        "loss",
+        "every",
+        "lazy R1 (--loss r1): take the penalty on every K-th critic update only, weighted "
+        "by K (StyleGAN2's lazy regularisation); default 1",
+        1,
+        {"type": int, "metavar": "K"},
+    ),
+    Option(
+        "label_smoothing",
+        "loss",
+        "label_smoothing",
+        "real target alpha (one-sided, e.g. 0.9), or ALPHA BETA for a fake target too; "
+        "dcgan and minimax losses (Salimans et al. 2016)",
+        None,
+        {"nargs": "+", "type": float, "metavar": "ALPHA"},
+    ),
+    Option(
+        "feature_matching",
+        "loss",
+        "layer",
+        "the generator matches the mean of the critic's features: its last hidden "
+        "features, or those of the hidden layer LAYER (Salimans et al. 2016)",
+        None,
+        {"nargs": "?", "const": True, "metavar": "LAYER"},
+    ),
+    Option(
+        "historical_averaging",
+        "loss",
+        "weight",
+        "weight of ||theta - mean of past theta||^2 in both losses (Salimans et al. 2016)",
+        0.0,
+        {"type": float, "metavar": "W"},
+    ),
+    Option("num_classes", "conditioning", "num_classes", "K of an AC-GAN", None, None),
+    Option(
+        "ac_weight_critic",
+        "conditioning",
+        "critic_weight",
+        "weight of the critic's class loss (default: the recipe's, 1)",
+        1.0,
+        {"type": float, "metavar": "W"},
+    ),
+    Option(
+        "ac_weight_generator",
+        "conditioning",
+        "generator_weight",
+        "weight of the generator's class loss (default: the recipe's, 0.1)",
+        0.1,
+        {"type": float, "metavar": "W"},
+    ),
+    Option(
+        "conditioning",
+        "conditioning",
+        "classify_fake",
+        "what the critic's class loss classifies: real images only (ac-gan-paper, the "
+        "paper's code) or real and generated (ac-gan, Odena et al. 2017); default: the "
+        "recipe's",
+        "ac-gan-paper",
+        {"choices": ("ac-gan-paper", "ac-gan")},
+    ),
+    Option(
+        "ema",
+        "ema",
+        "decay",
+        "keep an exponential moving average of the generator's weights with this decay "
+        "(e.g. 0.999), which the samples, the evaluation and the export use",
+        None,
+        {"type": float, "metavar": "DECAY"},
+    ),
+    Option(
+        "ema_start",
+        "ema",
+        "start",
+        "the generator step after which the average starts (the shadow copies the "
+        "weights until then); default 0",
+        0,
+        {"type": int, "metavar": "STEP"},
+    ),
+    Option(
+        "augment",
+        "augment",
+        "policies",
+        "augment every image the critic sees with these policies, comma-separated: "
+        "color, translation, cutout (Zhao et al. 2020)",
+        None,
+        {"metavar": "POLICIES"},
+    ),
+    Option(
+        "augment_probability",
+        "augment",
+        "probability",
+        "apply each policy to each image with probability P (default 1; the starting P "
+        "under --ada-target, default 0)",
+        None,
+        {"type": float, "metavar": "P"},
+    ),
+    Option(
+        "ada_target",
+        "augment",
+        "target",
+        "adapt P to keep the critic's overfitting heuristic r_t near T, e.g. 0.6 (ADA, "
+        "Karras et al. 2020)",
+        None,
+        {"type": float, "metavar": "T"},
+    ),
+    Option(
+        "ada_kimg",
+        "augment",
+        "kimg",
+        "ADA's speed: P can move from 0 to 1 over K thousand real images (default 20)",
+        20.0,
+        {"type": float, "metavar": "K"},
+    ),
 )
+
+
+def add_flags(parser):
+    """Adds a flag for every option of `OPTIONS` that has one to an `argparse` parser,
+    one argument group per component (what `keras-wgan train` shows)."""
+    groups = {component: parser.add_argument_group(title) for component, title in GROUPS.items()}
+    for option in OPTIONS:
+        if option.flag is not None:
+            flag = "--" + option.name.replace("_", "-")
+            groups[option.component].add_argument(
+                flag, default=None, help=option.help, **option.flag
+            )
+
+
+def from_flags(args):
+    """{option: value} of the flags `add_flags` made, as parsed (None: not given)."""
+    flat = {o.name: getattr(args, o.name) for o in OPTIONS if o.flag is not None}
+    smoothing = flat["label_smoothing"]
+    if smoothing is not None and len(smoothing) == 1:
+        flat["label_smoothing"] = smoothing[0]
+    return flat
+
 
 #: The flat options each loss name takes, as its component's arguments.
 LOSS_ARGUMENTS = {
