@@ -25,6 +25,7 @@ import pytest
 import keras_wgan
 from keras_wgan import architectures, cli, demo, models
 from keras_wgan.architectures import language
+from keras_wgan.conditioning import ACGAN
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -47,7 +48,8 @@ def _export(path, case):
         generator, critic = models.toy_generator(width=8), models.toy_critic(width=8)
     else:
         generator, critic = language.build_language(VOCABULARY, latent_dim=8, width=8, num_blocks=1)
-    gan = keras_wgan.WGAN(generator, critic, num_classes=num_classes)
+    conditioning = ACGAN(num_classes) if num_classes else None
+    gan = keras_wgan.WGAN(generator, critic, conditioning=conditioning)
     for v in generator.trainable_weights:  # larger weights: samples that z moves far
         v.assign(v.numpy() * 2.5)
     return gan.export(str(path), format="onnx", verbose=False)

@@ -21,6 +21,7 @@ from helpers import run_on_backend, tiny_image_gan
 import keras_wgan
 from keras_wgan import architectures, cli, deploy, models
 from keras_wgan.architectures import language
+from keras_wgan.conditioning import ACGAN
 from keras_wgan.export import export_file, export_generator, export_saved_model
 
 ort = pytest.importorskip("onnxruntime")
@@ -63,7 +64,8 @@ def _gan(case, num_classes=None):
         generator, critic = language.build_language(
             ["", "?", "a", "b", "c"], latent_dim=8, width=8, num_blocks=1
         )
-    gan = keras_wgan.WGAN(generator, critic, num_classes=num_classes)
+    conditioning = ACGAN(num_classes) if num_classes else None
+    gan = keras_wgan.WGAN(generator, critic, conditioning=conditioning)
     gan.compile()
     return _perturbed(gan)
 
@@ -229,12 +231,13 @@ import json, sys
 import numpy as np
 import keras, keras_wgan
 from keras_wgan import architectures
+from keras_wgan.conditioning import ACGAN
 import onnxruntime as ort
 from ai_edge_litert.interpreter import Interpreter
 _, out = sys.argv[1:3]
 keras.utils.set_random_seed(0)
 g, d = architectures.build("mlp", (8, 8, 1), latent_dim=8, width=16, num_classes=3)
-gan = keras_wgan.WGAN(g, d, num_classes=3)
+gan = keras_wgan.WGAN(g, d, conditioning=ACGAN(3))
 gan.compile()
 z = np.random.default_rng(0).standard_normal((24, 8)).astype("float32")
 labels = np.repeat(np.arange(3, dtype="int32"), 8)

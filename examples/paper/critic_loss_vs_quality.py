@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 import keras_wgan
-from keras_wgan import architectures, callbacks, datasets, evaluation, presets
+from keras_wgan import architectures, callbacks, datasets, evaluation, options, presets
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
 import _common  # noqa: E402
@@ -42,8 +42,11 @@ def train(method, config):
         width=config.width,
         loss=model_args["loss"],
     )
-    gan = keras_wgan.WGAN(generator, critic, seed=config.seed, **model_args)
-    gan.compile(*presets.optimizers(method))
+    flat, model_args, training = options.split(model_args)  # the preset's flat options
+    gan = keras_wgan.WGAN(
+        generator, critic, seed=config.seed, **model_args, **options.components(flat)
+    )
+    gan.compile(*presets.optimizers(method), **training)
     data, _ = datasets.load(config.dataset, config.batch_size, gan.n_critic, seed=config.seed)
     evaluation = callbacks.Evaluation(
         config.dataset, every_n_steps=config.every, num_samples=config.num_samples, seed=config.seed

@@ -21,14 +21,14 @@ import keras
 import numpy as np
 
 import keras_wgan
-from keras_wgan import architectures, datasets, evaluation, presets, runs
+from keras_wgan import architectures, datasets, evaluation, options, presets, runs
 from keras_wgan.architectures import improved
 from keras_wgan.utils import plotting
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
 import _common  # noqa: E402
 
-# row: (loss, WGAN options, minibatch discrimination?, virtual batch norm?)
+# row: (loss, flat options (keras_wgan.options), minibatch discrimination?, virtual batch norm?)
 ROWS = {
     "dcgan": ("dcgan", {}, False, False),
     "feature-matching": ("dcgan", {"feature_matching": True}, False, False),
@@ -47,7 +47,7 @@ ROWS = {
 
 
 def build(row, shape, config):
-    loss, options, minibatch, virtual = ROWS[row]
+    loss, extra, minibatch, virtual = ROWS[row]
     keras.utils.set_random_seed(config.seed)
     generator, critic = architectures.build(
         config.arch, shape, latent_dim=128, width=config.width, loss=loss
@@ -56,10 +56,13 @@ def build(row, shape, config):
         critic = improved.with_minibatch_discrimination(critic, 100, 5)
     if virtual:
         generator = improved.with_virtual_batch_norm(generator, 64, seed=config.seed)
+    # The preset's flat options and the row's: the loss component wraps them
+    # (`keras_wgan.options.components`), e.g. FeatureMatching(DCGAN(label_smoothing=0.9)).
+    flat, model_args, training = options.split(dict(presets.get(loss)["model"], **extra))
     gan = keras_wgan.WGAN(
-        generator, critic, seed=config.seed, **presets.get(loss)["model"], **options
+        generator, critic, seed=config.seed, **model_args, **options.components(flat)
     )
-    gan.compile(*presets.optimizers(loss))
+    gan.compile(*presets.optimizers(loss), **training)
     return gan
 
 

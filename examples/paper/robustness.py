@@ -20,7 +20,7 @@ import time
 import keras
 
 import keras_wgan
-from keras_wgan import architectures, datasets, evaluation, presets, runs
+from keras_wgan import architectures, datasets, evaluation, options, presets, runs
 from keras_wgan.utils import plotting
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
@@ -50,8 +50,9 @@ def build(arch, method, shape, width, seed):
     generator, critic = architectures.build(
         arch, shape, latent_dim=128, width=width, loss=model_args["loss"]
     )
-    gan = keras_wgan.WGAN(generator, critic, seed=seed, **model_args)
-    gan.compile(*presets.optimizers(method))
+    flat, model_args, training = options.split(model_args)  # the preset's flat options
+    gan = keras_wgan.WGAN(generator, critic, seed=seed, **model_args, **options.components(flat))
+    gan.compile(*presets.optimizers(method), **training)
     return gan
 
 

@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_wgan  # noqa: E402
-from keras_wgan import models, presets  # noqa: E402
+from keras_wgan import models, options, presets  # noqa: E402
 from keras_wgan.datasets.toy import TOY_DATASETS, sample_toy  # noqa: E402
 from keras_wgan.utils.plotting import plot_points  # noqa: E402
 
@@ -62,8 +62,9 @@ def build_gan(critic, method, clip_value=None, seed=None):
     if method == "clip" and clip_value is not None:
         model_args["clip_value"] = clip_value
     generator = models.toy_generator(width=4, depth=1)
-    gan = keras_wgan.WGAN(generator, critic, seed=seed, **model_args)
-    gan.compile(*presets.optimizers(preset))
+    flat, model_args, training = options.split(model_args)  # the preset's flat options
+    gan = keras_wgan.WGAN(generator, critic, seed=seed, **model_args, **options.components(flat))
+    gan.compile(*presets.optimizers(preset), **training)
     return gan
 
 
