@@ -830,6 +830,14 @@ def _warning_line(message, category, filename, lineno, file=None, line=None):
 
 #: The library names arguments; the command line says which flag sets them.
 _FLAG_WORDING = {"`conditional=True`": "--conditional"}
+# An option's refusal and its component's argument errors, in the words of its flag.
+for _option in options.OPTIONS:
+    if _option.flag is not None:
+        _flag = "--" + _option.name.replace("_", "-")
+        _FLAG_WORDING[f"The option `{_option.name}`"] = f"The option {_flag}"
+        _FLAG_WORDING[f"argument `{_option.argument}`."] = (
+            f"argument `{_option.argument}` ({_flag})."
+        )
 
 
 def _os_error_line(error):

@@ -65,10 +65,38 @@ def test_cli_rejects_bad_numbers_before_writing_anything(capsys, tmp_path):
         cli.main(base + ["--n-critic", "0"])
     assert "expected an integer >= 1" in capsys.readouterr().err
     digits = ["train", "--dataset", "digits", "--conditional", "--steps", "2", "--out", str(out)]
-    assert "ac_weight_generator=-1.0" in _one_line_error(
-        digits + ["--ac-weight-generator", "-1"], capsys
-    )
+    # --ac-weight-generator is ACGAN's `generator_weight`: the error names both.
+    line = _one_line_error(digits + ["--ac-weight-generator", "-1"], capsys)
+    assert "generator_weight=-1.0" in line and "(--ac-weight-generator)" in line
     assert not out.exists()  # no run folder, no half-written run.json
+
+
+@pytest.mark.parametrize(
+    "flags, option, loss",
+    [
+        (["--loss", "wgan-clip", "--gp-weight", "10"], "gp_weight", "wgan-clip"),
+        (["--clip-value", "0.02"], "clip_value", "wgan-gp"),
+        (["--loss", "hinge", "--gp-weight", "5"], "gp_weight", "hinge"),
+        (["--loss", "lsgan", "--label-smoothing", "0.9"], "label_smoothing", "lsgan"),
+    ],
+)
+def test_a_flag_the_chosen_loss_does_not_take_is_refused(flags, option, loss, capsys, tmp_path):
+    # 0.2: every option reaches a component that takes it; one the loss would ignore is
+    # refused (exit 1, one line, as other bad input) before anything is written, never
+    # recorded in run.json.
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", str(out)] + flags
+    try:
+        code = cli.main(argv)
+    except SystemExit as stop:  # argparse's way of exiting with 2
+        code = stop.code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(("keras-wgan: error:", "keras-wgan train: error:")), err
+    assert "\n" not in err and "Traceback" not in err
+    flag = "--" + option.replace("_", "-")
+    assert f"The option {flag}" in err and repr(loss) in err, err
+    assert code == 1, (code, err)
+    assert not out.exists()  # no run folder, no run.json claiming the option
 
 
 def _poisoned(at_step, per_step=16):

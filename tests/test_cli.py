@@ -469,7 +469,7 @@ def test_ema_and_ttur_learning_rates_land_in_run_json_the_checkpoint_and_the_exp
     rates = {k: v["config"]["learning_rate"] for k, v in settings["optimizers"].items()}
     assert rates == {"critic": 3e-4, "generator": 1e-4}
     gan = keras.saving.load_model(os.path.join(out, "checkpoint.keras"))
-    assert (gan.ema, gan.ema_start) == (0.9, 1) and gan.ema_generator is not None
+    assert (gan.ema.decay, gan.ema.start) == (0.9, 1) and gan.ema_generator is not None
     assert gan.metadata["run"]["settings"] == settings
     assert float(gan.d_optimizer.learning_rate) == pytest.approx(3e-4)
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
