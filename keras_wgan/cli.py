@@ -38,14 +38,7 @@ from keras_wgan.utils.files import write_atomically
 RUN_RECORD = "run.json"
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
+_positive_int = options.positive_int
 
 
 class _Parser(argparse.ArgumentParser):

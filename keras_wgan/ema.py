@@ -28,7 +28,7 @@ def ema_update(shadow, weights, averaged, step, decay, start):
         The new shadow values.
 
     Example:
-    >>> [float(v) for v in ema_update([0.0], [1.0], [True], 5, 0.9, 0)]
+    >>> [round(float(v), 6) for v in ema_update([0.0], [1.0], [True], 5, 0.9, 0)]
     [0.1]
     """
     averaging = ops.greater(step, start)

@@ -8,6 +8,7 @@ option that the chosen component does not take (`--gp-weight` with weight clippi
 that no option is recorded and then ignored.
 """
 
+import argparse
 import dataclasses
 
 from keras_wgan import augment as augment_lib
@@ -15,6 +16,17 @@ from keras_wgan import losses
 from keras_wgan.conditioning import ACGAN
 from keras_wgan.ema import EMA
 from keras_wgan.utils.validation import invalid
+
+
+def positive_int(text):
+    """An `argparse` type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +78,7 @@ OPTIONS = (
         "lazy R1 (--loss r1): take the penalty on every K-th critic update only, weighted "
         "by K (StyleGAN2's lazy regularisation); default 1",
         1,
-        {"type": int, "metavar": "K"},
+        {"type": positive_int, "metavar": "K"},
     ),
     Option(
         "label_smoothing",

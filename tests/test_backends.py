@@ -30,7 +30,9 @@ BACKENDS = [
 
 
 def _run(backend, *args):
-    env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
+    # One thread each: the test run's other process shares the cores (PyTorch's OpenMP
+    # threads spin while they wait).
+    env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
     result = subprocess.run(
         [sys.executable, WORKER, *args], env=env, capture_output=True, text=True, timeout=300
     )

@@ -1,9 +1,9 @@
 """The exact Wasserstein-1 distance between two samples (Python Optimal Transport)."""
 
 import numpy as np
-import ot
 
 from keras_wgan.evaluation._checks import as_matrix
+from keras_wgan.evaluation._pot import ot
 from keras_wgan.utils.validation import check_int
 
 
