@@ -409,6 +409,9 @@ def _given(tmp_path):
     return inputs
 
 
+# Under -m slow: the step is one code on every backend, whose gradient plumbing
+# tests/test_backends.py compares in the default run.
+@pytest.mark.slow
 def test_jax_and_tensorflow_augment_alike(tmp_path):
     pytest.importorskip("jax")
     inputs = _given(tmp_path)

@@ -110,6 +110,9 @@ def run_backend(backend, inputs, out):
     return run_on_backend(backend, SCRIPT, inputs, out)
 
 
+# Under -m slow: the step is one code on every backend, whose gradient plumbing
+# tests/test_backends.py compares in the default run.
+@pytest.mark.slow
 def test_jax_and_tensorflow_agree_on_a_conditional_ac_gan_step(tmp_path):
     pytest.importorskip("jax")
     gan = tiny_gan("ac-gan", seed=5)

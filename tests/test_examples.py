@@ -25,7 +25,10 @@ def assert_export(out):
 
 
 # The conditional run takes every path of the unconditional one and more.
-@pytest.mark.parametrize("conditional", [pytest.param(False, marks=pytest.mark.slow), True])
+@pytest.mark.parametrize(
+    "conditional",
+    [pytest.param(False, marks=pytest.mark.slow), pytest.param(True, marks=pytest.mark.slow)],
+)
 def test_cifar10_two_steps(tmp_path, conditional):
     cifar10 = load_example("cifar10", "usage")
     out = str(tmp_path / "run")
@@ -53,6 +56,7 @@ def test_cifar10_two_steps(tmp_path, conditional):
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(0.0, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_lsun_bedroom_two_steps(tmp_path):
     lsun = load_example("lsun_bedroom", "usage")
     out = str(tmp_path / "run")
@@ -76,6 +80,7 @@ def test_lsun_bedroom_two_steps(tmp_path):
     assert_export(out)
 
 
+@pytest.mark.slow
 def test_robustness_grid_on_digits(tmp_path):
     robustness = load_example("robustness")
     out = str(tmp_path / "grid")
@@ -112,6 +117,7 @@ def test_robustness_grid_on_digits(tmp_path):
     assert Image.open(os.path.join(out, "robustness.png")).size[0] > 100
 
 
+@pytest.mark.slow
 def test_toy_defaults_table_runs_the_command_line(tmp_path):
     toy_defaults = load_example("toy_defaults")
     out = str(tmp_path / "toy")
@@ -157,6 +163,7 @@ def test_conditional_digits_table_runs_the_command_line(tmp_path):
     assert "--conditioning ac-gan --ac-weight-generator 1" in row["command"]
 
 
+@pytest.mark.slow
 def test_peer_options_table_runs_the_command_line(tmp_path):
     peers = load_example("peer_options")
     rows = peers.main(

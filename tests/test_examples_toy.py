@@ -3,6 +3,7 @@
 import importlib.util
 import pathlib
 
+import pytest
 from PIL import Image
 
 SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "examples" / "paper" / "toy_2d.py"
@@ -15,6 +16,7 @@ def load_script():
     return module
 
 
+@pytest.mark.slow
 def test_toy_2d_writes_both_figures(tmp_path):
     toy_2d = load_script()
     toy_2d.main(["--out", str(tmp_path), "--critic-steps", "3", "--width", "8"])

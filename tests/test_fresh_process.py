@@ -30,8 +30,10 @@ _slow = pytest.mark.slow
 # (train flags, the sample file): one case per data kind and per family of networks a
 # checkpoint can hold, and so per custom layer, initializer and optimiser of the package.
 CASES = [
-    pytest.param(["--dataset", "text", "--batch-size", "8"], "s.txt", id="text-language"),
-    pytest.param(["--dataset", "8gaussians"], "s.npy", id="points-mlp", marks=_slow),
+    pytest.param(
+        ["--dataset", "text", "--batch-size", "8"], "s.txt", id="text-language", marks=_slow
+    ),
+    pytest.param(["--dataset", "8gaussians"], "s.npy", id="points-mlp"),
     pytest.param(["--dataset", "digits", "--arch", "mlp"], "s.png", id="digits-mlp", marks=_slow),
     pytest.param(
         ["--dataset", "digits", "--arch", "dcgan", "--batch-size", "8"],

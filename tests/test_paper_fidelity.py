@@ -326,6 +326,7 @@ def test_robustness_cells_get_the_methods_normalisation():
         assert critic_norms(gan.critic) == [expected], method
 
 
+@pytest.mark.slow
 def test_resnet_64_generator_output_convolution_is_he_initialised():
     """GoodGenerator's Generator.Output keeps tflib's default he_init=True (stride 1:
     stdev sqrt(4 / (fan_in + fan_out))); gan_cifar_resnet.py's output is Glorot."""

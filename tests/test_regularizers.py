@@ -351,7 +351,12 @@ def test_closed_forms_on_tensorflow(tensorflow_run):
 # Three processes of 8-18 s on two busy cores: the closed forms in the default run, the
 # comparison of the networks without one under -m slow.
 @pytest.mark.parametrize(
-    "section", ["updates", "fit", pytest.param("agree", marks=pytest.mark.slow)]
+    "section",
+    [
+        "updates",
+        pytest.param("fit", marks=pytest.mark.slow),
+        pytest.param("agree", marks=pytest.mark.slow),
+    ],
 )
 def test_closed_forms_on_jax_and_the_backends_agree(tensorflow_run, tmp_path, section):
     pytest.importorskip("jax")

@@ -173,7 +173,13 @@ def test_penalty_on_one_hot_inputs_takes_the_norm_over_positions_and_characters(
     assert float(logs["gradient_penalty"]) == pytest.approx((norm - 1) ** 2, rel=1e-3)
 
 
-@pytest.mark.parametrize("loss", sorted(losses.LOSSES))
+@pytest.mark.parametrize(
+    "loss",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name == "dragan" else name
+        for name in sorted(losses.LOSSES)
+    ],
+)
 def test_every_loss_trains_the_language_model(loss):
     gan = _tiny(loss=loss, n_critic=2)
     real = tf.one_hot(np.random.default_rng(0).integers(6, size=(32, 32)), 6)

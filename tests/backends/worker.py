@@ -78,8 +78,33 @@ def first(out_dir):
     gan.fit(RNG.normal(size=(32, 3)).astype("float32"), batch_size=4, epochs=1, verbose=0)
     gan.save(os.path.join(out_dir, f"{BACKEND}.keras"))
     np.save(os.path.join(out_dir, f"{BACKEND}_samples.npy"), gan.generate(Z))
+    np.save(os.path.join(out_dir, "z.npy"), Z)
+    resume(out_dir)
     with open(os.path.join(out_dir, f"{BACKEND}.json"), "w") as f:
         json.dump({"logs": logs, "closed_forms": closed_forms()}, f)
+
+
+def resume(out_dir):
+    """Two epochs straight, and one epoch, a save, a load and one more: the weights of both."""
+    x = np.random.default_rng(2).normal(size=(16, 3)).astype("float32")
+
+    def model():
+        g, d = _networks()
+        gan = keras_wgan.WGAN(g, d, n_critic=2, seed=5)
+        gan.compile()
+        return gan
+
+    straight = model()
+    straight.fit(x, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    first = model()
+    first.fit(x, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    path = os.path.join(out_dir, f"{BACKEND}_half.keras")
+    first.save(path)
+    resumed = keras.saving.load_model(path)
+    resumed.fit(x, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    for name, gan in (("straight", straight), ("resumed", resumed)):
+        weights = {f"w{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(gan.weights)}
+        np.savez(os.path.join(out_dir, f"{BACKEND}_{name}.npz"), **weights)
 
 
 def load(out_dir, files):

@@ -118,12 +118,10 @@ json.dump(result, open(out + ".json", "w"))
 """
 
 
-# Historical averaging in the default run (its state rides in the JAX step); feature
-# matching under -m slow.
-@pytest.mark.parametrize(
-    "technique",
-    [pytest.param("feature_matching", marks=pytest.mark.slow), "historical_averaging"],
-)
+# Under -m slow: the step is one code on every backend (tests/test_backends.py compares
+# its gradient plumbing in the default run).
+@pytest.mark.slow
+@pytest.mark.parametrize("technique", ["feature_matching", "historical_averaging"])
 def test_jax_and_tensorflow_trainers_agree_on_the_improved_techniques(tmp_path, technique):
     import keras
 
