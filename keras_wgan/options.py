@@ -256,12 +256,21 @@ def _loss(flat, loss):
     return component
 
 
+def _absent(flat, component, key, why):
+    """Whether the option `key`, which turns `component` on, is not given; the component's
+    other options are refused then."""
+    if key in flat:
+        return False
+    for option in OPTIONS:
+        if option.component == component and option.name in flat:
+            _refuse(option.name, flat[option.name], why)
+    return True
+
+
 def _conditioning(flat):
-    names = ("ac_weight_critic", "ac_weight_generator", "conditioning")
-    if "num_classes" not in flat:
-        for name in names:
-            if name in flat:
-                _refuse(name, flat[name], "is for a class-conditional model (num_classes)")
+    if _absent(
+        flat, "conditioning", "num_classes", "is for a class-conditional model (num_classes)"
+    ):
         return None
     kind = flat.get("conditioning", "ac-gan-paper")
     if kind not in ("ac-gan-paper", "ac-gan"):
@@ -275,19 +284,13 @@ def _conditioning(flat):
 
 
 def _ema(flat):
-    if "ema" not in flat:
-        if "ema_start" in flat:
-            _refuse("ema_start", flat["ema_start"], "is for a moving average (ema)")
+    if _absent(flat, "ema", "ema", "is for a moving average (ema)"):
         return None
     return EMA(flat["ema"], start=flat.get("ema_start", 0))
 
 
 def _augment(flat):
-    names = ("augment_probability", "ada_target", "ada_kimg")
-    if "augment" not in flat:
-        for name in names:
-            if name in flat:
-                _refuse(name, flat[name], "is for augmentation (augment)")
+    if _absent(flat, "augment", "augment", "is for augmentation (augment)"):
         return None
     if "ada_target" not in flat:
         if "ada_kimg" in flat:
