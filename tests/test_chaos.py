@@ -345,7 +345,7 @@ def _rerun_to_the_end(run):
 # (kind, kills in a row, --steps: more for more kills, so that later ones have steps left
 # to land in; None for the kind's own).
 RANDOM_CASES = [
-    pytest.param("points", 1, None, id="points-1-kill"),
+    pytest.param("points", 1, None, id="points-1-kill", marks=_slow),
     pytest.param("points", 3, 40, id="points-3-kills", marks=_slow),
     pytest.param("images", 2, None, id="images-2-kills", marks=_slow),
     pytest.param("text", 2, None, id="text-2-kills", marks=_slow),

@@ -198,6 +198,7 @@ def _wait_for_all(processes, timeout):
         p.wait()
 
 
+@pytest.mark.slow
 def test_multi_worker_mirrored_strategy_with_two_workers_on_localhost(tmp_path):
     workers = [f"localhost:{port}" for port in _free_ports(2)]
     processes, logs = [], [tmp_path / f"worker{i}.log" for i in range(2)]

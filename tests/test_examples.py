@@ -144,6 +144,7 @@ def test_toy_defaults_table_runs_the_command_line(tmp_path):
     assert "| 8gaussians | 0 |" in toy_defaults.table(rows)
 
 
+@pytest.mark.slow
 def test_conditional_digits_table_runs_the_command_line(tmp_path):
     conditional = load_example("conditional_digits")
     rows = conditional.main(
@@ -185,6 +186,7 @@ def test_peer_options_table_runs_the_command_line(tmp_path):
     assert "| wgan-gp + ema + augment | 0 |" in peers.table(rows)
 
 
+@pytest.mark.slow
 def test_language_model_comparison_runs(tmp_path):
     language = load_example("language_model")
     out = str(tmp_path / "language")

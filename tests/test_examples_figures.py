@@ -4,6 +4,7 @@ import importlib.util
 import json
 import pathlib
 
+import pytest
 from PIL import Image
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples" / "paper"
@@ -87,6 +88,7 @@ def test_overfitting_records_both_estimates(tmp_path):
     check_png(tmp_path / "overfitting.png")
 
 
+@pytest.mark.slow
 def test_improved_techniques_table_trains_every_row(tmp_path):
     script = load("improved_techniques")
     records = script.main(

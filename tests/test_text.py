@@ -211,6 +211,7 @@ json.dump({"logs": logs, "backend": keras.backend.backend()}, open(out + ".json"
 """
 
 
+@pytest.mark.slow
 def test_jax_and_tensorflow_trainers_agree_on_the_language_model(tmp_path):
     pytest.importorskip("jax")
     from helpers import run_on_backend

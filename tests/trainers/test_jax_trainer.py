@@ -47,7 +47,9 @@ def run(backend, inputs, out, loss):
     return run_on_backend(backend, SCRIPT, inputs, out, loss)
 
 
-@pytest.mark.parametrize("loss", ["wgan-gp", pytest.param("wgan-clip", marks=pytest.mark.slow)])
+# Under -m slow: tests/test_backends.py compares one update on every backend by default.
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["wgan-gp", "wgan-clip"])
 def test_jax_and_tensorflow_trainers_agree(tmp_path, loss):
     import keras
 
@@ -225,6 +227,7 @@ json.dump({"step": gan.generator_step(), "devices": len(kernel.sharding.device_s
 """
 
 
+@pytest.mark.slow
 def test_jax_trainer_under_keras_data_parallel(tmp_path):
     env = dict(
         os.environ,
