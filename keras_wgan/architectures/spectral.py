@@ -28,7 +28,7 @@ def spectral_normalize(critic):
 
     Each layer of `WEIGHT_LAYERS` in the critic's graph (nested functional models included)
     becomes a `keras_wgan.layers.SpectralNormalization` wrapping a copy of it, under the
-    layer's own name (so `critic.get_layer(name)` and `WGAN(feature_matching=name)` still
+    layer's own name (so `critic.get_layer(name)` and `losses.FeatureMatching(layer=name)` still
     find it); every weight is copied, so the copy computes the critic's function with each
     kernel W replaced by W / sigma(W). Layers inside a custom layer are not reached.
 

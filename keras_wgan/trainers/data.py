@@ -128,7 +128,7 @@ def _check_labels(model, y, n):
                 "y",
                 f"an array of shape {np.shape(y)}",
                 "this WGAN is unconditional (num_classes=None) and takes no labels; "
-                "build it with `num_classes=` to train on labels",
+                "build it with `conditioning=ACGAN(num_classes)` to train on labels",
             )
         return None
     if y is None:
