@@ -5,11 +5,8 @@ losses, layers, architectures, models, optimizers, presets) import with Keras al
 backend; the parts built on TensorFlow (datasets, evaluation, callbacks, export, runs) are
 imported on first use, so the JAX trainer runs where TensorFlow is not installed.
 
-The layers, bottom to top (a module imports only from its own layer or below; the
-import-linter contract in `pyproject.toml` holds it):
-utils -> augment, losses, optimizers -> conditioning, ema -> layers -> architectures,
-models -> presets, options -> trainers -> wgan -> datasets -> evaluation -> deploy ->
-callbacks, export, demo -> runs -> cli.
+The package is layered: the import-linter contracts in `pyproject.toml` say which part
+may import which (the development page shows them).
 """
 
 import importlib

@@ -540,8 +540,8 @@ def test_the_augmentation_flags_are_part_of_the_run_record():
     argv = ["train", "--dataset", "digits", "--steps", "1", "--out", "x", "--seed", "2"]
     argv += ["--augment", "cutout,translation", "--ada-target", "0.6", "--ada-kimg", "5"]
     args = cli.build_parser().parse_args(argv)
-    settings = cli._train_settings(args)
-    model = cli._run_record(args, settings)["settings"]["model"]
+    settings = cli.train.settings(args)
+    model = cli.train.run_record(args, settings)["settings"]["model"]
     assert (model["augment"], model["ada_target"], model["ada_kimg"]) == (
         ["translation", "cutout"],
         0.6,
@@ -549,7 +549,7 @@ def test_the_augmentation_flags_are_part_of_the_run_record():
     )
     assert "augment_probability" not in model  # unset flags stay out (older records hold)
     plain = cli.build_parser().parse_args(argv[:9])
-    assert "augment" not in cli._train_settings(plain)["model"]
+    assert "augment" not in cli.train.settings(plain)["model"]
 
 
 @pytest.mark.parametrize(

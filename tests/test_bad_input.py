@@ -137,13 +137,13 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkp
     data = datasets.load("8gaussians", 16, 1, seed=0)[0]
     with pytest.raises(FloatingPointError, match="critic_loss=nan at generator step 7") as info:
         # Epoch 2 (0-based) of 3 steps begins with generator step 7.
-        runs.fit_run(
-            gan,
-            data,
+        runs.train(
+            out,
+            lambda: gan,
+            lambda gan, done: data,
             steps=20,
-            out=out,
             steps_per_epoch=3,
-            extra_callbacks=[_NaNScoreBias(epoch=2)],
+            callbacks=[_NaNScoreBias(epoch=2)],
         )
     assert "last checkpoint is kept" in str(info.value)
     kept = runs.load_checkpoint(out)
@@ -188,7 +188,7 @@ def test_resuming_with_a_dataset_of_another_shape_is_refused(tmp_path):
     gan = tiny_image_gan()
     data, _ = datasets.load("digits", 4, 1, seed=0)  # 8x8 digits, the model makes 4x4
     with pytest.raises(ValueError, match="must agree on rank, size and channels"):
-        runs.fit_run(gan, data, steps=2, out=str(tmp_path / "run"), steps_per_epoch=1)
+        runs.train(str(tmp_path / "run"), lambda: gan, lambda gan, done: data, 2, steps_per_epoch=1)
     assert not (tmp_path / "run" / "export").exists()
 
 

@@ -125,10 +125,10 @@ def test_module_entry_point_help():
 
 def test_digits_defaults_go_with_their_architecture():
     parse = cli.build_parser().parse_args
-    own = cli._train_settings(parse(["train", "--dataset", "digits", "--steps", "1", "--out", "x"]))
+    own = cli.train.settings(parse(["train", "--dataset", "digits", "--steps", "1", "--out", "x"]))
     assert (own["arch"], own["width"], own["image_shape"]) == ("mlp", 256, (8, 8, 1))
     assert own["optimizers"][0]["config"]["learning_rate"] == 3e-3 and own["lr_decay"] == "linear"
-    other = cli._train_settings(
+    other = cli.train.settings(
         parse(["train", "--dataset", "digits", "--arch", "dcgan", "--steps", "1", "--out", "x"])
     )
     assert other["width"] is None  # the architecture's own default
@@ -196,7 +196,7 @@ def test_an_export_is_sampled_within_its_max_samples_and_refuses_bad_labels(tmp_
 
     from keras_wgan.export import SEED_SIGNATURE
 
-    outputs, labels = cli._generate(base, 9, seed=5, num_classes=3)
+    outputs, labels = cli.evaluate.generate(base, 9, seed=5, num_classes=3)
     whole = export_generator(gan, str(tmp_path / "big"), max_samples=16)
     expected = tf.saved_model.load(whole).signatures[SEED_SIGNATURE](
         seed=tf.constant(5, tf.int64),
@@ -485,7 +485,7 @@ def test_ema_and_ttur_learning_rates_land_in_run_json_the_checkpoint_and_the_exp
 def test_lr_critic_and_lr_generator_override_each_optimiser_also_under_linear_decay(capsys):
     def optimizers(*flags):
         argv = ["train", "--dataset", "8gaussians", "--steps", "10", "--out", "x", *flags]
-        settings = cli._train_settings(cli.build_parser().parse_args(argv))
+        settings = cli.train.settings(cli.build_parser().parse_args(argv))
         return settings, presets.build_optimizers(settings)
 
     settings, (d_opt, g_opt) = optimizers(

@@ -35,7 +35,7 @@ def load_example(name):
 
 
 def cli_settings(*argv):
-    return cli._train_settings(cli.build_parser().parse_args(["train", "--out", "x", *argv]))
+    return cli.train.settings(cli.build_parser().parse_args(["train", "--out", "x", *argv]))
 
 
 def run_part(settings):

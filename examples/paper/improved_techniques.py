@@ -71,20 +71,17 @@ def run_row(row, config):
     out = os.path.join(config.out, row)
     shape = datasets.info(config.dataset)["shape"]
     start = time.perf_counter()
-    with runs.locked(out):  # before the checkpoint is read, until the export
-        gan, done = runs.resume_or_create(out, lambda: build(row, shape, config))
-        data, _ = datasets.load(
+    gan, _ = runs.train(
+        out,
+        lambda: build(row, shape, config),
+        lambda gan, done: datasets.load(
             config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
-        )
-        runs.fit_run(
-            gan,
-            data,
-            config.steps,
-            out,
-            steps_per_epoch=config.steps_per_epoch,
-            sample_every=config.steps,
-            seed=config.seed,
-        )
+        )[0],
+        config.steps,
+        seed=config.seed,
+        steps_per_epoch=config.steps_per_epoch,
+        sample_every=config.steps,
+    )
     score = evaluation.offline_score(config.dataset, gan.generate(2000, seed=1))
     counts = np.array(score["class_counts"])
     record = {

@@ -73,22 +73,17 @@ def run_cell(config, arch, method):
     out = os.path.join(config.out, f"{arch}__{method}")
     start = time.perf_counter()
     shape = datasets.info(config.dataset)["shape"]
-    with runs.locked(out):  # before the checkpoint is read, until the export
-        gan, done = runs.resume_or_create(
-            out, lambda: build(arch, method, shape, config.width, config.seed)
-        )
-        data, _ = datasets.load(
+    gan, _ = runs.train(
+        out,
+        lambda: build(arch, method, shape, config.width, config.seed),
+        lambda gan, done: datasets.load(
             config.dataset, config.batch_size, gan.n_critic, seed=config.seed, start_step=done
-        )
-        runs.fit_run(
-            gan,
-            data,
-            config.steps,
-            out,
-            steps_per_epoch=config.steps_per_epoch,
-            sample_every=config.steps,
-            seed=config.seed,
-        )
+        )[0],
+        config.steps,
+        seed=config.seed,
+        steps_per_epoch=config.steps_per_epoch,
+        sample_every=config.steps,
+    )
     images = gan.generate(config.grid_size**2, seed=0)
     plotting.save_image_grid(
         os.path.join(out, "samples.png"), images, config.grid_size, scale=max(1, 64 // shape[0])

@@ -14,8 +14,6 @@ export the images to a folder and pass `--data folder:PATH`. Needs a GPU:
 import os
 import sys
 
-import keras
-
 from keras_wgan import datasets, presets, runs
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # examples/
@@ -42,11 +40,10 @@ def build(config):
 
 def train(config):
     """Trains (or resumes) the run in `config.out` and exports the generator."""
-    keras.utils.set_random_seed(config.seed)
     run = settings(config)
-    with runs.locked(config.out):  # before the checkpoint is read, until the export
-        gan, done = runs.resume_or_create(config.out, lambda: build(config))
-        dataset, _ = datasets.load(
+
+    def load_data(gan, done):
+        return datasets.load(
             config.data,
             run["batch_size"],
             gan.n_critic,
@@ -54,16 +51,18 @@ def train(config):
             start_step=done,
             image_size=config.image_size,
             data_dir=config.data_dir,
-        )
-        return runs.fit_run(
-            gan,
-            dataset,
-            run["steps"],
-            config.out,
-            steps_per_epoch=config.steps_per_epoch,
-            sample_every=config.sample_every,
-            seed=config.seed,
-        )
+        )[0]
+
+    _, path = runs.train(
+        config.out,
+        lambda: build(config),
+        load_data,
+        run["steps"],
+        seed=config.seed,
+        steps_per_epoch=config.steps_per_epoch,
+        sample_every=config.sample_every,
+    )
+    return path
 
 
 def parse_args(argv=None):

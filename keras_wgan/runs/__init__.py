@@ -86,21 +86,36 @@ def build_gan(settings, seed=None):
 
 
 def load_checkpoint(path):
-    """Loads a `WGAN` from a `.keras` file or a run folder."""
+    """Loads a `WGAN` from a `.keras` file or a run folder.
+
+    Raises:
+        FileNotFoundError: if there is no such file, or the folder holds no checkpoint.
+        ValueError: naming the file, for one that is not a readable `.keras` archive
+            (empty, truncated, garbled, or an export in another format) or holds another
+            kind of Keras model.
+    """
     if os.path.isdir(path):
         path = os.path.join(path, CHECKPOINT)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No checkpoint at {path!r}.")
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found"
+        raise _unreadable(path, "not a zip archive")
     try:
-        return keras.saving.load_model(path)
+        model = keras.saving.load_model(path)
     except (zipfile.BadZipFile, EOFError) as error:  # garbled inside (a bad CRC, say)
         raise _unreadable(path, error) from None
+    if not isinstance(model, WGAN):
+        raise ValueError(
+            f"{path!r} holds a {type(model).__name__}, not a keras_wgan.WGAN: pass a "
+            "checkpoint of `keras-wgan train` or a `.keras` file of `WGAN.save`."
+        )
+    return model
 
 
 def _unreadable(path, error):
     return ValueError(
-        f"The checkpoint {path!r} is not a readable .keras file ({error}); move it away "
-        "to start the run again."
+        f"The checkpoint {path!r} is not a readable .keras file ({error}); a run folder's "
+        "checkpoint that is damaged can be moved away to start the run again."
     )
 
 
@@ -108,8 +123,8 @@ def _unreadable(path, error):
 def locked(out):
     """Holds the run folder `out` for the `with` block: an exclusive lock on it.
 
-    Take it before reading the run's checkpoint (`resume_or_create`) and keep it until
-    the export is written (`fit_run`, which takes it too, nested). A second process
+    `train` takes it before reading the run's checkpoint (`resume_or_create`) and keeps it
+    until the export is written; it may be taken again, nested, by the same process. A second process
     asking for a held folder is refused at once with `FolderInUseError`, naming the folder and
     the holder's process id; the lock dies with its holder, even on SIGKILL. Under the
     lock, the `.tmp-*` files that killed writers left in the folder, its `samples/` and
@@ -121,7 +136,6 @@ def locked(out):
     Example:
     >>> with locked("runs/x"):  # doctest: +SKIP
     ...     gan, done = resume_or_create("runs/x", make_model)
-    ...     fit_run(gan, dataset, 1000, "runs/x")
     """
     check_folder("out", out)
     with exclusive(out) as lock:
@@ -160,25 +174,29 @@ def resume_or_create(out, make_model):
     return make_model(), 0
 
 
-def fit_run(
-    gan,
-    dataset,
-    steps,
+def train(
     out,
+    build,
+    load_data,
+    steps,
+    *,
+    seed=0,
     steps_per_epoch=100,
     sample_every=500,
-    seed=0,
     export_dir=None,
-    extra_callbacks=(),
     max_samples=None,
     force_export=False,
+    callbacks=(),
+    report=None,
 ):
-    """Trains `gan` until it has made `steps` generator steps, then exports it.
+    """Trains (or resumes) the run in `out` and exports its generator: the sequence that
+    `keras-wgan train` and the example scripts share.
 
-    Resumes from where the model's step counter stands (see `resume_or_create`); the
-    dataset should start at that step (`datasets.load(..., start_step=done)`), so that a
-    resumed run reads what an uninterrupted one would. It holds the run folder's lock
-    (`locked`) throughout.
+    Under the run folder's lock (`locked`), from before its checkpoint is read until its
+    export (and `report`) are written: seeds Keras's random generators with `seed`,
+    resumes the checkpoint in `out` or builds a new model (`resume_or_create`), reads the
+    data from the step the model stands at, trains until the model has made `steps`
+    generator steps (a checkpoint at every epoch end) and exports the generator.
 
     A finished run (the model already at `steps`) is not trained again; it says so, and
     it is exported only if the latest export in `export_dir` is not of this generator
@@ -187,48 +205,63 @@ def fit_run(
     copy of an export it has.
 
     Args:
-        gan: a compiled `keras_wgan.WGAN`.
-        dataset: its training dataset (`keras_wgan.datasets.load`).
-        steps: total generator steps of the run.
         out: the run folder.
+        build: `build()` gives a new compiled `keras_wgan.WGAN` (`build_gan`); called only
+            when `out` holds no checkpoint.
+        load_data: `load_data(gan, done)` gives the training dataset starting at
+            generator step `done` (`keras_wgan.datasets.load(..., start_step=done)`), so
+            that a resumed run reads what an uninterrupted one would.
+        steps: total generator steps of the run.
+        seed: seed of Keras's random generators and of the sample grids' fixed noise.
         steps_per_epoch: generator steps between checkpoints and progress lines.
         sample_every: generator steps between sample grids (images) or sample files (text).
-        seed: seed of the sample grids' fixed noise.
         export_dir: base folder of the export; default `out/export`.
-        extra_callbacks: more Keras callbacks.
         max_samples: the export's limit on samples per request (`export_generator`);
             default `export.DEFAULT_MAX_SAMPLES`.
         force_export: export a finished run again, as a new version.
+        callbacks: more Keras callbacks.
+        report: `report(gan, export_path)`, called under the lock once the export is
+            written (`export_path` is None when a finished run's export was there already).
 
     Returns:
-        The path of the exported version folder; None if a finished run's export was
-        there already.
+        (gan, export_path): the trained model and the path of the exported version folder
+        (None if a finished run's export was there already).
 
     Raises:
         ValueError: for an `out` or `export_dir` that cannot be a folder, or a
-            `max_samples` the export would refuse (checked before training).
+            `max_samples` the export would refuse (checked before anything is read).
         keras_wgan.utils.locks.FolderInUseError: if another process holds `out`.
+
+    Example:
+    >>> gan, path = train(  # doctest: +SKIP
+    ...     "runs/x",
+    ...     lambda: build_gan(settings),
+    ...     lambda gan, done: datasets.load("digits", 64, gan.n_critic, start_step=done)[0],
+    ...     steps=1000,
+    ... )
     """
     check_outputs(out, export_dir, max_samples)  # before training, not after it
     with locked(out):
-        done = gan.generator_step()
+        keras.utils.set_random_seed(seed)
+        gan, done = resume_or_create(out, build)
+        dataset = load_data(gan, done)
         spe = min(steps_per_epoch, steps)
         log_dir = os.path.join(out, "logs")
         checkpoint = callbacks_lib.AtomicCheckpoint(os.path.join(out, CHECKPOINT))
-        callbacks = [
+        every = [
             callbacks_lib.StopAtStep(steps),
             callbacks_lib.NonFiniteLoss(),
             checkpoint,
             keras.callbacks.TensorBoard(log_dir),
         ]
-        callbacks += kinds.for_model(gan).training_callbacks(gan, out, log_dir, sample_every, seed)
+        every += kinds.for_model(gan).training_callbacks(gan, out, log_dir, sample_every, seed)
         if done < steps:
             gan.fit(
                 dataset,
                 epochs=-(-steps // spe),  # exact for any int64 step count, unlike a float
                 initial_epoch=done // spe,
                 steps_per_epoch=spe,
-                callbacks=callbacks + list(extra_callbacks),
+                callbacks=every + list(callbacks),
                 verbose=1,
                 shuffle=False,  # the dataset shuffles itself
             )
@@ -237,10 +270,13 @@ def fit_run(
         else:
             print(f"The run in {out} is finished: it is at generator step {done} of {steps}.")
         base = export_dir or os.path.join(out, "export")
-        if done >= steps and not force_export and _exported(base, done):
-            return None
-        limit = {} if max_samples is None else {"max_samples": max_samples}
-        return export_generator(gan, base, **limit)
+        path = None
+        if done < steps or force_export or not _exported(base, done):
+            limit = {} if max_samples is None else {"max_samples": max_samples}
+            path = export_generator(gan, base, **limit)
+        if report is not None:
+            report(gan, path)
+    return gan, path
 
 
 def _exported(base, step):

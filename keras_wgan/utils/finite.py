@@ -5,10 +5,9 @@ import numpy as np
 
 
 def model_variables(model):
-    """The variables a saved model holds: its weights and those of its optimisers.
-
-    Includes `d_optimizer` and `g_optimizer` (a `keras_wgan.WGAN`) and `optimizer` where
-    present, each variable once.
+    """The variables a saved model holds: its weights and those of every optimiser it
+    holds as an attribute (a compiled Keras model's `optimizer`, a GAN's two), each
+    variable once.
 
     Args:
         model: a Keras model.
@@ -17,10 +16,8 @@ def model_variables(model):
         A list of Keras variables.
     """
     found, seen = [], set()
-    optimizers = [
-        getattr(model, name, None) for name in ("d_optimizer", "g_optimizer", "optimizer")
-    ]
-    groups = [model.weights] + [list(opt.variables) for opt in optimizers if opt is not None]
+    optimizers = [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
+    groups = [model.weights] + [list(opt.variables) for opt in optimizers]
     for variable in (v for group in groups for v in group):
         if id(variable) not in seen:
             seen.add(id(variable))

@@ -1,0 +1,167 @@
+"""`keras-wgan evaluate`: the quality scores of a model's samples against its dataset."""
+
+import json
+
+import numpy as np
+
+from keras_wgan.cli.common import (
+    add_model,
+    check_export_sampling,
+    is_checkpoint,
+    load_checkpoint,
+    positive_int,
+    request,
+    serving_fn,
+)
+from keras_wgan.evaluation import OFFLINE_SCORES, evaluate_samples, inception
+from keras_wgan.export import SEED_SIGNATURE, latest_version_dir, seed_latent
+from keras_wgan.runs import kinds, limits
+from keras_wgan.utils.files import write_atomically
+
+
+def add_parser(sub, parents):
+    evaluate = sub.add_parser(
+        "evaluate", parents=parents, help="score an export's samples against a dataset"
+    )
+    add_model(evaluate)
+    evaluate.add_argument("--dataset", required=True, help="the dataset the model was trained on")
+    evaluate.add_argument(
+        "--num-samples",
+        type=positive_int,
+        default=5000,
+        help="samples to score (the paper's Inception Scores use 50000)",
+    )
+    evaluate.add_argument(
+        "--num-classes",
+        type=positive_int,
+        default=None,
+        help="classes of a conditional export (sampled in equal shares)",
+    )
+    evaluate.add_argument(
+        "--inception",
+        default=None,
+        help="the Inception network: a TF-Hub handle or a local SavedModel "
+        "folder (images other than digits)",
+    )
+    evaluate.add_argument(
+        "--reference-examples",
+        type=positive_int,
+        default=50000,
+        help="real images behind the reference statistics (cached)",
+    )
+    evaluate.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
+    evaluate.add_argument(
+        "--out", default=None, help="also write the scores to this .json file (atomically)"
+    )
+    evaluate.add_argument(
+        "--batch-stats",
+        action="store_true",
+        help="sample with the batch statistics of each generator call (100 "
+        "samples), as the paper's code does, instead of the moving "
+        "averages of batch norm; a checkpoint or .keras model only",
+    )
+    evaluate.set_defaults(run=run)
+
+
+def generate(path, num, seed, num_classes=None, batch_stats=False):
+    """(outputs, labels or None): `num` samples of an export (the z of `generate_from_seed`,
+    sent in requests within its max_samples) or of a checkpoint, as the export's dict of NumPy arrays
+    (from an export "samples", and "images_uint8" or "tokens" and "text"; from a checkpoint
+    what `runs.kinds.Kind.decode` gives), and the classes they were
+    generated for.
+
+    A conditional model gets its classes in equal shares, as the conditional Inception
+    Scores are measured. `batch_stats` (a checkpoint only: an export is in inference mode)
+    normalises each call of 100 samples with its own batch statistics, the paper's protocol.
+    """
+    if is_checkpoint(path):
+        gan = load_checkpoint(path)
+        limits.check_sampling(num, gan.sample_shape[1:], gan.latent_dim)
+        labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
+        if batch_stats:  # the paper's code drew its Inception-Score samples 100 at a time
+            samples = gan.generate(num, labels=labels, seed=seed, batch_size=100, batch_stats=True)
+        else:
+            samples = gan.generate(num, labels=labels, seed=seed)
+        return kinds.for_model(gan).decode(gan, samples), labels
+    if batch_stats:
+        raise ValueError(
+            f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
+            "an export's generator is in inference mode (moving averages)."
+        )
+    loaded, fn, latent_dim, info = serving_fn(latest_version_dir(path))
+    check_export_sampling(num, fn, latent_dim, info)
+    if SEED_SIGNATURE not in loaded.signatures:
+        raise ValueError(
+            f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
+            "re-export it with this version of keras-wgan."
+        )
+    labels = None
+    if "labels" in fn.structured_input_signature[1]:
+        if not num_classes:
+            raise ValueError("This export is class-conditional: pass --num-classes.")
+        labels = np.arange(num) % num_classes
+    elif num_classes:
+        raise ValueError(
+            "--num-classes is for class-conditional exports; this one takes no labels."
+        )
+    # generate_from_seed's z, sent to serving_default in requests within the export's
+    # max_samples: the samples one generate_from_seed request of `num` would give.
+    z = seed_latent(seed, num, latent_dim).numpy()
+    return {**request(fn, z, labels, info.get("max_samples")), "z": z}, labels
+
+
+def run(args):
+    kind = kinds.for_dataset(args.dataset)
+    outputs, labels = generate(
+        args.model, args.num_samples, args.seed, args.num_classes, batch_stats=args.batch_stats
+    )
+    made = kinds.for_outputs(outputs)
+    if made is not kind:
+        raise ValueError(
+            f"{args.model!r} generates {made.name}; {args.dataset!r} holds "
+            f"{kind.name}: pass the dataset the model was trained on."
+        )
+    samples = kind.scored(outputs)
+    kwargs = {}
+    if labels is not None and args.dataset in OFFLINE_SCORES:
+        kwargs["labels"] = labels  # scores the share of samples of the class asked for
+    if kind.name == "text":
+        kwargs["data_dir"] = args.data_dir
+    elif kind.name == "images" and args.dataset not in OFFLINE_SCORES:
+        kwargs = dict(
+            kwargs,
+            network=args.inception,
+            reference_examples=args.reference_examples,
+            data_dir=args.data_dir,
+            image_size=np.shape(samples)[1:3],
+        )
+    scores = evaluate_samples(samples, args.dataset, **kwargs)
+    if not scores:
+        raise ValueError(f"There is no quality score for {args.dataset!r}.")
+    mode = (
+        "batch statistics of each 100 samples (the paper's protocol)"
+        if args.batch_stats
+        else "moving averages (inference mode)"
+    )
+    if kind.name != "text":  # the language model has no batch norm
+        print(f"Batch norm: {mode}")
+    for name, value in scores.items():
+        print(f"{name}: {value:.4f}")
+    record = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "num_samples": args.num_samples,
+        "seed": args.seed,
+        "batch_stats": bool(args.batch_stats),
+        **scores,
+    }
+    if "network" in kwargs:  # the Inception scores: say which weights made them
+        record["inception_network"] = inception.network_source(args.inception)
+        print(f"Inception network: {record['inception_network']}")
+    if args.out:
+
+        def write(tmp):
+            with open(tmp, "w") as f:
+                json.dump(record, f, indent=1)
+
+        write_atomically(args.out, write)
