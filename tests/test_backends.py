@@ -29,27 +29,51 @@ BACKENDS = [
 ]
 
 
-def _run(backend, *args):
+def _run(*jobs):
+    """Runs `worker.py` once per (backend, args) job, all at once, each in its own process;
+    fails naming the first that failed."""
     # One thread each: the test run's other process shares the cores (PyTorch's OpenMP
     # threads spin while they wait).
-    env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
-    result = subprocess.run(
-        [sys.executable, WORKER, *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    started = []
+    for backend, args in jobs:
+        env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+        started.append(
+            subprocess.Popen(
+                [sys.executable, WORKER, *args],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for (backend, _), process in zip(jobs, started):
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, f"{backend}: {stderr[-3000:]}"
+
+
+def _installed():
+    return [p.values[0] for p in BACKENDS if not any(m.args[0] for m in p.marks)]
 
 
 @pytest.fixture(scope="module")
 def first(tmp_path_factory):
     """{backend: its output folder} after `worker.py first` on every installed backend."""
     out = str(tmp_path_factory.mktemp("backends"))
-    done = {}
-    for param in BACKENDS:
-        name = param.values[0]
-        if not any(m.args[0] for m in param.marks):
-            _run(name, "first", out)
-            done[name] = out
-    return done
+    _run(*[(name, ["first", out]) for name in _installed()])
+    return {name: out for name in _installed()}
+
+
+@pytest.fixture(scope="module")
+def loaded(first):
+    """Each installed backend other than this process's has loaded the others' `.keras`
+    files (`worker.py load`), all at once."""
+    jobs = []
+    for backend, out in first.items():
+        if backend != keras.backend.backend():
+            paths = [os.path.join(out, f"{other}.keras") for other in first if other != backend]
+            jobs.append((backend, ["load", out, *paths]))
+    _run(*jobs)
+    return first
 
 
 def _read(out, backend):
@@ -97,13 +121,11 @@ def test_a_resumed_run_matches_an_unbroken_one_bit_for_bit(first, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_keras_file_written_on_one_backend_loads_on_the_others(first, backend):
-    out = first[backend]
-    others = [b for b in first if b != backend]
+def test_a_keras_file_written_on_one_backend_loads_on_the_others(loaded, backend):
+    out = loaded[backend]
+    others = [b for b in loaded if b != backend]
     paths = [os.path.join(out, f"{other}.keras") for other in others]
     here = backend == keras.backend.backend()  # this process's backend: no new process
-    if not here:
-        _run(backend, "load", out, *paths)
     z = np.load(os.path.join(out, "z.npy"))
     for other, path in zip(others, paths):
         if here:

@@ -144,6 +144,13 @@ def test_training_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
     steps = 300
     env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
     killed = tmp_path / "killed"
+    uninterrupted = tmp_path / "uninterrupted"
+    reference_run = subprocess.Popen(  # at the same time: the reference of the end
+        _train_command(uninterrupted, steps),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     process = subprocess.Popen(
         _train_command(killed, steps), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -165,10 +172,8 @@ def test_training_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert f"at generator step {step}." in rerun.stdout
 
-    uninterrupted = tmp_path / "uninterrupted"
-    subprocess.run(
-        _train_command(uninterrupted, steps), env=env, check=True, capture_output=True, timeout=600
-    )
+    _, stderr = reference_run.communicate(timeout=600)
+    assert reference_run.returncode == 0, stderr[-2000:]
     resumed = runs.load_checkpoint(str(killed))
     reference = runs.load_checkpoint(str(uninterrupted))
     assert int(resumed.g_optimizer.iterations) == int(reference.g_optimizer.iterations) == steps
