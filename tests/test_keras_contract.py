@@ -5,6 +5,7 @@ import csv
 import os
 import subprocess
 import sys
+import warnings
 
 import keras
 import numpy as np
@@ -238,6 +239,33 @@ def test_keras_saving_and_logging_callbacks_work_in_fit(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "log.csv")))
     assert [row["epoch"] for row in rows] == ["0", "1"] and "wasserstein_estimate" in rows[0]
     assert os.listdir(tmp_path / "logs" / "train")
+
+
+def test_keras_callbacks_with_their_default_monitors_watch_the_wasserstein_estimate(tmp_path):
+    """`loss` and `val_loss` are the critic's Wasserstein estimates (lower is better), so
+    EarlyStopping, ModelCheckpoint(save_best_only=True) and ReduceLROnPlateau work with
+    their defaults: no "not available" warning, a best value, a best model written."""
+    gan = points_gan()
+    stop = keras.callbacks.EarlyStopping(patience=5)
+    best = keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), save_best_only=True)
+    plateau = keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=0, min_delta=1e9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # Keras warns of a missing monitor
+        history = gan.fit(
+            POINTS,
+            validation_data=POINTS[:40],
+            batch_size=8,
+            epochs=2,
+            callbacks=[stop, best, plateau],
+            verbose=0,
+        )
+    logs = history.history
+    assert logs["loss"] == logs["wasserstein_estimate"]
+    assert logs["val_loss"] == logs["val_wasserstein_estimate"]
+    assert stop.best == min(logs["val_loss"]) == best.best
+    assert keras.saving.load_model(tmp_path / "best.keras").generator_step() >= 5
+    # Nothing improves by 1e9: halved once, at the end of the second epoch.
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(0.5e-4)
 
 
 def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):

@@ -359,7 +359,15 @@ class TrainerBase:
             values["augment_p"] = self.augment.p()
         for name, value in values.items():
             self._log_metrics[name].update_state(value)
-        return {metric.name: metric.result() for metric in self.metrics}
+        return self._with_loss({metric.name: metric.result() for metric in self.metrics})
+
+    @staticmethod
+    def _with_loss(logs):
+        """`logs` with Keras's `loss` first: the critic's estimate of the Wasserstein
+        distance, which falls as the samples improve (the paper's figure 4), so Keras's
+        callbacks that watch `loss` or `val_loss` (lower is better) by default have a value
+        to watch."""
+        return {"loss": logs["wasserstein_estimate"], **logs}
 
     def _test_logic(self, data):
         """The Wasserstein estimate E[D(x)] - E[D(G(z))] on held-out real data: the gap
@@ -372,7 +380,7 @@ class TrainerBase:
         fake_scores, _ = self._critic_outputs(fake, training=False)
         metric = self._log_metrics["wasserstein_estimate"]
         metric.update_state(f32_mean(real_scores) - f32_mean(fake_scores))
-        return {"wasserstein_estimate": metric.result()}
+        return self._with_loss({"wasserstein_estimate": metric.result()})
 
     # --- checks on the data, while the step is traced ----------------------------------
 

@@ -75,9 +75,10 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
 
 class KerasLossLog(keras.callbacks.Callback):
-    """Shows a Keras callback that watches the `loss` log (`keras.callbacks.TerminateOnNaN`)
-    a WGAN's losses: `loss` is critic_loss + generator_loss, NaN or infinite when either
-    is. `WGAN.fit` wraps such callbacks in this one."""
+    """Shows a Keras callback that checks the `loss` log for NaN
+    (`keras.callbacks.TerminateOnNaN`) both of a WGAN's losses: to it, `loss` is
+    critic_loss + generator_loss, NaN or infinite when either is (to every other callback,
+    `loss` is the Wasserstein estimate). `WGAN.fit` wraps such callbacks in this one."""
 
     def __init__(self, callback):
         super().__init__()
@@ -89,6 +90,6 @@ class KerasLossLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = dict(logs or {})
-        if "loss" not in logs and {"critic_loss", "generator_loss"} <= set(logs):
+        if {"critic_loss", "generator_loss"} <= set(logs):
             logs["loss"] = float(logs["critic_loss"]) + float(logs["generator_loss"])
         self.callback.on_train_batch_end(batch, logs)
