@@ -21,99 +21,63 @@ import keras
 from keras_wgan import losses
 from keras_wgan.optimizers import PerGeneratorStep
 
-_ADAM_GP = {"class_name": "Adam", "config": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}}
-_ADAM_GP_2E4 = {
-    "class_name": "Adam",
-    "config": {"learning_rate": 2e-4, "beta_1": 0.0, "beta_2": 0.9},
-}
+
+def _optimizer(class_name, **config):
+    return {"class_name": class_name, "config": config}
 
 
 def _adam(learning_rate, beta_1=0.0, beta_2=0.9):
-    return {
-        "class_name": "Adam",
-        "config": {"learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2},
-    }
+    return _optimizer("Adam", learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
 
 
-_RMSPROP_TORCH = {
-    "class_name": "RMSprop",
-    "config": {"learning_rate": 1e-4, "rho": 0.99, "epsilon": 1e-8},
-}
-
-
-def _TF1_RMSPROP(learning_rate):  # noqa: N802 (a constant's factory)
+def _tf1_rmsprop(learning_rate):
     """`tf.train.RMSPropOptimizer(learning_rate)` of the paper's code
     (`keras_wgan.optimizers.TF1RMSprop`); the plain Keras RMSprop stays one config away."""
-    return {"class_name": "keras_wgan>TF1RMSprop", "config": {"learning_rate": learning_rate}}
+    return _optimizer("keras_wgan>TF1RMSprop", learning_rate=learning_rate)
+
+
+def _preset(optimizer, **model):
+    """A `PRESETS` entry: the `WGAN` arguments, and one optimiser config for both networks
+    (a copy each)."""
+    return {"model": model, "d_optimizer": optimizer, "g_optimizer": copy.deepcopy(optimizer)}
 
 
 PRESETS = {
     # Algorithm 1 of the paper: lambda 10, n_critic 5, Adam(1e-4, 0, 0.9).
-    "wgan-gp": {
-        "model": {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 10.0},
-        "d_optimizer": _ADAM_GP,
-        "g_optimizer": _ADAM_GP,
-    },
-    "wgan-gp-one-sided": {
-        "model": {"loss": "wgan-gp-one-sided", "n_critic": 5, "gp_weight": 10.0},
-        "d_optimizer": _ADAM_GP,
-        "g_optimizer": _ADAM_GP,
-    },
+    "wgan-gp": _preset(_adam(1e-4), loss="wgan-gp", n_critic=5, gp_weight=10.0),
+    "wgan-gp-one-sided": _preset(_adam(1e-4), loss="wgan-gp-one-sided", n_critic=5, gp_weight=10.0),
     # Arjovsky et al. 2017: RMSProp(5e-5), c = 0.01, n_critic 5; TF1's RMSProp, as the
     # paper's code ran it (mean square starting at 1, epsilon 1e-10).
-    "wgan-clip": {
-        "model": {"loss": "wgan-clip", "n_critic": 5, "clip_value": 0.01},
-        "d_optimizer": _TF1_RMSPROP(5e-5),
-        "g_optimizer": _TF1_RMSPROP(5e-5),
-    },
+    "wgan-clip": _preset(_tf1_rmsprop(5e-5), loss="wgan-clip", n_critic=5, clip_value=0.01),
     # Radford et al. 2016: Adam(2e-4, 0.5), one discriminator step per generator step.
-    "dcgan": {
-        "model": {"loss": "dcgan", "n_critic": 1},
-        "d_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
-        "g_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
-    },
-    "minimax": {
-        "model": {"loss": "minimax", "n_critic": 1},
-        "d_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
-        "g_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
-    },
+    "dcgan": _preset(_optimizer("Adam", learning_rate=2e-4, beta_1=0.5), loss="dcgan", n_critic=1),
+    "minimax": _preset(
+        _optimizer("Adam", learning_rate=2e-4, beta_1=0.5), loss="minimax", n_critic=1
+    ),
     # The paper's LSGAN baseline: TF1's RMSProp(1e-4).
-    "lsgan": {
-        "model": {"loss": "lsgan", "n_critic": 1},
-        "d_optimizer": _TF1_RMSPROP(1e-4),
-        "g_optimizer": _TF1_RMSPROP(1e-4),
-    },
+    "lsgan": _preset(_tf1_rmsprop(1e-4), loss="lsgan", n_critic=1),
     # Mescheder et al. 2018's code (LMescheder/GAN_stability, configs/default.yaml):
     # gamma 10, one discriminator step, RMSprop(1e-4) with PyTorch's rho 0.99 and epsilon
     # 1e-8 (PyTorch adds epsilon after the square root, Keras under it).
-    "r1": {
-        "model": {"loss": "r1", "n_critic": 1, "gp_weight": 10.0},
-        "d_optimizer": _RMSPROP_TORCH,
-        "g_optimizer": _RMSPROP_TORCH,
-    },
+    "r1": _preset(
+        _optimizer("RMSprop", learning_rate=1e-4, rho=0.99, epsilon=1e-8),
+        loss="r1",
+        n_critic=1,
+        gp_weight=10.0,
+    ),
     # Kodali et al. 2017's code (kodalinaveen3/DRAGAN): lambda 10, one discriminator step,
     # Adam(1e-4, 0.5, 0.9).
-    "dragan": {
-        "model": {"loss": "dragan", "n_critic": 1, "gp_weight": 10.0},
-        "d_optimizer": _adam(1e-4, beta_1=0.5),
-        "g_optimizer": _adam(1e-4, beta_1=0.5),
-    },
+    "dragan": _preset(_adam(1e-4, beta_1=0.5), loss="dragan", n_critic=1, gp_weight=10.0),
     # Miyato et al. 2018's CIFAR-10 ResNet (pfnet-research/sngan_projection,
     # sn_cifar10_unconditional.yml): hinge loss, n_dis 5, Adam(2e-4, 0, 0.9) (decayed
     # linearly to 0 there; constant here, as every preset).
-    "hinge": {
-        "model": {"loss": "hinge", "n_critic": 5},
-        "d_optimizer": _ADAM_GP_2E4,
-        "g_optimizer": _ADAM_GP_2E4,
-    },
+    "hinge": _preset(_adam(2e-4), loss="hinge", n_critic=5),
     # gan_toy.py: lambda 0.1, n_critic 5, batch 256, Adam(1e-4, 0.5, 0.9), 512-wide MLPs.
-    "toy": {
-        "model": {"loss": "wgan-gp", "n_critic": 5, "gp_weight": 0.1},
-        "d_optimizer": _adam(1e-4, beta_1=0.5),
-        "g_optimizer": _adam(1e-4, beta_1=0.5),
-        "batch_size": 256,
-        "width": 512,
-    },
+    "toy": dict(
+        _preset(_adam(1e-4, beta_1=0.5), loss="wgan-gp", n_critic=5, gp_weight=0.1),
+        batch_size=256,
+        width=512,
+    ),
 }
 
 

@@ -6,7 +6,10 @@ from keras_wgan.architectures import common
 from keras_wgan.architectures.initializers import TflibUniform
 
 
-def _check_dcgan_args(norm, activation, kernel_initializer, critic):
+def _check_dcgan_args(image_shape, width, norm, activation, kernel_initializer, critic):
+    """(size, channels, num_doublings, width, kernel initializer) of a DCGAN builder."""
+    size, channels, num_doublings = common.check_image_shape(image_shape)
+    width = common.check_int("width", width, 1)
     common.check_choice("activation", activation, common.ACTIVATIONS)
     if critic:
         common.check_critic_norm(norm)
@@ -15,7 +18,15 @@ def _check_dcgan_args(norm, activation, kernel_initializer, critic):
     init = common.DCGAN_INIT if kernel_initializer is None else kernel_initializer
     if not (isinstance(init, str) and init == common.TFLIB_INIT):
         common.initializer(init)  # raises on an unknown initializer before any layer is made
-    return init
+    return size, channels, num_doublings, width, init
+
+
+def _check_mlp_args(image_shape, width, depth, num_classes):
+    """(size, channels, width, depth, num_classes) of an MLP builder."""
+    size, channels, _ = common.check_image_shape(image_shape)
+    width = common.check_int("width", width, 1)
+    depth = common.check_int("depth", depth, 1)
+    return size, channels, width, depth, common.check_num_classes(num_classes)
 
 
 def _kernel_init(init, layer):
@@ -73,17 +84,19 @@ def dcgan_generator(
         in [-1, 1].
 
     Raises:
-        ValueError: on a bad image shape or another argument out of range.
+        ValueError: on a bad image shape, a `latent_dim` or `width` that is not an
+            integer >= 1, an unknown `norm`, `activation` or `kernel_initializer`, or a
+            `constant_filters` that is not a bool.
 
     Example:
     >>> dcgan_generator((16, 16, 3), latent_dim=8, width=8).output_shape
     (None, 16, 16, 3)
     """
     # === Arguments ===
-    _, channels, num_doublings = common.check_image_shape(image_shape)
+    _, channels, num_doublings, width, init = _check_dcgan_args(
+        image_shape, width, norm, activation, kernel_initializer, critic=False
+    )
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
-    width = common.check_int("width", width, 1)
-    init = _check_dcgan_args(norm, activation, kernel_initializer, critic=False)
     if not isinstance(constant_filters, bool):
         raise ValueError(
             "Invalid value for argument `constant_filters`. "
@@ -155,16 +168,17 @@ def dcgan_critic(
         A functional `keras.Model` from images [batch, H, W, C] to scores [batch, 1].
 
     Raises:
-        ValueError: on a bad image shape or another argument out of range.
+        ValueError: on a bad image shape, a `width` that is not an integer >= 1, or an
+            unknown `norm`, `activation` or `kernel_initializer`.
 
     Example:
     >>> dcgan_critic((16, 16, 3), width=8).output_shape
     (None, 1)
     """
     # === Arguments ===
-    size, channels, num_doublings = common.check_image_shape(image_shape)
-    width = common.check_int("width", width, 1)
-    init = _check_dcgan_args(norm, activation, kernel_initializer, critic=True)
+    size, channels, num_doublings, width, init = _check_dcgan_args(
+        image_shape, width, norm, activation, kernel_initializer, critic=True
+    )
 
     # === Functional model ===
     images = keras.Input((size, size, channels), name="images")
@@ -217,18 +231,18 @@ def mlp_generator(
         images [batch, H, W, C] in [-1, 1].
 
     Raises:
-        ValueError: on a bad image shape or another argument out of range.
+        ValueError: on a bad image shape, a `latent_dim`, `width` or `depth` that is not
+            an integer >= 1, or a `num_classes` other than None or an integer >= 2.
 
     Example:
     >>> mlp_generator((8, 8, 1), latent_dim=8, width=16).output_shape
     (None, 8, 8, 1)
     """
     # === Arguments ===
-    size, channels, _ = common.check_image_shape(image_shape)
+    size, channels, width, depth, num_classes = _check_mlp_args(
+        image_shape, width, depth, num_classes
+    )
     latent_dim = common.check_int("latent_dim", latent_dim, 1)
-    width = common.check_int("width", width, 1)
-    depth = common.check_int("depth", depth, 1)
-    num_classes = common.check_num_classes(num_classes)
 
     # === Functional model ===
     z, labels = common.generator_inputs(latent_dim, num_classes)
@@ -272,14 +286,17 @@ def mlp_critic(image_shape, width=512, depth=3, num_classes=None, name="critic")
         A functional `keras.Model` from images [batch, H, W, C] to scores [batch, 1]
         (and class logits [batch, K]).
 
+    Raises:
+        ValueError: on a bad image shape, a `width` or `depth` that is not an integer
+            >= 1, or a `num_classes` other than None or an integer >= 2.
+
     Example:
     >>> mlp_critic((8, 8, 1), width=16).output_shape
     (None, 1)
     """
-    size, channels, _ = common.check_image_shape(image_shape)
-    width = common.check_int("width", width, 1)
-    depth = common.check_int("depth", depth, 1)
-    num_classes = common.check_num_classes(num_classes)
+    size, channels, width, depth, num_classes = _check_mlp_args(
+        image_shape, width, depth, num_classes
+    )
     images = keras.Input((size, size, channels), name="images")
     x = keras.layers.Flatten(name=f"{name}_flatten")(images)
     for i in range(depth):

@@ -64,6 +64,57 @@ def _upsample_conv(x, filters, kernel_size, name, upsample_name, fused, init=HE_
     return _conv(filters, kernel_size, name, init=init)(_upsample(x, upsample_name))
 
 
+def _keeps_shape(x, filters, resample):
+    """Whether a block's output has its input's shape: then its shortcut is the identity."""
+    return resample is None and x.shape[-1] == filters
+
+
+def _shortcut(x, filters, resample, name, fused):
+    """The plain blocks' shortcut: the identity when the block keeps the shape, else a 1x1
+    convolution with the block's resampling (Glorot, tflib's `he_init=False`), after the
+    mean pooling when downsampling (pooling and a 1x1 convolution commute)."""
+    if _keeps_shape(x, filters, resample):
+        return x
+    if resample == "up":
+        return _upsample_conv(
+            x,
+            filters,
+            1,
+            f"{name}_shortcut_conv",
+            f"{name}_shortcut_upsample",
+            fused,
+            init=GLOROT_INIT,
+        )
+    if resample == "down":
+        x = _mean_pool(x, f"{name}_shortcut_pool")
+    return _conv(filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT)(x)
+
+
+def _bottleneck_shortcut(x, filters, resample, name):
+    """The bottleneck block's shortcut: the identity when the block keeps the shape, a 1x1
+    convolution (of stride 2 when downsampling) otherwise, and when upsampling tflib's 1x1
+    sub-pixel convolution, a 2x2 transposed convolution of stride 2; Glorot with tflib's
+    stride-aware fans (`TflibUniform`)."""
+    if _keeps_shape(x, filters, resample):
+        return x
+    if resample == "up":
+        return keras.layers.Conv2DTranspose(
+            filters,
+            2,
+            strides=2,
+            kernel_initializer=TflibUniform(1.0, stride=2, transposed=True),
+            name=f"{name}_shortcut_conv",
+        )(x)
+    stride = 2 if resample == "down" else 1
+    return _conv(
+        filters,
+        1,
+        f"{name}_shortcut_conv",
+        init=TflibUniform(1.0, stride=stride),
+        strides=stride,
+    )(x)
+
+
 def residual_block(
     x, filters, resample, norm, name, labels=None, num_classes=None, fused_resampling=True
 ):
@@ -93,22 +144,7 @@ def residual_block(
         The block's output features.
     """
     in_filters = x.shape[-1]
-    if resample is None and in_filters == filters:
-        shortcut = x
-    elif resample == "up":
-        shortcut = _upsample_conv(
-            x,
-            filters,
-            1,
-            f"{name}_shortcut_conv",
-            f"{name}_shortcut_upsample",
-            fused_resampling,
-            init=GLOROT_INIT,
-        )
-    else:
-        shortcut = x if resample is None else _mean_pool(x, f"{name}_shortcut_pool")
-        shortcut = _conv(filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT)(shortcut)
-
+    shortcut = _shortcut(x, filters, resample, name, fused_resampling)
     h = normalize(x, norm, f"{name}_norm1", labels, num_classes)
     h = keras.layers.ReLU(name=f"{name}_relu1")(h)
     if resample == "up":
@@ -132,8 +168,7 @@ def optimized_residual_block(x, stem_filters, filters, name, fused_resampling=Tr
     mean pool then a 1x1 convolution. No normalisation and no activation before the first
     convolution: the input is the image.
     """
-    shortcut = _mean_pool(x, f"{name}_shortcut_pool")
-    shortcut = _conv(filters, 1, f"{name}_shortcut_conv", init=GLOROT_INIT)(shortcut)
+    shortcut = _shortcut(x, filters, "down", name, fused_resampling)
     h = _conv(stem_filters, 3, f"{name}_conv1")(x)
     h = keras.layers.ReLU(name=f"{name}_relu1")(h)
     h = _conv2_mean_pool(h, filters, name, fused_resampling)
@@ -163,26 +198,7 @@ def bottleneck_block(x, filters, resample, norm, name, labels=None, num_classes=
         The block's output features.
     """
     in_filters = x.shape[-1]
-    if resample is None and in_filters == filters:
-        shortcut = x
-    elif resample == "up":
-        shortcut = keras.layers.Conv2DTranspose(
-            filters,
-            2,
-            strides=2,
-            kernel_initializer=TflibUniform(1.0, stride=2, transposed=True),
-            name=f"{name}_shortcut_conv",
-        )(x)
-    else:
-        stride = 2 if resample == "down" else 1
-        shortcut = _conv(
-            filters,
-            1,
-            f"{name}_shortcut_conv",
-            init=TflibUniform(1.0, stride=stride),
-            strides=stride,
-        )(x)
-
+    shortcut = _bottleneck_shortcut(x, filters, resample, name)
     h = keras.layers.ReLU(name=f"{name}_relu1")(x)
     h = _conv(in_filters // 2, 1, f"{name}_conv1")(h)
     h = keras.layers.ReLU(name=f"{name}_relu2")(h)

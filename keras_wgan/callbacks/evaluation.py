@@ -1,18 +1,16 @@
 """Scores of the generator's samples during training."""
 
-import os
-
 import tensorflow as tf
 
 from keras_wgan import datasets
 from keras_wgan.architectures.language import vocabulary_of
-from keras_wgan.callbacks.periodic import EveryNSteps
-from keras_wgan.callbacks.samples import check_ema, decoded
+from keras_wgan.callbacks.samples import decoded
+from keras_wgan.callbacks.sampling import SamplingCallback
 from keras_wgan.evaluation import Reference, evaluate_samples
 from keras_wgan.utils.validation import check_int, invalid
 
 
-class Evaluation(EveryNSteps):
+class Evaluation(SamplingCallback):
     """Scores the generator's samples every N generator steps; logs to history and TensorBoard.
 
     Every `every_n_steps` generator steps (and at the end of training) it draws
@@ -109,8 +107,7 @@ class Evaluation(EveryNSteps):
         ema=None,
         **evaluate_kwargs,
     ):
-        super().__init__(every_n_steps=every_n_steps)
-        self.ema = check_ema(ema)
+        super().__init__(every_n_steps, seed=seed, ema=ema, log_dir=log_dir)
         num_samples = check_int("num_samples", num_samples, 2)
         self.reference = None
         if isinstance(dataset, str):
@@ -134,15 +131,12 @@ class Evaluation(EveryNSteps):
             )
         self.dataset = dataset
         self.num_samples = num_samples
-        self.seed = seed
-        self.log_dir = None if log_dir is None else str(log_dir)
         check_int("batch_size", batch_size, 1)
         self.batch_stats = bool(batch_stats)
         self.batch_size = batch_size
         self.evaluate_kwargs = evaluate_kwargs
         self.records = []
         self.latest = {}
-        self._writer = None
 
     def evaluate(self):
         """Scores `num_samples` samples of the current generator; returns the scores."""
@@ -182,20 +176,13 @@ class Evaluation(EveryNSteps):
         training = {k: float(v) for k, v in (getattr(self, "logs", None) or {}).items()}
         self.records.append({"step": step, **training, **scores})
         if self.log_dir:
-            if self._writer is None:  # one events file for the whole run
-                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
-            with self._writer.as_default(step=step):
+            writer = self.summary_writer()
+            with writer.as_default(step=step):
                 for name, value in scores.items():
                     tf.summary.scalar(f"eval/{name}", value)
-            self._writer.flush()
+            writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         if logs is not None:
             logs.update({f"eval_{name}": value for name, value in self.latest.items()})
-
-    def on_train_end(self, logs=None):
-        super().on_train_end(logs)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None

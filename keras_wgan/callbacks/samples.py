@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_wgan.architectures.language import vocabulary_of
-from keras_wgan.callbacks.periodic import EveryNSteps
+from keras_wgan.callbacks.sampling import SamplingCallback, check_ema  # noqa: F401  (importable here as before)
 from keras_wgan.datasets.text import decode
 from keras_wgan.utils.files import write_atomically
 from keras_wgan.utils.plotting import (
@@ -16,7 +16,6 @@ from keras_wgan.utils.plotting import (
     points_picture,
     save_image_grid,
 )
-from keras_wgan.utils.validation import invalid
 
 #: Points drawn per plot when `num_samples` is not given (images: 64 per grid).
 DEFAULT_POINTS = 1000
@@ -34,13 +33,6 @@ def decoded(model, samples):
 def is_points(model):
     """Whether a model's samples are points: vectors [N, D], drawn as a scatter plot."""
     return len(model.sample_shape) == 2 and vocabulary_of(model.generator) is None
-
-
-def check_ema(ema):
-    """`ema` of a sampling callback: None, True or False (see `WGAN.sampling_generator`)."""
-    if ema not in (None, True, False):
-        raise invalid("ema", ema, "None (the shadow generator if any), True or False")
-    return ema
 
 
 def check_reference(reference):
@@ -90,7 +82,12 @@ def _write_lines(path, lines):
     write_atomically(path, save)
 
 
-class SampleGrid(EveryNSteps):
+def _text_summary(lines):
+    # Markdown: each sample on its own line, in code so spaces survive.
+    tf.summary.text("samples", "\n\n".join(f"`{line}`" for line in lines))
+
+
+class SampleGrid(SamplingCallback):
     """Writes a picture of samples from fixed noise during training: an image grid, a
     scatter plot of points, or a text file.
 
@@ -145,11 +142,9 @@ class SampleGrid(EveryNSteps):
         reference=None,
         ema=None,
     ):
-        super().__init__(every_n_steps, every_n_epochs)
-        self.ema = check_ema(ema)
+        super().__init__(every_n_steps, every_n_epochs, seed=seed, ema=ema)
         self.folder = str(folder)
         self.num_samples = None if num_samples is None else int(num_samples)
-        self.seed = seed
         self.scale = int(scale)
         self.reference = check_reference(reference)
         self.paths = []
@@ -201,7 +196,7 @@ class SampleGrid(EveryNSteps):
         self.paths.append(path)
 
 
-class TextSamples(EveryNSteps):
+class TextSamples(SamplingCallback):
     """Writes text samples from fixed noise during training, to files and TensorBoard.
 
     For a language model (`keras_wgan.architectures.language`): every `every_n_steps`
@@ -235,14 +230,10 @@ class TextSamples(EveryNSteps):
         log_dir=None,
         ema=None,
     ):
-        super().__init__(every_n_steps, every_n_epochs)
-        self.ema = check_ema(ema)
+        super().__init__(every_n_steps, every_n_epochs, seed=seed, ema=ema, log_dir=log_dir)
         self.folder = str(folder)
         self.num_samples = int(num_samples)
-        self.seed = seed
-        self.log_dir = None if log_dir is None else str(log_dir)
         self.paths = []
-        self._writer = None
 
     def write(self, step):
         z = np.random.default_rng(self.seed).standard_normal(
@@ -254,21 +245,13 @@ class TextSamples(EveryNSteps):
         _write_lines(path, text)
         self.paths.append(path)
         if self.log_dir:
-            if self._writer is None:
-                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
-            with self._writer.as_default(step=step):
-                # Markdown: each sample on its own line, in code so spaces survive.
-                tf.summary.text("samples", "\n\n".join(f"`{line}`" for line in text))
-            self._writer.flush()
-
-    def on_train_end(self, logs=None):
-        super().on_train_end(logs)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+            writer = self.summary_writer()
+            with writer.as_default(step=step):
+                _text_summary(text)
+            writer.flush()
 
 
-class TensorBoardSamples(EveryNSteps):
+class TensorBoardSamples(SamplingCallback):
     """Logs samples and the training metrics to TensorBoard, per generator step.
 
     Use it beside `keras.callbacks.TensorBoard(log_dir)`: it writes into
@@ -295,18 +278,14 @@ class TensorBoardSamples(EveryNSteps):
     def __init__(
         self, log_dir, num_samples=None, every_n_steps=100, seed=0, reference=None, ema=None
     ):
-        super().__init__(every_n_steps=every_n_steps)
-        self.ema = check_ema(ema)
-        self.log_dir = str(log_dir)
+        super().__init__(every_n_steps, seed=seed, ema=ema, log_dir=log_dir)
         self.num_samples = None if num_samples is None else int(num_samples)
-        self.seed = seed
         self.reference = check_reference(reference)
-        self._writer = None
 
     def on_train_begin(self, logs=None):
         if self.model is not None:
             _check_reference_dimension(self.reference, self.model)
-        self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
+        self.summary_writer()
 
     def write(self, step):
         if self._writer is None:
@@ -320,11 +299,10 @@ class TensorBoardSamples(EveryNSteps):
             labels = np.arange(count) % self.model.num_classes
         samples = self.model.generate(z, labels=labels, ema=self.ema)
         text = vocabulary_of(self.model.generator) is not None
-        with self._writer.as_default(step=step):
+        writer = self.summary_writer()
+        with writer.as_default(step=step):
             if text:
-                # Markdown: each sample on its own line, in code so spaces survive.
-                lines = decoded(self.model, samples)
-                tf.summary.text("samples", "\n\n".join(f"`{line}`" for line in lines))
+                _text_summary(decoded(self.model, samples))
             elif points:
                 picture = points_picture(
                     self.reference,
@@ -337,10 +315,4 @@ class TensorBoardSamples(EveryNSteps):
                 tf.summary.image("samples", (samples + 1.0) / 2.0, max_outputs=count)
             for name, value in (getattr(self, "logs", None) or {}).items():
                 tf.summary.scalar(f"step/{name}", float(value))
-        self._writer.flush()
-
-    def on_train_end(self, logs=None):
-        super().on_train_end(logs)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        writer.flush()

@@ -57,6 +57,57 @@ class ClassifierSpec:
         return f"{self.name}_classifier_v{self.version}.json"
 
 
+def small_cnn(seed, shape, conv_filters, feature_units, name):
+    """The network of a `ClassifierSpec`: a small CNN whose penultimate layer is the features.
+
+    3x3 ReLU convolutions with "same" padding, one per entry of `conv_filters` (the first
+    of stride 1, the others of stride 2), flattened; a dense ReLU layer of `feature_units`,
+    the "features"; a dense layer to the "logits" of the 10 classes. The kernels are Glorot
+    uniform seeded `seed + 1`, `seed + 2`, ... in layer order.
+
+    Args:
+        seed: the seed of the initialisers.
+        shape: the images' shape (H, W, C).
+        conv_filters: the channels of each convolution.
+        feature_units: the width of the features layer.
+        name: the model's name.
+
+    Returns:
+        A `keras.Model` from images `shape` to a dict with "logits" [N, 10] and
+        "features" [N, feature_units].
+
+    Example:
+    >>> model = small_cnn(0, (8, 8, 1), (4, 8), 16, "tiny")
+    >>> model.output["features"].shape, model.output["logits"].shape
+    ((None, 16), (None, 10))
+    """
+    import keras
+
+    def init(offset):
+        return keras.initializers.GlorotUniform(seed=seed + offset)
+
+    inputs = keras.Input(shape, name="images")
+    x = inputs
+    for i, filters in enumerate(conv_filters):
+        x = keras.layers.Conv2D(
+            filters,
+            3,
+            strides=1 if i == 0 else 2,
+            padding="same",
+            activation="relu",
+            kernel_initializer=init(i + 1),
+        )(x)
+    x = keras.layers.Flatten()(x)
+    offset = len(conv_filters)
+    features = keras.layers.Dense(
+        feature_units, activation="relu", kernel_initializer=init(offset + 1), name="features"
+    )(x)
+    logits = keras.layers.Dense(_NUM_CLASSES, kernel_initializer=init(offset + 2), name="logits")(
+        features
+    )
+    return keras.Model(inputs, {"logits": logits, "features": features}, name=name)
+
+
 def _cache_dir(cache_dir):
     if cache_dir is None:
         cache_dir = os.environ.get("KERAS_WGAN_CACHE") or os.path.join(
@@ -219,4 +270,10 @@ def classifier_score(spec, images, cache_dir=None, splits=10, labels=None):
     return result
 
 
-__all__ = ["ClassifierSpec", "classifier_info", "classifier_score", "load_or_train"]
+__all__ = [
+    "ClassifierSpec",
+    "classifier_info",
+    "classifier_score",
+    "load_or_train",
+    "small_cnn",
+]

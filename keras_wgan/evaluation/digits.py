@@ -6,7 +6,6 @@ trained once (seeded), cached, and scores samples with its logits and penultimat
 package only, not with published Inception-network scores.
 """
 
-import keras
 from sklearn.datasets import load_digits
 
 from keras_wgan.evaluation.classifier import (
@@ -14,12 +13,12 @@ from keras_wgan.evaluation.classifier import (
     classifier_info,
     classifier_score,
     load_or_train,
+    small_cnn,
 )
 
 # Bump when the architecture or training changes, so old caches are not reused.
 _VERSION = 1
 _EPOCHS = 20
-_NUM_CLASSES = 10
 
 
 def _real_digits():
@@ -31,23 +30,7 @@ def _real_digits():
 
 def _build(seed):
     """The classifier: two convolutions and a dense layer whose output is the features."""
-
-    def init(offset):
-        return keras.initializers.GlorotUniform(seed=seed + offset)
-
-    inputs = keras.Input((8, 8, 1), name="images")
-    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", kernel_initializer=init(1))(
-        inputs
-    )
-    x = keras.layers.Conv2D(
-        32, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(2)
-    )(x)
-    x = keras.layers.Flatten()(x)
-    features = keras.layers.Dense(
-        64, activation="relu", kernel_initializer=init(3), name="features"
-    )(x)
-    logits = keras.layers.Dense(_NUM_CLASSES, kernel_initializer=init(4), name="logits")(features)
-    return keras.Model(inputs, {"logits": logits, "features": features}, name="digits_classifier")
+    return small_cnn(seed, (8, 8, 1), (16, 32), 64, "digits_classifier")
 
 
 def digits_classifier(cache_dir=None):

@@ -9,7 +9,6 @@ against all 10,000 real digits, class counts, and label accuracy for conditional
 The numbers compare runs of this package, not published Inception-network scores.
 """
 
-import keras
 import numpy as np
 
 from keras_wgan.datasets.mnist import PAD, load_mnist
@@ -18,6 +17,7 @@ from keras_wgan.evaluation.classifier import (
     classifier_info,
     classifier_score,
     load_or_train,
+    small_cnn,
 )
 
 _VERSION = 1
@@ -49,26 +49,7 @@ def as_mnist(images):
 
 def _build(seed):
     """Three convolutions (two of stride 2) and a dense layer whose output is the features."""
-
-    def init(offset):
-        return keras.initializers.GlorotUniform(seed=seed + offset)
-
-    inputs = keras.Input((32, 32, 1), name="images")
-    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(1))(
-        inputs
-    )
-    x = keras.layers.Conv2D(
-        64, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(2)
-    )(x)
-    x = keras.layers.Conv2D(
-        64, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(3)
-    )(x)
-    x = keras.layers.Flatten()(x)
-    features = keras.layers.Dense(
-        128, activation="relu", kernel_initializer=init(4), name="features"
-    )(x)
-    logits = keras.layers.Dense(10, kernel_initializer=init(5), name="logits")(features)
-    return keras.Model(inputs, {"logits": logits, "features": features}, name="mnist_classifier")
+    return small_cnn(seed, (32, 32, 1), (32, 64, 64), 128, "mnist_classifier")
 
 
 MNIST = ClassifierSpec(

@@ -18,14 +18,21 @@ class ConvMeanPool(ResamplingConv):
     pixel and channel pair for k = 3, in the forward pass, in both backward passes of the
     gradient penalty and in the weight gradient.
 
-    A `ResamplingConv`: the unfused pair's k x k kernel, bias and config; only rounding
-    differs (the sums are taken in another order). Args: those of `keras.layers.Conv2D`
-    with an odd `kernel_size` (default 3), "same" padding and stride 1.
+    A `ResamplingConv` (see there for the arguments): the unfused pair's k x k kernel,
+    bias and config.
 
-    Example:
+    Example, beside the unfused pair with the same weights:
     >>> import numpy as np
-    >>> ConvMeanPool(4)(np.zeros((2, 8, 8, 3), "float32")).shape
+    >>> x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+    >>> fused = ConvMeanPool(4)
+    >>> fused(x).shape
     TensorShape([2, 4, 4, 4])
+    >>> conv = keras.layers.Conv2D(4, 3, padding="same")
+    >>> conv.build(x.shape)
+    >>> conv.set_weights(fused.get_weights())
+    >>> unfused = keras.layers.AveragePooling2D(2)(conv(x))
+    >>> bool(np.allclose(fused(x), unfused, atol=1e-5))
+    True
     """
 
     scale = 0.5

@@ -9,7 +9,8 @@ class ResamplingConv(keras.layers.Conv2D):
     Subclasses set `scale` (the factor the height and width change by) and `operation`
     (what the fused pair does, for error messages), and override `convolution_op`. The
     k x k `kernel` and `bias` are the plain convolution's, so weights, initialisers,
-    regularisers, constraints and config carry over unchanged.
+    regularisers, constraints and config carry over unchanged: a fused layer and the
+    unfused pair differ only in rounding (the sums are taken in another order).
 
     Args:
         filters: output channels.

@@ -41,9 +41,8 @@ class UpsampleConv(ResamplingConv):
     convolution runs before the upsampling (a 1x1 convolution and pixel repetition
     commute), a quarter of the work.
 
-    A `ResamplingConv`: the unfused pair's k x k kernel, bias and config; only rounding
-    differs (the sums are taken in another order). Args: those of `keras.layers.Conv2D`
-    with an odd `kernel_size` (default 3), "same" padding and stride 1.
+    A `ResamplingConv` (see there for the arguments): the unfused pair's k x k kernel,
+    bias and config.
 
     Example:
     >>> import numpy as np

@@ -34,9 +34,9 @@ class GANLoss(Component):
     """The base of the loss components: the two losses, and the hooks of the step.
 
     A subclass sets `name` (its string for `get` and the optimiser presets) and the two
-    losses; a penalised one sets `penalized` and implements `penalty` (and `draws` when
-    the penalty takes random draws). Every hook has a default that does nothing, so a
-    new loss writes only what it changes.
+    losses (`loss_functions`, or the two methods); a penalised one sets `penalized` and
+    implements `penalty` (and `draws` when the penalty takes random draws). Every hook
+    has a default that does nothing, so a new loss writes only what it changes.
     """
 
     #: The loss's name: `get(name)` builds it, and `keras_wgan.presets` keys the
@@ -51,13 +51,21 @@ class GANLoss(Component):
     #: Whether the generator's loss reads a real batch (feature matching).
     needs_real = False
 
+    #: The two losses as functions of the scores, (critic's, generator's), such as
+    #: `keras_wgan.losses.functions`' pairs; None where a subclass writes the methods.
+    loss_functions = None
+
     def critic_loss(self, real_scores, fake_scores):
         """The critic's loss from its raw scores on real and generated data."""
-        raise NotImplementedError
+        if self.loss_functions is None:
+            raise NotImplementedError
+        return self.loss_functions[0](real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
         """The generator's loss from the critic's raw scores on generated data."""
-        raise NotImplementedError
+        if self.loss_functions is None:
+            raise NotImplementedError
+        return self.loss_functions[1](fake_scores)
 
     # --- hooks of the step ------------------------------------------------------------
 
@@ -102,11 +110,7 @@ class GANLoss(Component):
 class _Wasserstein(GANLoss):
     """E[D(G(z))] - E[D(x)] for the critic, -E[D(G(z))] for the generator."""
 
-    def critic_loss(self, real_scores, fake_scores):
-        return functions.wasserstein_critic_loss(real_scores, fake_scores)
-
-    def generator_loss(self, fake_scores):
-        return functions.wasserstein_generator_loss(fake_scores)
+    loss_functions = (functions.wasserstein_critic_loss, functions.wasserstein_generator_loss)
 
 
 @_register
@@ -243,12 +247,7 @@ class LSGAN(GANLoss):
     """The least-squares loss of Mao et al. 2017 (targets 1 and 0)."""
 
     name = "lsgan"
-
-    def critic_loss(self, real_scores, fake_scores):
-        return functions.lsgan_critic_loss(real_scores, fake_scores)
-
-    def generator_loss(self, fake_scores):
-        return functions.lsgan_generator_loss(fake_scores)
+    loss_functions = (functions.lsgan_critic_loss, functions.lsgan_generator_loss)
 
 
 @_register
@@ -257,20 +256,11 @@ class Hinge(GANLoss):
     for their spectral normalisation)."""
 
     name = "hinge"
-
-    def critic_loss(self, real_scores, fake_scores):
-        return functions.hinge_critic_loss(real_scores, fake_scores)
-
-    def generator_loss(self, fake_scores):
-        return functions.hinge_generator_loss(fake_scores)
+    loss_functions = (functions.hinge_critic_loss, functions.hinge_generator_loss)
 
 
 class _NonSaturating(GANLoss):
-    def critic_loss(self, real_scores, fake_scores):
-        return functions.dcgan_critic_loss(real_scores, fake_scores)
-
-    def generator_loss(self, fake_scores):
-        return functions.dcgan_generator_loss(fake_scores)
+    loss_functions = (functions.dcgan_critic_loss, functions.dcgan_generator_loss)
 
 
 @_register
