@@ -26,6 +26,11 @@ and export it only when its latest export is not of its last step; and leave a c
 at the last step with finite weights, an export whose newest version loads and samples
 finite values, a sample file for every step, and no `.tmp-*` temporary in the run folder or
 the export base.
+
+`keras-wgan demo` over an earlier page, beside files of one's own, is killed the same way at
+each rename of its swap: every file under its name must be whole (the old page's, the new
+one's, one's own), the next write must put the old page back first, and then write its own,
+leaving no temporary (`tests/test_demo.py` kills it in-process at every file operation).
 """
 
 import fnmatch
@@ -414,3 +419,67 @@ def test_a_run_killed_inside_a_write_finishes_when_rerun(kind, kills, step, tmp_
     printed = _rerun_to_the_end(run)
     if step == "last" and kills[-1][0] != _EXPORT:  # killed after its export was in place
         assert "nothing new was exported" in printed
+
+
+# --- `keras-wgan demo`: killed at each rename of its swap ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_model(tmp_path_factory):
+    """A tiny ONNX export of keras_wgan (tests/test_demo.py's conditional digits MLP)."""
+    test_demo = pytest.importorskip("test_demo")  # skips without onnx, onnxruntime, tf2onnx
+    return test_demo._export(tmp_path_factory.mktemp("model") / "digits.onnx", "images")
+
+
+def _demo_folder(demo, folder, model, **kwargs):
+    """A demo page in `folder` beside files of one's own (a copy of the runtime, notes);
+    returns {name: bytes} of the visible files."""
+    (folder / "vendor").mkdir(parents=True)
+    (folder / "vendor" / "ort.wasm.min.js").write_text("// the runtime\n")
+    (folder / "notes.txt").write_text("keep me\n")
+    demo.write_demo(model, folder, runtime_url="vendor/ort.wasm.min.js", **kwargs)
+    return {
+        os.path.relpath(path, folder): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+# The renames of `keras-wgan demo` over an earlier page, in order: its journal's (1), its four
+# files' (2 to 5) and its manifest's, the commit (6). A kill before any of them leaves the
+# old page or a mix of whole old and new files, which the next write settles on the old page.
+DEMO_RENAMES = [
+    pytest.param(n, id=f"demo-rename-{n}", marks=[] if n == 3 else [_slow]) for n in range(1, 7)
+]
+
+
+@pytest.mark.parametrize("nth", DEMO_RENAMES)
+def test_a_demo_killed_at_a_rename_loses_nothing(nth, demo_model, tmp_path):
+    from keras_wgan import demo
+
+    site = tmp_path / "site"
+    old = _demo_folder(demo, site, demo_model, num=3, seed=1)
+    new = _demo_folder(demo, tmp_path / "new", demo_model, num=4, seed=2)
+    argv = ["demo", "--model", demo_model, "--out", str(site), "--num", "4", "--seed", "2"]
+    argv += ["--runtime-url", "vendor/ort.wasm.min.js"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _KILL_INSIDE_A_WRITE, json.dumps(["*", nth, False]), *argv],
+        cwd=tmp_path,
+        env=package_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    printed = process.communicate(timeout=600)[0]
+    assert process.returncode == -signal.SIGKILL, printed[-3000:]
+    assert any(n.startswith(f".tmp-pid{process.pid}-") for n in os.listdir(site))
+    for name, content in old.items():  # each file whole: the page's old or new, one's own
+        assert (site / name).read_bytes() in (content, new[name]), name
+    assert all(
+        (site / name).read_bytes() == old[name] for name in ("notes.txt", "vendor/ort.wasm.min.js")
+    )
+    demo._site._settle(str(site))  # what the next write does first: the old page back
+    assert {name: (site / name).read_bytes() for name in old} == old
+    demo.write_demo(demo_model, site, runtime_url="vendor/ort.wasm.min.js", num=4, seed=2)
+    assert {name: (site / name).read_bytes() for name in new} == new
+    assert [n for n in os.listdir(site) if n.startswith(".")] == [demo.MANIFEST]

@@ -18,14 +18,17 @@ def add_parser(sub, parents):
     demo.add_argument(
         "--out",
         required=True,
-        help="the page's folder: index.html, demo.js, config.json, model.onnx (new, empty, or "
-        "an earlier demo, replaced whole; written beside it and renamed into place)",
+        help="the page's folder, new or not: index.html, demo.js, config.json, model.onnx, "
+        f"listed in its manifest {demo_lib.MANIFEST}; a rerun replaces only the files listed "
+        "there and keeps everything else (the runtime's copy, notes, the model); a killed "
+        "write loses nothing (the next run puts the old page back)",
     )
     demo.add_argument(
         "--runtime-url",
         default=demo_lib.RUNTIME_URL,
-        help="onnxruntime-web's script, absolute or relative to the page (a local copy for "
-        "offline use); its .mjs and .wasm files must lie beside it",
+        help="onnxruntime-web's script: an absolute http(s) URL, or its path relative to the "
+        "page's folder (a local copy for offline use, in the folder or beside it; it must "
+        "exist); its .mjs and .wasm files must lie beside it",
     )
     demo.add_argument(
         "--num",

@@ -1,11 +1,13 @@
 """A static web page that runs the generator's ONNX file in the browser.
 
-`write_demo` writes a folder: `index.html`, `demo.js` (hand-written, no build step),
+`write_demo` writes into a folder `index.html`, `demo.js` (hand-written, no build step),
 `config.json` (the model's record and the first grid's latent points) and the model,
-`model.onnx`. The page loads onnxruntime-web from `runtime_url` and shows a grid of
-samples (images on a canvas, points as a scatter plot, text as lines decoded through the
-vocabulary), with a "New samples" button, a class picker for a conditional model and a
-slider that walks from one latent point to another by spherical interpolation.
+`model.onnx`, and lists them in its manifest: a rerun replaces those and nothing else there
+(`keras_wgan.demo._site` swaps them in so that a kill loses nothing). The page loads
+onnxruntime-web from `runtime_url` and shows a grid of samples (images on a canvas, points
+as a scatter plot, text as lines decoded through the vocabulary), with a "New samples"
+button, a class picker for a conditional model and a slider that walks from one latent
+point to another by spherical interpolation.
 
 The record is read here, from the ONNX file's metadata (`keras_wgan.deploy`'s key), so the
 page needs no protobuf parser. The first grid's latent points are drawn here too, with
@@ -19,11 +21,13 @@ import math
 import os
 import shutil
 import string
+import urllib.parse
 
 import numpy as np
 
+from keras_wgan.demo._site import MANIFEST, rescue_moved_aside, write_files
 from keras_wgan.deploy import ONNX_METADATA_KEY
-from keras_wgan.utils.files import check_folder, remove_stale_temporaries, temporary_folder
+from keras_wgan.utils.files import check_folder
 from keras_wgan.utils.validation import check_int, invalid, is_int
 
 __all__ = [
@@ -31,6 +35,7 @@ __all__ = [
     "RUNTIME_URL",
     "MAX_SAMPLES",
     "FILES",
+    "MANIFEST",
     "onnx_record",
     "write_demo",
 ]
@@ -41,9 +46,9 @@ RUNTIME_VERSION = "1.31.1"
 RUNTIME_URL = f"https://cdn.jsdelivr.net/npm/onnxruntime-web@{RUNTIME_VERSION}/dist/ort.wasm.min.js"
 #: The most samples one grid may hold.
 MAX_SAMPLES = 1024
-#: What `write_demo` writes into its folder.
+#: What `write_demo` writes into its folder (and lists in its manifest, `MANIFEST`).
 FILES = ("index.html", "demo.js", "config.json", "model.onnx")
-#: The key of `config.json` that marks a folder as a demo (`write_demo` replaces only those).
+#: The key that marks `config.json` and the manifest as the demo's.
 MARKER = "keras_wgan_demo"
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -94,10 +99,18 @@ def onnx_record(path):
         )
     if not os.path.exists(path):
         raise FileNotFoundError(2, "No such file or directory", path)
+    if os.path.getsize(path) == 0:
+        raise ValueError(
+            f"{path!r} is empty (0 bytes), not an ONNX file: export one with "
+            "`keras-wgan export --format onnx`."
+        )
     try:
         proto = onnx.load_model(path, load_external_data=False)
     except Exception as error:  # protobuf's DecodeError, or what onnx makes of it
         raise ValueError(f"{path!r} is not an ONNX file ({type(error).__name__}).") from None
+    if not proto.ir_version or not proto.HasField("graph"):
+        # Protocol buffers parse many byte strings as a message of unknown fields.
+        raise ValueError(f"{path!r} is not an ONNX file (it holds no model graph).")
     found = {entry.key: entry.value for entry in proto.metadata_props}
     if ONNX_METADATA_KEY not in found or not proto.graph.output:
         raise ValueError(
@@ -207,22 +220,48 @@ def _page(config, runtime_url):
     )
 
 
-def _is_demo(folder):
+def _check_runtime_url(runtime_url, out):
+    """Refuses a `runtime_url` that the page could not load: a relative one must name a
+    file, relative to the page's folder `out`; an absolute http(s) URL is taken as is."""
+    expected = (
+        "an absolute http(s) URL of onnxruntime-web's script, or its path relative to the "
+        "page's folder"
+    )
+    if not isinstance(runtime_url, str) or not runtime_url.strip():
+        raise invalid("runtime_url", runtime_url, expected)
+    parts = urllib.parse.urlsplit(runtime_url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return
+    if parts.scheme or parts.netloc or parts.path.startswith("/"):
+        raise invalid("runtime_url", runtime_url, expected)
+    # Resolved as the browser resolves it (by name, `..` included) against the page's URL.
+    path = os.path.normpath(os.path.join(out, *urllib.parse.unquote(parts.path).split("/")))
+    if not os.path.isfile(path):
+        raise invalid(
+            "runtime_url", runtime_url, f"{expected}; {path!r} is not a file (copy it there first)"
+        )
+
+
+def _legacy_files(out):
+    """The files a demo of keras_wgan 0.2 (which kept no manifest) wrote in `out`: `FILES`
+    if its `config.json` is the page's."""
     try:
-        with open(os.path.join(folder, "config.json")) as f:
-            return isinstance(found := json.load(f), dict) and MARKER in found
+        with open(os.path.join(out, "config.json"), encoding="utf-8") as f:
+            found = json.load(f)
     except (OSError, ValueError):
-        return False
+        return ()
+    return FILES if isinstance(found, dict) and MARKER in found else ()
 
 
 def _check_out(out):
-    out = check_folder("out", out)
-    if os.path.isdir(out) and os.listdir(out) and not _is_demo(out):
-        raise FileExistsError(
-            f"Cannot write the demo into {out!r}: the folder is not empty and holds no demo "
-            "(config.json of keras_wgan) to replace. Choose a new or empty folder."
-        )
-    return out
+    """`out`, checked as `check_folder` does, with the user's path in its refusal."""
+    try:
+        return check_folder("out", out)
+    except PermissionError as error:
+        nearest = os.fspath(out)
+        while nearest and not os.path.exists(nearest):
+            nearest = os.path.dirname(nearest)
+        raise PermissionError(error.errno, error.strerror, nearest or os.curdir) from None
 
 
 def write_demo(model, out, runtime_url=RUNTIME_URL, num=None, seed=0):
@@ -241,17 +280,23 @@ def write_demo(model, out, runtime_url=RUNTIME_URL, num=None, seed=0):
     (spherical interpolation, which keeps a Gaussian latent point's norm typical); "New
     samples" draws both batches anew in the browser.
 
-    The folder is written whole under a temporary name beside `out` and renamed into
-    place: a failure leaves the earlier folder, or none. An earlier demo in `out` is
-    replaced whole (files of one's own there go with it); any other non-empty folder is
-    refused.
+    The folder may hold files of one's own (a copy of onnxruntime-web, notes, the model
+    itself): `write_demo` writes only `FILES`, lists them in the manifest `MANIFEST`, and
+    on a rerun replaces exactly the files the manifest lists; a name of `FILES` taken by a
+    file it did not write is refused. Each file is written under a temporary name in `out`
+    and renamed over the old one, whose old version is kept (a hard link) until the
+    manifest is written. A failure leaves the old page. A kill at any moment leaves each of
+    the page's files whole and loses none: in the middle of the swap, a mix of old and new
+    files with the old ones kept, which the next write into `out` puts back first.
 
     Args:
-        model: an ONNX file written by `keras-wgan export --format onnx`.
-        out: the folder to write (new, empty, or an earlier demo).
-        runtime_url: the URL of onnxruntime-web's script, absolute or relative to the
-            page; its `.mjs` and `.wasm` files must lie beside it. Default `RUNTIME_URL`
-            (jsDelivr, version `RUNTIME_VERSION`).
+        model: an ONNX file written by `keras-wgan export --format onnx` (it may lie in
+            `out`: it is copied, never moved).
+        out: the folder to write (new, or holding an earlier demo or files of one's own).
+        runtime_url: the URL of onnxruntime-web's script: an absolute http(s) URL, or a
+            path relative to the page of a file there (checked); its `.mjs` and `.wasm`
+            files must lie beside it. Default `RUNTIME_URL` (jsDelivr, version
+            `RUNTIME_VERSION`).
         num: samples a grid; default 36 images (a multiple of the classes for a
             conditional model), 512 points or 16 lines of text; at most `MAX_SAMPLES`.
         seed: the seed of the first grid's latent points. Default 0.
@@ -261,8 +306,11 @@ def write_demo(model, out, runtime_url=RUNTIME_URL, num=None, seed=0):
 
     Raises:
         ValueError: for a model `onnx_record` refuses, an invalid `num`, `seed` or
-            `runtime_url`, or an `out` that is or lies under a file.
-        FileExistsError: if `out` is a non-empty folder that holds no demo.
+            `runtime_url` (a relative one that names no file), an `out` that is or lies
+            under a file, or a manifest in `out` that is not the demo's.
+        FileExistsError: if a name of `FILES` in `out` is a file the demo did not write.
+        OSError: what the system refused (a full disk, a read-only folder), naming the
+            page's file or `out`, never a temporary.
         ImportError: without the package `onnx` (the `deploy` extra).
 
     Example:
@@ -270,32 +318,35 @@ def write_demo(model, out, runtime_url=RUNTIME_URL, num=None, seed=0):
     'site'
     """
     record = onnx_record(model)
-    if not isinstance(runtime_url, str) or not runtime_url.strip():
-        raise invalid("runtime_url", runtime_url, "the URL of onnxruntime-web's script")
     config = _config(record, os.path.basename(os.fspath(model)), num, seed)
     out = _check_out(out)
-    parent, name = os.path.split(os.path.abspath(out))
-    os.makedirs(parent, exist_ok=True)
-    remove_stale_temporaries(parent, name=name)
-    tmp = temporary_folder(parent, name)
-    try:
-        _write_files(tmp, model, config, runtime_url)
-        _replace(tmp, out, parent, name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    rescue_moved_aside(out, FILES)  # (its vendor/ may hold the runtime)
+    _check_runtime_url(runtime_url, out)
+    writers = {
+        "model.onnx": _copy(os.fspath(model)),
+        "demo.js": _copy(os.path.join(_HERE, "demo.js")),
+        "index.html": _text(_page(config, runtime_url)),
+        "config.json": _text(_json_lines(config)),
+    }
+    return write_files(out, writers, MARKER, _legacy_files)
 
 
-def _write_files(folder, model, config, runtime_url):
-    shutil.copyfile(model, os.path.join(folder, "model.onnx"))
-    shutil.copyfile(os.path.join(_HERE, "demo.js"), os.path.join(folder, "demo.js"))
-    for file, content in (
-        ("index.html", _page(config, runtime_url)),
-        ("config.json", _json_lines(config)),
-    ):
-        with open(os.path.join(folder, file), "w") as f:
+def _copy(source):
+    # Not shutil.copyfile: a failed write of it (sendfile's) names the source too, and a
+    # full disk is about the page's file only.
+    def write(path):
+        with open(source, "rb") as f, open(path, "wb") as g:
+            shutil.copyfileobj(f, g)
+
+    return write
+
+
+def _text(content):
+    def write(path):
+        with open(path, "w", encoding="utf-8") as f:
             f.write(content)
+
+    return write
 
 
 def _json_lines(config):
@@ -303,26 +354,3 @@ def _json_lines(config):
     return (
         "{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in config.items()) + "\n}\n"
     )
-
-
-def _replace(tmp, out, parent, name):
-    """Renames the folder `tmp` to `out`; an earlier demo there is moved aside first (into
-    a temporary folder beside it) and removed once the new one is in place, or put back if
-    the rename fails."""
-    if not (os.path.isdir(out) and os.listdir(out)):
-        os.replace(tmp, out)  # a new name, or an empty folder
-        return
-    holder = temporary_folder(parent, name)
-    aside = os.path.join(holder, "old")
-    try:
-        os.rename(out, aside)
-    except BaseException:
-        os.rmdir(holder)
-        raise
-    try:
-        os.rename(tmp, out)
-    except BaseException:
-        os.rename(aside, out)
-        os.rmdir(holder)
-        raise
-    shutil.rmtree(holder, ignore_errors=True)
