@@ -69,18 +69,18 @@ def _runners(paths):
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    serving = tf.saved_model.load(paths["saved_model"]).signatures["serving_default"]
+    serving = tf.saved_model.load(paths["tf_saved_model"]).signatures["serving_default"]
     session = onnxruntime.InferenceSession(paths["onnx"], providers=["CPUExecutionProvider"])
     runner = Interpreter(model_path=paths["litert"]).get_signature_runner()
     return {
-        "saved_model": lambda z: serving(z=tf.constant(z))["images_uint8"].numpy(),
+        "tf_saved_model": lambda z: serving(z=tf.constant(z))["images_uint8"].numpy(),
         "onnx": lambda z: session.run(None, {"z": z}),
         "litert": lambda z: runner(z=z),
     }
 
 
 RUNTIMES = {
-    "saved_model": "SavedModel (TensorFlow)",
+    "tf_saved_model": "SavedModel (TensorFlow)",
     "onnx": "ONNX (onnxruntime)",
     "litert": "LiteRT (interpreter)",
 }
@@ -98,7 +98,7 @@ def main(argv=None):
             gan = keras_wgan.WGAN(generator, critic)
             base = os.path.join(folder, name.split()[0])
             paths = {
-                "saved_model": keras_wgan.export_generator(gan, base),
+                "tf_saved_model": keras_wgan.export_generator(gan, base),
                 "onnx": keras_wgan.export_generator(gan, base + ".onnx", format="onnx"),
                 "litert": keras_wgan.export_generator(gan, base + ".tflite", format="litert"),
             }

@@ -1,10 +1,12 @@
-"""Converting a TensorFlow function to one ONNX or LiteRT file, written atomically.
+"""Converting a TensorFlow function to one ONNX or LiteRT file, written atomically, and
+telling such a file from any other.
 
 The converters of `keras_wgan.export`'s file formats ("onnx", "litert"): each takes a
 `tf.function` with an input signature (the generator's inference function, built by
-`keras_wgan.export`) and writes one file. The optional packages of the `deploy` extra
-(`pip install "keras-wgan[deploy]"`) are imported inside the functions that need them, so
-the package imports without them.
+`keras_wgan.export`) and writes one file. `holds_export` says whether a file on disk
+is one of them (an ONNX file only with keras_wgan's record). The optional packages of
+the `deploy` extra (`pip install "keras-wgan[deploy]"`) are imported inside the functions
+that need them, so the package imports without them.
 """
 
 import json
@@ -21,15 +23,17 @@ ONNX_OPSET = 17
 ONNX_METADATA_KEY = "keras_wgan"
 #: {format: file suffix}.
 SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
+#: A LiteRT (TFLite) flatbuffer's file identifier, bytes 4 to 8 of the file.
+LITERT_MAGIC = b"TFL3"
 
 
 class ConversionError(RuntimeError):
     """The converter could not convert the generator (an op it does not take)."""
 
 
-def _missing(package, error):
+def _missing(package, error, what="The ONNX export"):
     return ImportError(
-        f"The ONNX export needs the package {package!r}: "
+        f"{what} needs the package {package!r}: "
         f'pip install "keras-wgan[deploy]" (onnx, tf2onnx, onnxruntime, ai-edge-litert). '
         f"({error})"
     )
@@ -109,3 +113,44 @@ def write_bytes(path, content):
 
     write_atomically(path, write)
     return path
+
+
+def onnx_file_record(path):
+    """The record keras_wgan wrote in the metadata of the ONNX file `path` (under
+    `ONNX_METADATA_KEY`), a dict; None for a file that is not ONNX or holds no such record.
+
+    Raises:
+        ImportError: without the package `onnx` (the `deploy` extra).
+    """
+    try:
+        import onnx
+    except ImportError as error:
+        raise _missing("onnx", error, what="Reading an ONNX file") from None
+    try:
+        proto = onnx.load_model(path, load_external_data=False)
+    except Exception:  # protobuf's DecodeError, or what onnx makes of it
+        return None
+    found = {entry.key: entry.value for entry in proto.metadata_props}
+    try:
+        record = json.loads(found[ONNX_METADATA_KEY])
+    except (KeyError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def is_litert(path):
+    """Whether the file `path` is a LiteRT (TFLite) flatbuffer: `LITERT_MAGIC` at byte 4."""
+    with open(path, "rb") as f:
+        return f.read(8)[4:] == LITERT_MAGIC
+
+
+def holds_export(path, format):
+    """Whether the file `path` is an export of `format`: for "onnx", an ONNX file holding
+    keras_wgan's record; for "litert", a LiteRT file.
+
+    Raises:
+        ImportError: for "onnx", without the package `onnx` (the `deploy` extra).
+    """
+    if format == "litert":
+        return is_litert(path)
+    return onnx_file_record(path) is not None

@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import pytest
 from helpers import TINY, dead_pid, lock_held_elsewhere, package_env
 from PIL import Image
 
+import keras_wgan
 from keras_wgan import cli, presets, runs
 from keras_wgan import export as export_lib
 
@@ -321,7 +323,7 @@ def test_an_export_into_a_base_in_use_waits_then_fails_naming_the_holder(
     finished_run, tmp_path, monkeypatch, capsys
 ):
     base = str(tmp_path / "serving")
-    monkeypatch.setattr(export_lib, "LOCK_TIMEOUT", 0.5, raising=False)
+    monkeypatch.setattr(export_lib.serving, "LOCK_TIMEOUT", 0.5)
     with lock_held_elsewhere(base) as pid:
         assert cli.main(["export", "--checkpoint", finished_run, "--out", base]) == 1
     err = capsys.readouterr().err.strip()
@@ -505,3 +507,195 @@ def test_lr_critic_and_lr_generator_override_each_optimiser_also_under_linear_de
             optimizers(flag, "0")
     with pytest.raises(ValueError, match="--ema-start.*add --ema"):
         optimizers("--ema-start", "5")
+
+
+# Issue 34: nothing lost, every refusal one line. The finished run's generator in each format,
+# written by `keras-wgan export` with the format taken from --out's suffix.
+@pytest.fixture(scope="module")
+def exports(finished_run, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("exports")
+    paths = {"tf_saved_model": str(folder / "base"), "litert": str(folder / "g.tflite")}
+    if importlib.util.find_spec("tf2onnx") and importlib.util.find_spec("onnxruntime"):
+        paths["onnx"] = str(folder / "g.onnx")  # the deploy extra's
+    for path in paths.values():
+        assert cli.main(["export", "--checkpoint", finished_run, "--out", path]) == 0
+    return paths
+
+
+def _refusal(argv, capsys):
+    """(exit status, stderr) of `keras-wgan argv`, a bad flag's exit included."""
+    capsys.readouterr()
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit:
+        code = exit.code
+    return code, capsys.readouterr().err
+
+
+def test_the_suffix_names_the_format_and_sample_and_evaluate_read_every_format(exports, tmp_path):
+    from keras_wgan.deploy import is_litert, onnx_file_record
+
+    assert export_lib.versions(exports["tf_saved_model"]) == [1]
+    assert is_litert(exports["litert"])
+    if "onnx" in exports:
+        assert onnx_file_record(exports["onnx"])["format"] == "onnx"
+    sampled, scored = {}, {}
+    for format, path in exports.items():
+        out = str(tmp_path / f"{format}.npy")
+        argv = ["sample", "--model", path, "--num", "5", "--seed", "3", "--out", out]
+        assert cli.main(argv) == 0
+        sampled[format] = np.load(out)
+        # evaluate's samples: generate_from_seed's z, whatever the format.
+        scored[format] = cli.evaluate.generate(path, 6, seed=4)[0]["samples"]
+    for format in exports:
+        assert sampled[format].shape == (5, 2) and scored[format].shape == (6, 2)
+        np.testing.assert_allclose(sampled[format], sampled["tf_saved_model"], atol=1e-5)
+        np.testing.assert_allclose(scored[format], scored["tf_saved_model"], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--out", "{tmp}/g.keras"], "'{tmp}/g.keras' names a checkpoint (.keras)"),
+        (["--out", "{run}/g.onnx"], "lies in the run folder"),
+        (["--out", "{run}"], "'{run}' is a run folder, which holds a checkpoint"),
+        (["--out", "{run}/logs"], "lies in the run folder"),
+        (["--out", "{tmp}/notes.onnx"], "the file exists and is not an ONNX file of keras_wgan"),
+        (["--out", "{tmp}/notes.tflite"], "the file exists and is not a LiteRT file"),
+        (["--format", "onnx", "--out", "{tmp}/g.tflite"], "names a LiteRT file (.tflite), and"),
+        (["--format", "litert", "--out", "{tmp}/base"], "names a SavedModel's base folder"),
+        (["--version", "2", "--out", "{tmp}/g.tflite"], "`version` is for format='tf_saved_model'"),
+        (
+            ["--format", "saved_model", "--out", "{tmp}/b"],
+            "'saved_model' is now called 'tf_saved_model'",
+        ),
+    ],
+)
+def test_export_refuses_before_any_work_what_it_would_write_over(
+    argv, message, finished_run, tmp_path, monkeypatch, capsys
+):
+    if "notes.onnx" in argv[-1]:
+        pytest.importorskip("onnx")
+    (tmp_path / "notes.onnx").write_bytes(b"my notes")
+    (tmp_path / "notes.tflite").write_bytes(b"my notes")
+
+    def listing():
+        return sorted(
+            (root, sorted(files))
+            for folder in (tmp_path, finished_run)
+            for root, _, files in os.walk(folder)
+        )
+
+    before = listing()
+    # Refused before the checkpoint is read.
+    monkeypatch.setattr(cli.export, "load_checkpoint", lambda path: pytest.fail("read"))
+    argv = [a.format(tmp=tmp_path, run=finished_run) for a in argv]
+    code, err = _refusal(["export", "--checkpoint", finished_run, *argv], capsys)
+    assert code == (2 if "saved_model" in argv else 1)
+    assert err.count("\n") == 1 and message.format(tmp=tmp_path, run=finished_run) in err, err
+    assert listing() == before
+    assert (tmp_path / "notes.onnx").read_bytes() == (tmp_path / "notes.tflite").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("g.onnx", b"\x08\x07", "'{path}' is an ONNX export, not a checkpoint"),
+        ("g.tflite", b"\0\0\0\0TFL3", "'{path}' is a LiteRT export, not a checkpoint"),
+        ("g.keras", b"", "'{path}' is not a readable .keras file (empty: 0 bytes)"),
+        ("export", None, "'{path}' is a SavedModel export, not a checkpoint"),
+    ],
+)
+def test_export_names_what_its_checkpoint_is_in_one_line(
+    name, content, message, finished_run, tmp_path, capsys
+):
+    path = str(tmp_path / name)
+    if content is None:  # the run's own export folder
+        path = os.path.join(finished_run, name)
+    else:
+        (tmp_path / name).write_bytes(content)
+    code, err = _refusal(["export", "--checkpoint", path, "--out", str(tmp_path / "b")], capsys)
+    assert code == 1 and err.count("\n") == 1 and message.format(path=path) in err, err
+    assert not os.path.exists(tmp_path / "b")
+
+
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (
+            ["sample", "--model", "{run}", "--seed", "-1", "--out", "{tmp}/s.npy"],
+            2,
+            "argument --seed: expected an integer in [0, 2**63 - 1], got '-1'",
+        ),
+        (
+            ["evaluate", "--model", "{run}", "--dataset", "8gaussians"]
+            + ["--seed", "100000000000000000000"],
+            2,
+            "argument --seed: expected an integer in [0, 2**63 - 1]",
+        ),
+        (
+            [
+                "train",
+                "--dataset",
+                "8gaussians",
+                "--steps",
+                "1",
+                "--out",
+                "{tmp}/r",
+                "--seed",
+                "-1",
+            ],
+            2,
+            "argument --seed: expected an integer in [0, 2**32 - 1], got '-1'",
+        ),
+        (
+            ["sample", "--model", "{run}", "--out", "{tmp}/folder.npy"],
+            1,
+            "--out: '{tmp}/folder.npy' is a folder; expected a file.",
+        ),
+        (
+            ["evaluate", "--model", "{run}", "--dataset", "8gaussians", "--out", "{tmp}/s.png"],
+            1,
+            "--out: '{tmp}/s.png'. Expected a .json file.",
+        ),
+        (
+            ["sample", "--model", "{run}", "--out", "{tmp}/s.txt"],
+            1,
+            "--out: '{tmp}/s.txt'. Expected a .npy or .png file.",
+        ),
+        (
+            ["sample", "--model", "{tmp}/empty.onnx", "--out", "{tmp}/s.npy"],
+            1,
+            "is empty (0 bytes)",
+        ),
+        (["sample", "--model", "{tmp}/empty.keras", "--out", "{tmp}/s.npy"], 1, "(empty: 0 bytes)"),
+        (
+            ["sample", "--model", "{run}/run.json", "--out", "{tmp}/s.npy"],
+            1,
+            "'{run}/run.json' is not a model: sample and evaluate read an export",
+        ),
+    ],
+)
+def test_sample_and_evaluate_refuse_in_one_line_before_sampling(
+    argv, code, message, finished_run, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "folder.npy").mkdir()
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    (tmp_path / "empty.keras").write_bytes(b"")
+    monkeypatch.setattr(keras_wgan.WGAN, "generate", lambda *a, **k: pytest.fail("sampled"))
+    argv = [a.format(tmp=tmp_path, run=finished_run) for a in argv]
+    found, err = _refusal(argv, capsys)
+    assert found == code and err.count("\n") == 1, err
+    assert message.format(tmp=tmp_path, run=finished_run) in err, err
+    assert sorted(os.listdir(tmp_path)) == ["empty.keras", "empty.onnx", "folder.npy"]
+
+
+def test_a_failed_rename_names_the_file_not_its_temporary(tmp_path):
+    from keras_wgan.utils.files import write_atomically
+
+    (tmp_path / "s.npy").mkdir()
+    with pytest.raises(OSError) as error:
+        write_atomically(str(tmp_path / "s.npy"), lambda tmp: np.save(tmp, np.zeros(2)))
+    line = cli.errors.error_line(error.value)
+    assert line == f"Is a directory: {str(tmp_path / 's.npy')!r}"
+    assert os.listdir(tmp_path) == ["s.npy"]

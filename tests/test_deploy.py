@@ -165,7 +165,7 @@ def test_an_unsupported_format_is_refused_and_writes_nothing(tmp_path, capsys):
     gan = tiny_image_gan()
     with pytest.raises(ValueError, match="format"):
         export_generator(gan, str(tmp_path / "m.pt"), format="torchscript")
-    with pytest.raises(ValueError, match="format='saved_model' only"):
+    with pytest.raises(ValueError, match="format='tf_saved_model' only"):
         export_generator(gan, str(tmp_path / "m.onnx"), version=2, format="onnx")
     with pytest.raises(NotImplementedError, match="openvino"):
         gan.export(tmp_path / "m.xml", format="openvino")
@@ -199,7 +199,7 @@ def test_a_failed_conversion_leaves_no_file(tmp_path, monkeypatch, capsys):
     # The write itself fails half-way: the file there before stays whole.
     monkeypatch.undo()
     existing = tmp_path / "old.tflite"
-    existing.write_bytes(b"old")
+    existing.write_bytes(b"\0\0\0\0TFL3 old")  # an earlier LiteRT file: replaced, never another
 
     def half_written(tmp):
         with open(tmp, "wb") as f:
@@ -207,12 +207,12 @@ def test_a_failed_conversion_leaves_no_file(tmp_path, monkeypatch, capsys):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(
-        "keras_wgan.export.write_bytes",
+        "keras_wgan.export.file.write_bytes",
         lambda path, content: deploy.write_atomically(path, half_written),
     )
     with pytest.raises(OSError, match="No space"):
         export_file(gan, str(existing), "litert")
-    assert existing.read_bytes() == b"old"
+    assert existing.read_bytes() == b"\0\0\0\0TFL3 old"
     assert sorted(os.listdir(tmp_path)) == ["gan.keras", "old.tflite"]
     assert not os.path.exists(os.path.dirname(out)) or not os.listdir(os.path.dirname(out))
 
@@ -292,9 +292,9 @@ def test_the_cli_writes_the_file(tmp_path, capsys):
     np.testing.assert_allclose(
         run_litert(out, {"z": z})["samples"], gan.generate(z), atol=TOLERANCE
     )
-    assert cli.main([*args[:-1], str(tmp_path / "m.onnx"), "--version", "2"]) == 1
+    assert cli.main([*args[:-1], str(tmp_path / "m2.tflite"), "--version", "2"]) == 1
     assert capsys.readouterr().err.strip() == (
-        "keras-wgan: error: `version` is for format='saved_model' only; format='litert' "
+        "keras-wgan: error: `version` is for format='tf_saved_model' only; format='litert' "
         "writes one file, without versions or input checks."
     )
     assert sorted(os.listdir(tmp_path)) == ["gan.keras", "m.tflite"]

@@ -87,3 +87,52 @@ def test_versions_are_integers_and_temporaries_are_ignored(tmp_path):
         export_generator(gan, base, version=5)
     with pytest.raises(ValueError, match="version"):
         export_generator(gan, base, version=0)
+
+
+def test_the_formats_are_keras_s_names_and_the_old_one_is_refused_naming_the_new(tmp_path):
+    from keras_wgan.export import FORMATS
+
+    assert FORMATS == ("tf_saved_model", "onnx", "litert")
+    gan = tiny_image_gan()
+    with pytest.raises(ValueError) as refused:
+        export_generator(gan, str(tmp_path / "m"), format="saved_model")
+    assert "\n" not in str(refused.value) and "'tf_saved_model'" in str(refused.value)
+    assert export_generator(gan, str(tmp_path / "m"), format="tf_saved_model").endswith("1")
+
+
+def test_every_format_records_the_one_description(tmp_path):
+    from keras_wgan.export import describe, metadata
+
+    gan = tiny_image_gan(3)
+    description = describe(gan, gan.generator)
+    assert description == {
+        "latent_dim": 4,
+        "num_classes": 3,
+        "sample_shape": [4, 4, 1],
+        "kind": "images",
+        "generator_step": 0,
+    }
+    path = export_generator(gan, str(tmp_path / "m"), max_samples=7)
+    assert metadata(path) == {**description, "max_samples": 7}
+    pytest.importorskip("tf2onnx")
+    from keras_wgan.deploy import onnx_file_record
+
+    onnx_file = export_generator(gan, str(tmp_path / "g.onnx"), format="onnx")
+    assert onnx_file_record(onnx_file) == {"format": "onnx", **description}
+
+
+def test_an_export_never_writes_over_another_file_nor_into_a_saved_model(tmp_path):
+    gan = tiny_image_gan()
+    notes = tmp_path / "notes.tflite"
+    notes.write_bytes(b"my notes")
+    with pytest.raises(ValueError, match="is not a LiteRT file") as refused:
+        export_generator(gan, str(notes), format="litert")
+    assert "\n" not in str(refused.value) and notes.read_bytes() == b"my notes"
+    # A SavedModel written as the folder itself (Keras's `WGAN.export`) is no base folder.
+    direct = gan.export(str(tmp_path / "direct"), verbose=False)
+    with pytest.raises(ValueError, match="is a SavedModel itself"):
+        export_generator(gan, direct)
+    assert "1" not in os.listdir(direct)
+    # An earlier LiteRT export is replaced whole.
+    litert = export_generator(gan, str(tmp_path / "g.tflite"), format="litert")
+    assert export_generator(gan, litert, format="litert") == litert

@@ -1,17 +1,40 @@
-"""What the subcommands share: the parser whose errors are one line, and the reading of a
-model given as an export folder, a `.keras` file or a run folder."""
+"""What the subcommands share: the parser whose errors are one line, the flags of a model to
+read and of a seed, the checks of an output file, and the reading of a model given as an
+export (a SavedModel folder or its base folder, an ONNX or LiteRT file), a `.keras` file or a
+run folder."""
 
 import argparse
 import os
 
-import numpy as np
-import tensorflow as tf
-
 from keras_wgan import options, runs
-from keras_wgan.export import metadata
-from keras_wgan.runs import CHECKPOINT, limits
+from keras_wgan.deploy import SUFFIXES, is_litert
+from keras_wgan.export import load_export
+from keras_wgan.runs import CHECKPOINT
 
 positive_int = options.positive_int
+
+#: The largest seed of sample and evaluate: `generate_from_seed` takes an int64 seed.
+MAX_SEED = 2**63 - 1
+#: What sample and evaluate read, for their messages.
+MODELS = "an export (a SavedModel folder, an .onnx or .tflite file), a .keras file or a run folder"
+
+
+def seed_flag(maximum, power):
+    """An `argparse` type: a seed, an integer in [0, `maximum`] (`maximum` is 2**`power` - 1),
+    refused at parse time naming the flag and the range."""
+
+    def seed(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if not 0 <= value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer in [0, 2**{power} - 1], got {text!r}"
+            )
+        return value
+
+    return seed
 
 
 class Parser(argparse.ArgumentParser):
@@ -23,12 +46,24 @@ class Parser(argparse.ArgumentParser):
 
 def add_model(parser):
     """The --model and --seed arguments of the commands that read a model."""
+    parser.add_argument("--model", required=True, help=MODELS)
     parser.add_argument(
-        "--model",
-        required=True,
-        help="an export folder (or its base folder), a .keras file or a run folder",
+        "--seed",
+        type=seed_flag(MAX_SEED, 63),
+        default=0,
+        help="seed of the latent points, an integer in [0, 2**63 - 1]",
     )
-    parser.add_argument("--seed", type=int, default=0)
+
+
+def check_out(out, suffixes):
+    """Refuses, before any work, an output file that is a folder or whose suffix is not one
+    of `suffixes`."""
+    if os.path.isdir(out):
+        raise ValueError(f"Invalid value for --out: {out!r} is a folder; expected a file.")
+    if not out.endswith(tuple(suffixes)):
+        raise ValueError(
+            f"Invalid value for --out: {out!r}. Expected a {' or '.join(suffixes)} file."
+        )
 
 
 def is_checkpoint(path):
@@ -40,32 +75,10 @@ def load_checkpoint(path):
     return runs.load_checkpoint(path)
 
 
-def serving_fn(path):
-    """(loaded SavedModel, its serving_default, latent_dim, the export's `metadata`: {}
-    for an export written before it was recorded)."""
-    loaded = tf.saved_model.load(path)
-    fn = loaded.signatures["serving_default"]
-    latent_dim = fn.structured_input_signature[1]["z"].shape[1]
-    return loaded, fn, latent_dim, metadata(path)
-
-
-def check_export_sampling(num, fn, latent_dim, info, name="num_samples"):
-    """Refuses `num` samples of an export that the machine cannot hold (its sample shape
-    from its record, or from its signature's outputs for an export without one)."""
-    shape = info.get("sample_shape")
-    if shape is None:
-        shape = fn.structured_outputs["samples"].shape[1:]
-    limits.check_sampling(num, [d or 1 for d in shape], latent_dim, name=name)
-
-
-def request(fn, z, labels, max_samples):
-    """`fn(z=..., labels=...)` in requests of at most `max_samples` rows (the export's
-    limit), joined into one dict of NumPy arrays."""
-    step = max_samples or len(z)
-    parts = []
-    for start in range(0, len(z), step):
-        inputs = {"z": tf.constant(z[start : start + step], tf.float32)}
-        if labels is not None:
-            inputs["labels"] = tf.constant(labels[start : start + step], tf.int32)
-        parts.append({k: v.numpy() for k, v in fn(**inputs).items()})
-    return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+def read_export(path):
+    """`keras_wgan.export.load_export(path)`, a file of no export format refused naming
+    what sample and evaluate read."""
+    is_file = os.path.isfile(path) and os.path.getsize(path) > 0
+    if is_file and not path.endswith(tuple(SUFFIXES.values())) and not is_litert(path):
+        raise ValueError(f"{path!r} is not a model: sample and evaluate read {MODELS}.")
+    return load_export(path)

@@ -6,15 +6,14 @@ import numpy as np
 
 from keras_wgan.cli.common import (
     add_model,
-    check_export_sampling,
+    check_out,
     is_checkpoint,
     load_checkpoint,
     positive_int,
-    request,
-    serving_fn,
+    read_export,
 )
 from keras_wgan.evaluation import OFFLINE_SCORES, evaluate_samples, inception
-from keras_wgan.export import SEED_SIGNATURE, latest_version_dir, seed_latent
+from keras_wgan.export import SEED_SIGNATURE, seed_latent
 from keras_wgan.runs import kinds, limits
 from keras_wgan.utils.files import write_atomically
 
@@ -51,7 +50,9 @@ def add_parser(sub, parents):
     )
     evaluate.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
     evaluate.add_argument(
-        "--out", default=None, help="also write the scores to this .json file (atomically)"
+        "--out",
+        default=None,
+        help="also write the scores to this .json file (atomically; checked before sampling)",
     )
     evaluate.add_argument(
         "--batch-stats",
@@ -64,11 +65,15 @@ def add_parser(sub, parents):
 
 
 def generate(path, num, seed, num_classes=None, batch_stats=False):
-    """(outputs, labels or None): `num` samples of an export (the z of `generate_from_seed`,
-    sent in requests within its max_samples) or of a checkpoint, as the export's dict of NumPy arrays
-    (from an export "samples", and "images_uint8" or "tokens" and "text"; from a checkpoint
-    what `runs.kinds.Kind.decode` gives), and the classes they were
-    generated for.
+    """(outputs, labels or None): `num` samples of an export or of a checkpoint, as a dict
+    of NumPy arrays (an export's outputs: "samples", and "images_uint8" or "tokens" and
+    "text", plus the "z" sent; from a checkpoint what `runs.kinds.Kind.decode` gives), and
+    the classes they were generated for.
+
+    An export of any format (`keras_wgan.export.load_export`: a SavedModel, an ONNX or a
+    LiteRT file) gets the z that `generate_from_seed` draws for `seed`, sent in calls
+    within its max_samples: the samples one `generate_from_seed` request of `num` gives,
+    and the same z for every format of one generator.
 
     A conditional model gets its classes in equal shares, as the conditional Inception
     Scores are measured. `batch_stats` (a checkpoint only: an export is in inference mode)
@@ -88,15 +93,20 @@ def generate(path, num, seed, num_classes=None, batch_stats=False):
             f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
             "an export's generator is in inference mode (moving averages)."
         )
-    loaded, fn, latent_dim, info = serving_fn(latest_version_dir(path))
-    check_export_sampling(num, fn, latent_dim, info)
-    if SEED_SIGNATURE not in loaded.signatures:
+    export = read_export(path)
+    limits.check_sampling(num, export.sample_shape, export.latent_dim)
+    if export.format == "tf_saved_model" and not export.seeded:
         raise ValueError(
             f"The export at {path!r} has no {SEED_SIGNATURE!r} signature; "
             "re-export it with this version of keras-wgan."
         )
+    if export.kind == "text" and not export.text:
+        raise ValueError(
+            f"{path!r} holds no vocabulary to decode its text with (a LiteRT file has no "
+            "record): evaluate its ONNX file, its SavedModel or its checkpoint."
+        )
     labels = None
-    if "labels" in fn.structured_input_signature[1]:
+    if export.conditional:
         if not num_classes:
             raise ValueError("This export is class-conditional: pass --num-classes.")
         labels = np.arange(num) % num_classes
@@ -104,13 +114,13 @@ def generate(path, num, seed, num_classes=None, batch_stats=False):
         raise ValueError(
             "--num-classes is for class-conditional exports; this one takes no labels."
         )
-    # generate_from_seed's z, sent to serving_default in requests within the export's
-    # max_samples: the samples one generate_from_seed request of `num` would give.
-    z = seed_latent(seed, num, latent_dim).numpy()
-    return {**request(fn, z, labels, info.get("max_samples")), "z": z}, labels
+    z = seed_latent(seed, num, export.latent_dim).numpy()
+    return {**export(z, labels), "z": z}, labels
 
 
 def run(args):
+    if args.out:
+        check_out(args.out, (".json",))
     kind = kinds.for_dataset(args.dataset)
     outputs, labels = generate(
         args.model, args.num_samples, args.seed, args.num_classes, batch_stats=args.batch_stats

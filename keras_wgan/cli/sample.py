@@ -4,15 +4,16 @@ import numpy as np
 
 from keras_wgan.cli.common import (
     add_model,
-    check_export_sampling,
+    check_out,
     is_checkpoint,
     load_checkpoint,
     positive_int,
-    request,
-    serving_fn,
+    read_export,
 )
-from keras_wgan.export import latest_version_dir
 from keras_wgan.runs import kinds, limits
+
+#: Every suffix some kind of samples is written as.
+SUFFIXES = tuple(dict.fromkeys(s for kind in kinds.KINDS.values() for s in kind.suffixes))
 
 
 def add_parser(sub, parents):
@@ -38,9 +39,11 @@ def add_parser(sub, parents):
     sample.set_defaults(run=run)
 
 
-def _check_labels(fn, labels, num_classes=None):
-    """Refuses labels a conditional export lacks, or labels outside its classes."""
-    if "labels" in fn.structured_input_signature[1]:
+def _check_labels(export, labels):
+    """Refuses labels a conditional export lacks, or labels outside its classes (where the
+    export records them: not a LiteRT file)."""
+    num_classes = export.num_classes
+    if export.conditional:
         if labels is None:
             raise ValueError("This export is class-conditional: pass --labels.")
         if num_classes and (np.min(labels) < 0 or np.max(labels) >= num_classes):
@@ -52,24 +55,34 @@ def _check_labels(fn, labels, num_classes=None):
         raise ValueError("--labels is only for class-conditional models.")
 
 
+def _check_suffix(out, kind, export=None):
+    """Refuses, before sampling, an --out the kind of samples cannot be written as."""
+    check_out(out, kind.suffixes)
+    if out.endswith(".txt") and export is not None and not export.text:
+        raise ValueError(
+            f"Invalid value for --out: {out!r}. {export.path!r} holds no vocabulary to "
+            "decode its text with (a LiteRT file has no record): write its token ids to "
+            "a .npy file, or sample its ONNX file or SavedModel."
+        )
+
+
 def run(args):
     path = args.model
+    check_out(args.out, SUFFIXES)
     labels = None if args.labels is None else np.resize(np.array(args.labels, "int32"), args.num)
     if is_checkpoint(path):
         gan = load_checkpoint(path)
-        limits.check_sampling(args.num, gan.sample_shape[1:], gan.latent_dim, name="num")
         kind = kinds.for_model(gan)
+        _check_suffix(args.out, kind)
+        limits.check_sampling(args.num, gan.sample_shape[1:], gan.latent_dim, name="num")
         outputs = kind.decode(gan, gan.generate(args.num, labels=labels, seed=args.seed))
     else:
-        _, fn, latent_dim, info = serving_fn(latest_version_dir(path))
-        _check_labels(fn, labels, info.get("num_classes"))
-        check_export_sampling(args.num, fn, latent_dim, info, name="num")
-        z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
-        outputs = request(fn, z.astype("float32"), labels, info.get("max_samples"))
-        kind = kinds.for_outputs(outputs)
-    if not args.out.endswith(kind.suffixes):
-        raise ValueError(
-            f"Invalid value for --out: {args.out!r}. Expected a {' or '.join(kind.suffixes)} file."
-        )
+        export = read_export(path)
+        kind = kinds.KINDS[export.kind]
+        _check_suffix(args.out, kind, export)
+        _check_labels(export, labels)
+        limits.check_sampling(args.num, export.sample_shape, export.latent_dim, name="num")
+        z = np.random.default_rng(args.seed).standard_normal((args.num, export.latent_dim))
+        outputs = export(z.astype("float32"), labels)
     kind.write(args.out, outputs)
     print(f"Wrote {len(outputs['samples'])} samples to {args.out}")

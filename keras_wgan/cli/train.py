@@ -6,7 +6,7 @@ import os
 from keras_wgan import augment as augment_lib
 from keras_wgan import datasets, options, presets, runs
 from keras_wgan import losses as losses_lib
-from keras_wgan.cli.common import positive_int
+from keras_wgan.cli.common import positive_int, seed_flag
 from keras_wgan.runs import CHECKPOINT, kinds, limits
 from keras_wgan.utils.files import write_atomically
 
@@ -72,7 +72,12 @@ def add_parser(sub, parents):
     train.add_argument("--steps", type=positive_int, required=True, help="generator iterations")
     train.add_argument("--out", required=True, help="run folder: checkpoint, logs, export")
     train.add_argument("--batch-size", type=positive_int, default=None)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--seed",
+        type=seed_flag(2**32 - 1, 32),
+        default=0,
+        help="seed of the weights and the noise (Keras's set_random_seed: [0, 2**32 - 1])",
+    )
     train.add_argument("--n-critic", type=positive_int, default=None)
     train.add_argument(
         "--width",

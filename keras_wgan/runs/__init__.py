@@ -98,6 +98,8 @@ def load_checkpoint(path):
         path = os.path.join(path, CHECKPOINT)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No checkpoint at {path!r}.")
+    if os.path.getsize(path) == 0:
+        raise _unreadable(path, "empty: 0 bytes")
     if not zipfile.is_zipfile(path):  # Keras would say "File not found"
         raise _unreadable(path, "not a zip archive")
     try:

@@ -95,8 +95,8 @@ def write_atomically(path, write):
     not `tempfile.mkstemp`'s 0o600, so that others the umask allows (a model server
     running as another user) can read it.
 
-    An `OSError` of `write` that names no file (a full disk, a read-only file system) is
-    raised again naming `path`.
+    An `OSError` that names no file (a full disk, a read-only file system) or the
+    temporary file (a rename onto a folder) is raised again naming `path` alone.
 
     Temporaries of `path` that a dead process left (its id is in their names) are removed
     first; `remove_stale_temporaries` clears a whole folder under its lock.
@@ -115,8 +115,9 @@ def write_atomically(path, write):
     except BaseException as error:
         if os.path.exists(tmp):
             os.remove(tmp)
-        if isinstance(error, OSError) and error.errno and error.filename is None:
-            # A writer that failed without saying where (NumPy, h5py): name the file.
+        if isinstance(error, OSError) and error.errno and error.filename in (None, tmp):
+            # A writer that failed without saying where (NumPy, h5py), or the rename
+            # (onto a folder, say): name the file, not the temporary that is gone.
             raise OSError(error.errno, error.strerror or os.strerror(error.errno), path) from error
         raise
 
