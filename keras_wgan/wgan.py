@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import warnings
 
 import keras
 import numpy as np
@@ -15,7 +16,7 @@ from keras_wgan import options, presets
 from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.optimizers import OptimizerPair, PerGeneratorStep
 from keras_wgan.trainers import Trainer, check_backend
-from keras_wgan.trainers.data import fit_arguments
+from keras_wgan.trainers.data import fit_arguments, runs_to_its_end
 from keras_wgan.trainers.nonfinite import NONFINITE_REAL, KerasLossLog, StopOnNonFinite
 from keras_wgan.utils.validation import check_choice, check_int, invalid
 
@@ -573,7 +574,10 @@ class WGAN(Trainer, keras.Model):
             checks = [c for c in callbacks if isinstance(c, StopOnNonFinite)] or [StopOnNonFinite()]
             # First: it must raise before a later callback saves this batch's weights.
             callbacks = checks + [c for c in callbacks if not isinstance(c, StopOnNonFinite)]
-        return super().fit(callbacks=callbacks, **arguments)
+        with warnings.catch_warnings():
+            if runs_to_its_end(arguments):
+                warnings.filterwarnings("ignore", message="Your input ran out of data")
+            return super().fit(callbacks=callbacks, **arguments)
 
     def _float16(self):
         return any(

@@ -132,7 +132,9 @@ def _check_own_data(scope, tmp_path):
 
 
 def _check_deploying(scope, tmp_path):
-    assert sorted(os.listdir(tmp_path / "site")) == sorted(scope["demo"].FILES)
+    assert sorted(os.listdir(tmp_path / "site")) == sorted(
+        [*scope["demo"].FILES, scope["demo"].MANIFEST]
+    )
     assert scope["first"].shape == (36, 8, 8, 1)
 
 
@@ -266,7 +268,8 @@ def test_development_page_includes_the_import_contracts():
         text = f.read()
     start, end = text.index("# --8<-- [start:contracts]"), text.index("# --8<-- [end:contracts]")
     assert "[tool.importlinter]" in text[start:end]
-    assert text[start:end].count("[[tool.importlinter.contracts]]") == 2
+    # every contract: the layers and the two forbidden ones
+    assert text[start:end].count("[[tool.importlinter.contracts]]") == 3
 
 
 def test_serving_commands_run(digits_export, tmp_path):

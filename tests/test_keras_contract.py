@@ -102,6 +102,30 @@ def test_a_finite_dataset_of_single_examples_is_batched_per_step():
     assert gan.generator_step() == 2 * (230 // 32)
 
 
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_a_dataset_batched_the_keras_way_reads_n_critic_batches_per_step(drop_remainder):
+    """`ds.batch(B)` is B examples per critic update: the same training as the arrays
+    read in order with `batch_size=B`, the short last batch dropped, and no warning."""
+    batched = tf.data.Dataset.from_tensor_slices(POINTS).batch(8, drop_remainder=drop_remainder)
+    from_dataset, from_arrays = points_gan(), points_gan()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "Your input ran out of data"
+        from_dataset.fit(batched, epochs=2, verbose=0)
+    from_arrays.fit(POINTS, batch_size=8, shuffle=False, epochs=2, verbose=0)
+    # 230 // 8 = 28 full batches (the last, of 6, dropped): 5 steps of 5 an epoch.
+    assert from_dataset.generator_step() == from_arrays.generator_step() == 10
+    assert int(from_dataset.d_optimizer.iterations) == 50
+    for a, b in zip(from_dataset.get_weights(), from_arrays.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_batch_size_not_a_multiple_of_n_critic_is_the_critic_s_batch():
+    gan = points_gan(n_critic=5)
+    gan.fit(tf.data.Dataset.from_tensor_slices(POINTS).batch(40), epochs=1, verbose=0)
+    assert gan.generator_step() == 1  # 230 // 40 = 5 full batches of 40, one step
+    assert int(gan.d_optimizer.iterations) == 5
+
+
 def test_a_dataset_that_repeats_forever_needs_steps_per_epoch():
     gan = points_gan()
     endless = datasets.critic_batches(POINTS, batch_size=8, n_critic=5)

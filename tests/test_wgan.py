@@ -232,7 +232,7 @@ def test_toy_datasets_match_the_paper(name):
     cover = evaluation.mode_coverage(x, name)
     assert cover["modes_covered"] == cover["num_modes"] and cover["high_quality"] > 0.98
     batch = next(iter(datasets.load(name, 16, 5, seed=0)[0]))
-    assert batch.shape == (80, 2)
+    assert batch.shape == (16, 2)  # one critic update's
 
 
 def test_eight_gaussians_centres():

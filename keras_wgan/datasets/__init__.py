@@ -95,7 +95,8 @@ def info(
 
 
 def load(name, batch_size, n_critic, seed=None, start_step=0, **kwargs):
-    """A training dataset by name: each element holds `n_critic * batch_size` examples.
+    """A training dataset by name: batches of `batch_size` examples, one critic update's
+    (`WGAN.fit` reads `n_critic` consecutive batches per train step).
 
     Args:
         name: a toy, image or text dataset name (see the module docstring).

@@ -48,9 +48,12 @@ def shuffled_positions(num_examples, per_step, seed, start_step=0):
 def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None, start_step=0):
     """Batches a dataset of single examples for `WGAN.fit`.
 
-    Each element holds `n_critic * batch_size` examples, so every critic update of a
-    train step sees a fresh real batch. The dataset repeats forever, is shuffled when
-    `shuffle_buffer` is given, and is prefetched.
+    Each element holds `batch_size` examples, the real batch of one critic update, as
+    `ds.batch(batch_size)` would; `WGAN.fit` reads `n_critic` consecutive batches per
+    train step, so every critic update sees a fresh real batch. The dataset repeats
+    forever, is shuffled when `shuffle_buffer` is given, and is prefetched. `n_critic`
+    places a resumed stream: from `start_step` on, it yields what an uninterrupted run
+    reads from that train step.
 
     Args:
         dataset: a `tf.data.Dataset` of single examples (or (example, label) pairs), or
@@ -66,7 +69,7 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
     >>> import numpy as np
     >>> ds = critic_batches(np.zeros((100, 2), "float32"), batch_size=4, n_critic=5)
     >>> next(iter(ds)).shape
-    TensorShape([20, 2])
+    TensorShape([4, 2])
     """
     batch_size = check_int("batch_size", batch_size, 1)
     n_critic = check_int("n_critic", n_critic, 1)
@@ -77,19 +80,22 @@ def critic_batches(dataset, batch_size, n_critic, shuffle_buffer=None, seed=None
             tensors = tf.nest.map_structure(tf.convert_to_tensor, dataset)
             size = int(tf.nest.flatten(tensors)[0].shape[0])
             # A whole step's examples in one gather: no per-example work.
-            return (
-                shuffled_positions(size, per_step, seed, start_step)
-                .map(
-                    lambda _, i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors),
-                    num_parallel_calls=tf.data.AUTOTUNE,
-                )
-                .prefetch(tf.data.AUTOTUNE)
+            steps = shuffled_positions(size, per_step, seed, start_step).map(
+                lambda _, i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors),
+                num_parallel_calls=tf.data.AUTOTUNE,
             )
+            return split_steps(steps, batch_size)
         dataset = tf.data.Dataset.from_tensor_slices(dataset)
     if shuffle_buffer:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    return _batch(dataset.repeat(), per_step).skip(int(start_step))
+    steps = dataset.repeat().batch(per_step, drop_remainder=True).skip(int(start_step))
+    return split_steps(steps, batch_size)
 
 
-def _batch(dataset, per_step):
-    return dataset.batch(per_step, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+def split_steps(steps, batch_size):
+    """A stream of train steps' examples (`n_critic * batch_size` an element) as the
+    critic batches `WGAN.fit` reads (`batch_size` an element; `fit` joins `n_critic`
+    consecutive ones into a step again), prefetched. The stream is endless, and says so
+    (`rebatch` alone would make its length unknown)."""
+    endless = tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY)
+    return steps.rebatch(batch_size, drop_remainder=True).apply(endless).prefetch(tf.data.AUTOTUNE)

@@ -521,8 +521,9 @@ def training_dataset(
 ):
     """A repeating, shuffled image dataset for `WGAN.fit`.
 
-    Each element holds `n_critic * batch_size` examples, so every critic update of a train
-    step sees a fresh real batch (Algorithm 1 of the paper). Examples are shuffled before
+    Each element holds `batch_size` examples, the real batch of one critic update; `WGAN.fit`
+    reads `n_critic` consecutive ones per train step, so every critic update sees a fresh
+    real batch (Algorithm 1 of the paper). Examples are shuffled before
     they are decoded (tfds files plus a buffer of 10,000 encoded examples, all digits, or
     all file paths of a folder), then decoded in a parallel map. The same `seed` gives the
     same order and the same dequantization noise.
@@ -542,13 +543,13 @@ def training_dataset(
         start_step: the train step the stream starts at (for resuming a run).
 
     Returns:
-        A `tf.data.Dataset` of [n_critic * batch_size, H, W, C] images, or of (images,
-        labels) with labels [n_critic * batch_size].
+        A `tf.data.Dataset` of [batch_size, H, W, C] images, or of (images, labels) with
+        labels [batch_size].
 
     Example:
     >>> ds = training_dataset("digits", batch_size=4, n_critic=5, seed=0)
     >>> next(iter(ds)).shape
-    TensorShape([20, 8, 8, 1])
+    TensorShape([4, 8, 8, 1])
     """
     # Checked before any data is read (critic_batches checks the same, later).
     check_int("batch_size", batch_size, 1)

@@ -23,7 +23,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_wgan.datasets.common import shuffled_positions
+from keras_wgan.datasets.common import shuffled_positions, split_steps
 from keras_wgan.datasets.images import tfds_load
 from keras_wgan.utils.validation import check_int
 
@@ -191,7 +191,8 @@ def text_dataset(
     data_dir=None,
     max_lines=LM1B_LINES,
 ):
-    """The training stream of a text dataset: `n_critic * batch_size` sequences a step.
+    """The training stream of a text dataset: batches of `batch_size` sequences, one
+    critic update's (`WGAN.fit` reads `n_critic` of them per train step).
 
     Args:
         name: "text", "text:PATH" or "lm1b".
@@ -201,15 +202,15 @@ def text_dataset(
         start_step: the train step the stream starts at: a resumed run reads exactly
             what an uninterrupted one reads from that step.
         vocabulary: the model's vocabulary; default the corpus's own.
-        one_hot: yield one-hot float32 [per_step, 32, V] (what the critic reads), or
-            int32 token ids [per_step, 32].
+        one_hot: yield one-hot float32 [batch_size, 32, V] (what the critic reads), or
+            int32 token ids [batch_size, 32].
         data_dir: tensorflow-datasets data folder ("lm1b").
         max_lines: lines read from "lm1b".
 
     Example:
     >>> ds = text_dataset("text", batch_size=4, n_critic=5)
     >>> next(iter(ds)).shape[:2]
-    TensorShape([20, 32])
+    TensorShape([4, 32])
     """
     batch_size = check_int("batch_size", batch_size, 1)
     n_critic = check_int("n_critic", n_critic, 1)
@@ -224,7 +225,7 @@ def text_dataset(
         return tf.one_hot(batch, depth) if one_hot else batch
 
     positions = shuffled_positions(len(lines), batch_size * n_critic, seed or 0, start_step)
-    return positions.map(read, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return split_steps(positions.map(read, num_parallel_calls=tf.data.AUTOTUNE), batch_size)
 
 
 def check_corpus_size(name, count):

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_wgan.datasets.common import critic_batches
+from keras_wgan.datasets.common import critic_batches, split_steps
 
 _S = 1 / np.sqrt(2)
 _EIGHT = 2.0 * np.array(
@@ -70,8 +70,9 @@ def toy_dataset(name, batch_size, n_critic, seed=None, start_step=0):
 
     As in the paper's code, "25gaussians" is a fixed set of 100,000 points (4,000 per
     mode) read in shuffled order, and the other two are drawn afresh for every batch.
-    Each element holds `n_critic * batch_size` points. With a `seed`, the points of train
-    step s depend only on (seed, s), so a run resumed at `start_step` reads what an
+    Each element holds `batch_size` points, one critic update's (`WGAN.fit` reads
+    `n_critic` of them per train step). With a `seed`, the points of train step s depend
+    only on (seed, s), so a run resumed at `start_step` reads what an
     uninterrupted one would have.
     """
     _check(name)
@@ -103,4 +104,4 @@ def toy_dataset(name, batch_size, n_critic, seed=None, start_step=0):
     dataset = tf.data.Dataset.from_generator(
         stream, output_signature=tf.TensorSpec((size, 2), tf.float32)
     )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return split_steps(dataset, batch_size)

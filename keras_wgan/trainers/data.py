@@ -1,17 +1,22 @@
 """What `WGAN.fit` makes of the data a Keras user hands it.
 
-A train step of a WGAN reads `n_critic` critic batches, so the data reaches the step in
-elements of `n_critic * batch_size` examples. `WGAN.fit` takes the data as Keras users
-give it to any model, with `batch_size` the examples of one critic update:
+A train step of a WGAN makes `n_critic` critic updates, each on its own real batch, and one
+generator update. `WGAN.fit` takes the data as Keras users give it to any model, with a
+batch the examples of one critic update, and reads `n_critic` consecutive batches per
+generator step (the step receives them joined, `n_critic * batch_size` examples):
 
-- arrays (`x`, and `y` as the labels of a conditional model): an epoch is one pass over a
-  fresh permutation of the data, `N // (n_critic * batch_size)` generator steps; the
-  remaining examples of each permutation wait for a later epoch's.
-- a finite `tf.data.Dataset` of single examples: batched in order, the last partial
-  element dropped (shuffle it beforehand, as for any Keras model).
-- a dataset already batched by `n_critic * batch_size` (such as
-  `keras_wgan.datasets.critic_batches`) is used as it is; one that repeats forever needs
-  `steps_per_epoch`.
+- arrays (`x`, and `y` as the labels of a conditional model), `fit(x, batch_size=B)`: an
+  epoch is one pass over a fresh permutation of the data, `N // (n_critic * B)` generator
+  steps; the remaining examples of each permutation wait for a later epoch's.
+- a `tf.data.Dataset` batched the Keras way, `ds.batch(B)`: every `n_critic` consecutive
+  batches make one generator step. A batch of another size than the first (the short last
+  batch of a pass) is dropped, and so are the batches at the end of a pass that do not
+  fill a step: nothing is reinterpreted. The package's own loaders
+  (`keras_wgan.datasets.load`, `critic_batches`) yield such batches.
+- a finite `tf.data.Dataset` of single examples: batched in order (`batch_size`, default
+  32), the last partial step dropped (shuffle it beforehand, as for any Keras model).
+
+A dataset that repeats forever needs `steps_per_epoch`, in generator steps.
 """
 
 import threading
@@ -221,6 +226,7 @@ def _dataset_arguments(model, arguments, batch_size):
             "this WGAN is unconditional (num_classes=None) and takes no labels: map the "
             "dataset to its examples, or build the WGAN with `num_classes=`",
         )
+    infinite = int(dataset.cardinality()) == -1  # tf.data.INFINITE_CARDINALITY
     if _single_examples(model, dataset):
         batch_size = batch_size or DEFAULT_BATCH_SIZE
         _check_replicas(model, batch_size)
@@ -233,7 +239,8 @@ def _dataset_arguments(model, arguments, batch_size):
             "the dataset is batched already; `batch_size` batches a dataset of single "
             "examples (or arrays)",
         )
-    infinite = int(dataset.cardinality()) == -1  # tf.data.INFINITE_CARDINALITY
+    else:
+        dataset = _steps_of_critic_batches(model, dataset)
     if infinite and arguments.get("steps_per_epoch") is None:
         _refuse(
             "steps_per_epoch",
@@ -248,6 +255,44 @@ def _dataset_arguments(model, arguments, batch_size):
     return arguments
 
 
+def _first(element):
+    """The examples of a dataset element: the element, or the first of a tuple."""
+    return element[0] if isinstance(element, (tuple, list)) else element
+
+
+def _batch_size(dataset):
+    """The size of a batched dataset's batches: static, or that of its first batch."""
+    size = _first(dataset.element_spec).shape[0]
+    if size is not None:
+        return int(size)
+    for element in dataset.take(1):
+        return int(_first(element).shape[0])
+    _refuse("x", "an empty dataset", "it yields no batch to train on")
+
+
+def _steps_of_critic_batches(model, dataset):
+    """A dataset of critic batches (`ds.batch(B)`) as train-step elements: `n_critic`
+    consecutive batches of B joined into one of `n_critic * B` (see the module docstring).
+    """
+    import tensorflow as tf  # a tf.data dataset: TensorFlow is there (optional on JAX)
+
+    size = _batch_size(dataset)
+    _check_replicas(model, size)
+    n_critic = model.n_critic
+    if _first(dataset.element_spec).shape[0] is None:
+        # A short batch (the last of a pass) cannot join a step of full ones.
+        dataset = dataset.filter(lambda *e: tf.shape(_first(e))[0] == size)
+
+    def join(*element):
+        joined = tuple(
+            tf.reshape(t, [n_critic * size, *[-1 if d is None else d for d in t.shape[2:]]])
+            for t in element
+        )
+        return joined if len(joined) > 1 else joined[0]
+
+    return dataset.batch(n_critic, drop_remainder=True).map(join)
+
+
 def _check_replicas(model, batch_size):
     """Under a `tf.distribute` strategy each replica takes its share of every critic batch."""
     strategy = getattr(model, "distribute_strategy", None)
@@ -259,6 +304,18 @@ def _check_replicas(model, batch_size):
             f"the model trains on {replicas} replicas, which share every critic batch, so "
             f"batch_size must be a multiple of {replicas}",
         )
+
+
+def runs_to_its_end(arguments):
+    """Whether `fit`'s (converted) arguments read a dataset of unknown length to its end:
+    Keras then warns that the input "ran out of data" at the end of every first epoch,
+    which is how the epoch is meant to end."""
+    x = arguments.get("x")
+    return (
+        _is_tf_dataset(x)
+        and int(x.cardinality()) == -2  # tf.data.UNKNOWN_CARDINALITY
+        and arguments.get("steps_per_epoch") is None
+    )
 
 
 def fit_arguments(model, arguments):

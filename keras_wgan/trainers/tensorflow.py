@@ -109,7 +109,12 @@ class TensorFlowTrainer(base.TrainerBase):
         ctx.merge_call(assign_mirrored, args=(list(values),))
 
     def train_step(self, data):
-        return _for_reduction(self._train_logic(data))
+        # After the data arrives: the step's updates of the counters (the optimisers'
+        # iterations, the seed) do not read the data, so in the graph they could run even
+        # when reading the next element fails at the end of a dataset of unknown length,
+        # and count a step that never happened.
+        with tf.control_dependencies([t for t in tf.nest.flatten(data) if t is not None]):
+            return _for_reduction(self._train_logic(data))
 
     def test_step(self, data):
         """Reports the Wasserstein estimate E[D(x)] - E[D(G(z))] on held-out real data

@@ -260,9 +260,9 @@ def test_bad_batch_arguments_raise_before_reading_data(tmp_path):
 # --- training datasets ----------------------------------------------------------------
 
 
-def test_training_dataset_holds_n_critic_batches():
+def test_training_dataset_holds_critic_batches():
     images_, labels = next(iter(training_dataset("digits", 4, 5, with_labels=True, seed=0)))
-    assert images_.shape == (20, 8, 8, 1) and labels.shape == (20,)
+    assert images_.shape == (4, 8, 8, 1) and labels.shape == (4,)  # one critic update's
     assert images_.dtype == tf.float32 and labels.dtype == tf.int32
     # Seeded: the same order and the same noise; a different seed, a different batch.
     a = next(iter(training_dataset("digits", 4, 5, dequantize=True, seed=3)))
@@ -276,14 +276,14 @@ def test_training_dataset_repeats_a_small_folder(folder):
     with pytest.warns(UserWarning, match="junk.png"):
         dataset = training_dataset(f"folder:{folder}", 3, 2, image_size=16, seed=0)
     batches = list(dataset.take(3))
-    assert [b.shape for b in batches] == [(6, 16, 16, 3)] * 3  # 4 images, repeated
+    assert [b.shape for b in batches] == [(3, 16, 16, 3)] * 3  # 4 images, repeated
 
 
 def test_training_dataset_from_mock_cifar10_with_labels():
     with tfds.testing.mock_data(num_examples=10):
         dataset = training_dataset("cifar10", 4, 5, with_labels=True, seed=0)
         images_, labels = next(iter(dataset))
-    assert images_.shape == (20, 32, 32, 3) and labels.shape == (20,)
+    assert images_.shape == (4, 32, 32, 3) and labels.shape == (4,)
     assert ((0 <= labels.numpy()) & (labels.numpy() < 10)).all()
 
 
