@@ -35,6 +35,17 @@ def test_train_writes_checkpoint_logs_figure_and_export(run_dir):
     assert int(gan.g_optimizer.iterations) == 3
 
 
+def test_train_to_a_file_prints_one_line_per_epoch(tmp_path, capsys):
+    """With its output sent to a file (not a terminal), `train` prints Keras's one line
+    per epoch, not a progress bar redrawn with carriage returns."""
+    out = str(tmp_path / "run")
+    argv = ["train", "--dataset", "8gaussians", "--steps", "4", "--out", out] + TINY
+    assert cli.main(argv) == 0  # TINY: 2 steps an epoch
+    printed = capsys.readouterr().out
+    assert "\r" not in printed and "\u2501" not in printed  # the bar's redraws and its bar
+    assert len([line for line in printed.splitlines() if "critic_loss" in line]) == 2
+
+
 def test_export_loads_with_tensorflow_alone_and_matches_the_model(run_dir, tmp_path):
     gan = keras.saving.load_model(os.path.join(run_dir, "checkpoint.keras"))
     z = np.random.default_rng(0).standard_normal((7, 2)).astype("float32")

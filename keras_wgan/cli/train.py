@@ -157,7 +157,8 @@ def add_parser(sub, parents):
         "--steps-per-epoch",
         type=positive_int,
         default=100,
-        help="steps between checkpoints and progress lines",
+        help="steps between checkpoints and progress lines (a progress bar on a terminal; one "
+        "line per epoch when the output goes to a file or a pipe)",
     )
     train.set_defaults(run=run)
 

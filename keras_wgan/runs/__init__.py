@@ -12,6 +12,7 @@ and a second process is refused at once with the holder's process id.
 import contextlib
 import json
 import os
+import sys
 import zipfile
 
 import keras
@@ -264,7 +265,9 @@ def train(
                 initial_epoch=done // spe,
                 steps_per_epoch=spe,
                 callbacks=every + list(callbacks),
-                verbose=1,
+                # A progress bar on a terminal; one line per epoch in a log file, which the
+                # bar's redraws would fill.
+                verbose=1 if sys.stdout.isatty() else 2,
                 shuffle=False,  # the dataset shuffles itself
             )
             checkpoint.set_model(gan)
