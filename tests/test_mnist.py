@@ -113,7 +113,7 @@ def test_offline_score_ranks_real_digits_above_noise(tmp_path, monkeypatch):
     assert score["label_accuracy"] > 0.5 and sum(score["class_counts"]) == 500
     assert mnist_score.mnist_classifier_info(cache)["num_train"] == 750
     with pytest.raises(ValueError, match="32, 32"):
-        mnist_score.classifier_score(spec, np.zeros((4, 16, 16, 1)), cache_dir=cache)
+        digits_score.classifier_score(spec, np.zeros((4, 16, 16, 1)), cache_dir=cache)
 
 
 @pytest.mark.slow

@@ -4,14 +4,7 @@ import json
 
 import numpy as np
 
-from keras_wgan.cli.common import (
-    add_model,
-    check_out,
-    is_checkpoint,
-    load_checkpoint,
-    positive_int,
-    read_export,
-)
+from keras_wgan.cli import common
 from keras_wgan.evaluation import OFFLINE_SCORES, evaluate_samples, inception
 from keras_wgan.export import SEED_SIGNATURE, seed_latent
 from keras_wgan.runs import kinds, limits
@@ -22,20 +15,13 @@ def add_parser(sub, parents):
     evaluate = sub.add_parser(
         "evaluate", parents=parents, help="score an export's samples against a dataset"
     )
-    add_model(evaluate)
+    common.add_model(evaluate)
     evaluate.add_argument("--dataset", required=True, help="the dataset the model was trained on")
-    evaluate.add_argument(
-        "--num-samples",
-        type=positive_int,
-        default=5000,
-        help="samples to score (the paper's Inception Scores use 50000)",
-    )
-    evaluate.add_argument(
-        "--num-classes",
-        type=positive_int,
-        default=None,
-        help="classes of a conditional export (sampled in equal shares)",
-    )
+    for flag, default, help in (
+        ("--num-samples", 5000, "samples to score (the paper's Inception Scores use 50000)"),
+        ("--num-classes", None, "classes of a conditional export (sampled in equal shares)"),
+    ):
+        evaluate.add_argument(flag, type=common.positive_int, default=default, help=help)
     evaluate.add_argument(
         "--inception",
         default=None,
@@ -44,7 +30,7 @@ def add_parser(sub, parents):
     )
     evaluate.add_argument(
         "--reference-examples",
-        type=positive_int,
+        type=common.positive_int,
         default=50000,
         help="real images behind the reference statistics (cached)",
     )
@@ -79,8 +65,8 @@ def generate(path, num, seed, num_classes=None, batch_stats=False):
     Scores are measured. `batch_stats` (a checkpoint only: an export is in inference mode)
     normalises each call of 100 samples with its own batch statistics, the paper's protocol.
     """
-    if is_checkpoint(path):
-        gan = load_checkpoint(path)
+    if common.is_checkpoint(path):
+        gan = common.load_checkpoint(path)
         limits.check_sampling(num, gan.sample_shape[1:], gan.latent_dim)
         labels = None if not gan.num_classes else np.arange(num) % gan.num_classes
         if batch_stats:  # the paper's code drew its Inception-Score samples 100 at a time
@@ -93,7 +79,7 @@ def generate(path, num, seed, num_classes=None, batch_stats=False):
             f"--batch-stats needs a checkpoint or a .keras model, not {path!r}: "
             "an export's generator is in inference mode (moving averages)."
         )
-    export = read_export(path)
+    export = common.read_export(path)
     limits.check_sampling(num, export.sample_shape, export.latent_dim)
     if export.format == "tf_saved_model" and not export.seeded:
         raise ValueError(
@@ -120,7 +106,7 @@ def generate(path, num, seed, num_classes=None, batch_stats=False):
 
 def run(args):
     if args.out:
-        check_out(args.out, (".json",))
+        common.check_out(args.out, (".json",))
     kind = kinds.for_dataset(args.dataset)
     outputs, labels = generate(
         args.model, args.num_samples, args.seed, args.num_classes, batch_stats=args.batch_stats

@@ -2,6 +2,7 @@
 
 import json
 import os
+from typing import NamedTuple
 
 from keras_wgan import augment as augment_lib
 from keras_wgan import datasets, options, presets, runs
@@ -14,6 +15,219 @@ from keras_wgan.utils.files import write_atomically
 RUN_RECORD = "run.json"
 
 
+class Flag(NamedTuple):
+    """A flag of `keras-wgan train` other than a component's option (those are
+    `keras_wgan.options.OPTIONS`, which add their own flags)."""
+
+    flag: str
+    #: Where its value goes as it is: "recipe" (`presets.resolve`, over the recipe's value),
+    #: "run" (`runs.train`), or None (`settings` reads it).
+    to: str | None
+    #: `argparse`'s keywords.
+    argparse: dict
+    #: The title of its group in `--help`; None: the main one.
+    group: str | None = None
+
+    @property
+    def dest(self):
+        return self.flag[2:].replace("-", "_")
+
+
+_IMPROVED = "the layers of Salimans et al. 2016, for the GAN baselines"
+
+#: The flags of `keras-wgan train` that are not a component's, in `--help`'s order.
+FLAGS = (
+    Flag(
+        "--dataset",
+        None,
+        dict(
+            required=True,
+            help="8gaussians, 25gaussians, swissroll, digits, mnist (embedded), "
+            "mnist-full, cifar10, lsun-bedroom, folder:PATH, or text "
+            "(embedded), text:PATH, lm1b",
+        ),
+    ),
+    Flag(
+        "--arch",
+        "recipe",
+        dict(
+            default=None,
+            help="image architecture (keras_wgan.architectures.ARCHITECTURES); "
+            "default: mlp for digits, dcgan for folders, cifar10-resnet for "
+            "cifar10, resnet-64 for lsun-bedroom (text: language, the only one)",
+        ),
+    ),
+    Flag(
+        "--conditional",
+        None,
+        dict(action="store_true", help="class-conditional AC-GAN form (datasets with labels)"),
+    ),
+    Flag(
+        "--paper",
+        None,
+        dict(
+            action="store_true",
+            help="the paper's own set-up where this package's default differs "
+            "(toy data: gan_toy.py's 512-wide networks, constant 1e-4; text: "
+            "gan_language.py's 512 channels, n_critic 10, constant 1e-4)",
+        ),
+    ),
+    Flag(
+        "--lr-decay",
+        None,
+        dict(
+            default=None,
+            choices=("none", "linear"),
+            help="learning-rate schedule: constant, or linear to 0 over --steps; "
+            "default: the recipe's (keras_wgan.presets.RECIPES)",
+        ),
+    ),
+    Flag("--image-size", None, dict(type=positive_int, default=None)),
+    Flag(
+        "--latent-dim",
+        "recipe",
+        dict(
+            type=positive_int,
+            default=None,
+            help="size of z (default 2 for toy data, 128 for images)",
+        ),
+    ),
+    Flag("--data-dir", None, dict(default=None, help="tensorflow-datasets data folder")),
+    Flag(
+        "--sample-every",
+        "run",
+        dict(type=positive_int, default=500, help="generator steps between sample grids (images)"),
+    ),
+    Flag(
+        "--loss", "recipe", dict(default="wgan-gp", help=f"one of {', '.join(losses_lib.LOSSES)}")
+    ),
+    Flag("--steps", "recipe", dict(type=positive_int, required=True, help="generator iterations")),
+    Flag("--out", None, dict(required=True, help="run folder: checkpoint, logs, export")),
+    Flag("--batch-size", "recipe", dict(type=positive_int, default=None)),
+    Flag(
+        "--seed",
+        "run",
+        dict(
+            type=seed_flag(2**32 - 1, 32),
+            default=0,
+            help="seed of the weights and the noise (Keras's set_random_seed: [0, 2**32 - 1])",
+        ),
+    ),
+    Flag("--n-critic", "recipe", dict(type=positive_int, default=None)),
+    Flag(
+        "--width",
+        "recipe",
+        dict(
+            type=positive_int,
+            default=None,
+            help="base width or hidden units (default: the recipe's; toy 256, "
+            "the paper's toy networks use 512)",
+        ),
+    ),
+    Flag(
+        "--lr",
+        "recipe",
+        dict(
+            type=float,
+            default=None,
+            help="learning rate of both optimisers (default: the recipe's)",
+        ),
+    ),
+    Flag(
+        "--lr-critic",
+        "recipe",
+        dict(
+            type=float,
+            default=None,
+            metavar="LR",
+            help="learning rate of the critic's optimiser (two time-scale updates, TTUR); "
+            "overrides --lr and the recipe's, and decays with --lr-decay linear",
+        ),
+    ),
+    Flag(
+        "--lr-generator",
+        "recipe",
+        dict(
+            type=float,
+            default=None,
+            metavar="LR",
+            help="learning rate of the generator's optimiser; overrides --lr and the recipe's",
+        ),
+    ),
+    Flag(
+        "--spectral-norm",
+        "recipe",
+        dict(
+            action="store_true",
+            help="spectrally normalise every Dense and convolution layer of the critic "
+            "(Miyato et al. 2018), with any --loss",
+        ),
+    ),
+    Flag(
+        "--minibatch-discrimination",
+        None,
+        dict(
+            nargs="*",
+            type=positive_int,
+            default=None,
+            metavar="N",
+            help="a minibatch-discrimination layer before the critic's score: "
+            "B kernels of C dimensions (default 100 5); refused under a "
+            "gradient penalty",
+        ),
+        group=_IMPROVED,
+    ),
+    Flag(
+        "--virtual-batch-norm",
+        "recipe",
+        dict(
+            nargs="?",
+            type=positive_int,
+            const=64,
+            default=None,
+            metavar="R",
+            help="virtual batch norm in the generator, with a fixed reference "
+            "batch of R latent vectors (default 64)",
+        ),
+        group=_IMPROVED,
+    ),
+    Flag(
+        "--export-dir",
+        "run",
+        dict(default=None, help="base folder of the TF Serving export (default: OUT/export)"),
+    ),
+    Flag(
+        "--max-samples",
+        "run",
+        dict(
+            type=positive_int,
+            default=None,
+            help="the export's limit on samples per request (default 1024)",
+        ),
+    ),
+    Flag(
+        "--force-export",
+        "run",
+        dict(
+            action="store_true",
+            help="export a finished run again as a new version; by default a rerun of a run "
+            "already at --steps trains nothing and exports only if the latest export is not of "
+            "its last step",
+        ),
+    ),
+    Flag(
+        "--steps-per-epoch",
+        "run",
+        dict(
+            type=positive_int,
+            default=100,
+            help="steps between checkpoints and progress lines (a progress bar on a terminal; one "
+            "line per epoch when the output goes to a file or a pipe)",
+        ),
+    ),
+)
+
+
 def add_parser(sub, parents):
     train = sub.add_parser(
         "train",
@@ -21,146 +235,18 @@ def add_parser(sub, parents):
         help="train a model; rerun with the same --out to resume (one process at a time: "
         "a second train on a folder in use fails at once, naming the process that holds it)",
     )
-    train.add_argument(
-        "--dataset",
-        required=True,
-        help="8gaussians, 25gaussians, swissroll, digits, mnist (embedded), "
-        "mnist-full, cifar10, lsun-bedroom, folder:PATH, or text "
-        "(embedded), text:PATH, lm1b",
-    )
-    train.add_argument(
-        "--arch",
-        default=None,
-        help="image architecture (keras_wgan.architectures.ARCHITECTURES); "
-        "default: mlp for digits, dcgan for folders, cifar10-resnet for "
-        "cifar10, resnet-64 for lsun-bedroom (text: language, the only one)",
-    )
-    train.add_argument(
-        "--conditional",
-        action="store_true",
-        help="class-conditional AC-GAN form (datasets with labels)",
-    )
-    train.add_argument(
-        "--paper",
-        action="store_true",
-        help="the paper's own set-up where this package's default differs "
-        "(toy data: gan_toy.py's 512-wide networks, constant 1e-4; text: "
-        "gan_language.py's 512 channels, n_critic 10, constant 1e-4)",
-    )
-    train.add_argument(
-        "--lr-decay",
-        default=None,
-        choices=("none", "linear"),
-        help="learning-rate schedule: constant, or linear to 0 over --steps; "
-        "default: the recipe's (keras_wgan.presets.RECIPES)",
-    )
-    train.add_argument("--image-size", type=positive_int, default=None)
-    train.add_argument(
-        "--latent-dim",
-        type=positive_int,
-        default=None,
-        help="size of z (default 2 for toy data, 128 for images)",
-    )
-    train.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    train.add_argument(
-        "--sample-every",
-        type=positive_int,
-        default=500,
-        help="generator steps between sample grids (images)",
-    )
-    train.add_argument("--loss", default="wgan-gp", help=f"one of {', '.join(losses_lib.LOSSES)}")
-    train.add_argument("--steps", type=positive_int, required=True, help="generator iterations")
-    train.add_argument("--out", required=True, help="run folder: checkpoint, logs, export")
-    train.add_argument("--batch-size", type=positive_int, default=None)
-    train.add_argument(
-        "--seed",
-        type=seed_flag(2**32 - 1, 32),
-        default=0,
-        help="seed of the weights and the noise (Keras's set_random_seed: [0, 2**32 - 1])",
-    )
-    train.add_argument("--n-critic", type=positive_int, default=None)
-    train.add_argument(
-        "--width",
-        type=positive_int,
-        default=None,
-        help="base width or hidden units (default: the recipe's; toy 256, "
-        "the paper's toy networks use 512)",
-    )
-    train.add_argument(
-        "--lr",
-        type=float,
-        default=None,
-        help="learning rate of both optimisers (default: the recipe's)",
-    )
-    train.add_argument(
-        "--lr-critic",
-        type=float,
-        default=None,
-        metavar="LR",
-        help="learning rate of the critic's optimiser (two time-scale updates, TTUR); "
-        "overrides --lr and the recipe's, and decays with --lr-decay linear",
-    )
-    train.add_argument(
-        "--lr-generator",
-        type=float,
-        default=None,
-        metavar="LR",
-        help="learning rate of the generator's optimiser; overrides --lr and the recipe's",
-    )
-    train.add_argument(
-        "--spectral-norm",
-        action="store_true",
-        help="spectrally normalise every Dense and convolution layer of the critic "
-        "(Miyato et al. 2018), with any --loss",
-    )
-    improved = train.add_argument_group("the layers of Salimans et al. 2016, for the GAN baselines")
-    improved.add_argument(
-        "--minibatch-discrimination",
-        nargs="*",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="a minibatch-discrimination layer before the critic's score: "
-        "B kernels of C dimensions (default 100 5); refused under a "
-        "gradient penalty",
-    )
-    improved.add_argument(
-        "--virtual-batch-norm",
-        nargs="?",
-        type=positive_int,
-        const=64,
-        default=None,
-        metavar="R",
-        help="virtual batch norm in the generator, with a fixed reference "
-        "batch of R latent vectors (default 64)",
-    )
-    options.add_flags(train)
-    train.add_argument(
-        "--export-dir",
-        default=None,
-        help="base folder of the TF Serving export (default: OUT/export)",
-    )
-    train.add_argument(
-        "--max-samples",
-        type=positive_int,
-        default=None,
-        help="the export's limit on samples per request (default 1024)",
-    )
-    train.add_argument(
-        "--force-export",
-        action="store_true",
-        help="export a finished run again as a new version; by default a rerun of a run "
-        "already at --steps trains nothing and exports only if the latest export is not of "
-        "its last step",
-    )
-    train.add_argument(
-        "--steps-per-epoch",
-        type=positive_int,
-        default=100,
-        help="steps between checkpoints and progress lines (a progress bar on a terminal; one "
-        "line per epoch when the output goes to a file or a pipe)",
-    )
+    groups = {None: train}
+    for flag in FLAGS:
+        if flag.group not in groups:
+            groups[flag.group] = train.add_argument_group(flag.group)
+        groups[flag.group].add_argument(flag.flag, **flag.argparse)
+    options.add_flags(train)  # the components' options, a group each
     train.set_defaults(run=run)
+
+
+def _flags(args, to):
+    """{name: value} of the flags of `FLAGS` that go to `to` as they are."""
+    return {flag.dest: getattr(args, flag.dest) for flag in FLAGS if flag.to == to}
 
 
 def settings(args):
@@ -213,20 +299,9 @@ def settings(args):
     decay = {None: "recipe", "none": None, "linear": "linear"}[args.lr_decay]
     settings = presets.resolve(
         name,
-        loss=args.loss,
-        arch=args.arch,
-        width=args.width,
-        batch_size=args.batch_size,
-        latent_dim=args.latent_dim,
-        lr=args.lr,
-        lr_critic=args.lr_critic,
-        lr_generator=args.lr_generator,
         lr_decay=decay,
-        steps=args.steps,
-        n_critic=args.n_critic,
         minibatch_discrimination=minibatch,
-        virtual_batch_norm=args.virtual_batch_norm,
-        spectral_norm=args.spectral_norm,
+        **_flags(args, "recipe"),
         # The components' flags, from the table of options (keras_wgan.options).
         **dict(options.from_flags(args), augment=augment),
     )
@@ -390,11 +465,6 @@ def run(args):
         lambda: runs.build_gan(settings_, seed=args.seed),
         load_data,
         args.steps,
-        seed=args.seed,
-        steps_per_epoch=args.steps_per_epoch,
-        sample_every=args.sample_every,
-        export_dir=args.export_dir,
-        max_samples=args.max_samples,
-        force_export=args.force_export,
         report=report,
+        **_flags(args, "run"),
     )

@@ -8,13 +8,7 @@ package only, not with published Inception-network scores.
 
 from sklearn.datasets import load_digits
 
-from keras_wgan.evaluation.classifier import (
-    ClassifierSpec,
-    classifier_info,
-    classifier_score,
-    load_or_train,
-    small_cnn,
-)
+from keras_wgan.evaluation import classifier
 
 # Bump when the architecture or training changes, so old caches are not reused.
 _VERSION = 1
@@ -30,7 +24,7 @@ def _real_digits():
 
 def _build(seed):
     """The classifier: two convolutions and a dense layer whose output is the features."""
-    return small_cnn(seed, (8, 8, 1), (16, 32), 64, "digits_classifier")
+    return classifier.small_cnn(seed, (8, 8, 1), (16, 32), 64, "digits_classifier")
 
 
 def digits_classifier(cache_dir=None):
@@ -56,7 +50,7 @@ def digits_classifier(cache_dir=None):
     >>> sorted(model.predict(np.zeros((2, 8, 8, 1)), verbose=0))  # doctest: +SKIP
     ['features', 'logits']
     """
-    return load_or_train(DIGITS, cache_dir)[0]
+    return classifier.load_or_train(DIGITS, cache_dir)[0]
 
 
 def digits_classifier_info(cache_dir=None):
@@ -66,7 +60,7 @@ def digits_classifier_info(cache_dir=None):
         A dict with "heldout_accuracy" (on the 25% of the digits not trained on),
         "num_train", "num_heldout", "seed", "epochs" and "version".
     """
-    return classifier_info(DIGITS, cache_dir)
+    return classifier.classifier_info(DIGITS, cache_dir)
 
 
 def digits_score(images, cache_dir=None, splits=10, labels=None):
@@ -106,9 +100,9 @@ def digits_score(images, cache_dir=None, splits=10, labels=None):
     >>> digits_score(real)["inception_score"] > 9  # doctest: +SKIP
     True
     """
-    return classifier_score(DIGITS, images, cache_dir, splits, labels)
+    return classifier.classifier_score(DIGITS, images, cache_dir, splits, labels)
 
 
-DIGITS = ClassifierSpec("digits", (8, 8, 1), _VERSION, _EPOCHS, _real_digits, _build)
+DIGITS = classifier.ClassifierSpec("digits", (8, 8, 1), _VERSION, _EPOCHS, _real_digits, _build)
 
 __all__ = ["DIGITS", "digits_classifier", "digits_classifier_info", "digits_score"]

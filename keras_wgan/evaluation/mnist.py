@@ -12,13 +12,7 @@ The numbers compare runs of this package, not published Inception-network scores
 import numpy as np
 
 from keras_wgan.datasets.mnist import PAD, load_mnist
-from keras_wgan.evaluation.classifier import (
-    ClassifierSpec,
-    classifier_info,
-    classifier_score,
-    load_or_train,
-    small_cnn,
-)
+from keras_wgan.evaluation import classifier
 
 _VERSION = 1
 _EPOCHS = 8
@@ -49,10 +43,10 @@ def as_mnist(images):
 
 def _build(seed):
     """Three convolutions (two of stride 2) and a dense layer whose output is the features."""
-    return small_cnn(seed, (32, 32, 1), (32, 64, 64), 128, "mnist_classifier")
+    return classifier.small_cnn(seed, (32, 32, 1), (32, 64, 64), 128, "mnist_classifier")
 
 
-MNIST = ClassifierSpec(
+MNIST = classifier.ClassifierSpec(
     "mnist",
     (32, 32, 1),
     _VERSION,
@@ -65,12 +59,12 @@ MNIST = ClassifierSpec(
 
 def mnist_classifier(cache_dir=None):
     """The MNIST classifier, trained on first use and cached (see `digits_classifier`)."""
-    return load_or_train(MNIST, cache_dir)[0]
+    return classifier.load_or_train(MNIST, cache_dir)[0]
 
 
 def mnist_classifier_info(cache_dir=None):
     """{"heldout_accuracy", "num_train", "num_heldout", "seed", "epochs", "version"}."""
-    return classifier_info(MNIST, cache_dir)
+    return classifier.classifier_info(MNIST, cache_dir)
 
 
 def mnist_score(images, cache_dir=None, splits=10, labels=None):
@@ -80,7 +74,7 @@ def mnist_score(images, cache_dir=None, splits=10, labels=None):
         images: [N, H, W, 1] (or [N, H, W]) images in [-1, 1]: 32x32, or 28x28 (padded).
         cache_dir, splits, labels: as for `keras_wgan.evaluation.digits.digits_score`.
     """
-    return classifier_score(MNIST, as_mnist(images), cache_dir, splits, labels)
+    return classifier.classifier_score(MNIST, as_mnist(images), cache_dir, splits, labels)
 
 
 __all__ = ["as_mnist", "mnist_classifier", "mnist_classifier_info", "mnist_score"]
