@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import threading
 import warnings
 
 import keras
@@ -16,8 +17,14 @@ from keras_wgan import options, presets
 from keras_wgan.architectures.improved import coupling_layers
 from keras_wgan.optimizers import OptimizerPair, PerGeneratorStep
 from keras_wgan.trainers import Trainer, check_backend
-from keras_wgan.trainers.data import fit_arguments, runs_to_its_end
+from keras_wgan.trainers.data import (
+    check_latent,
+    evaluate_arguments,
+    fit_arguments,
+    runs_to_its_end,
+)
 from keras_wgan.trainers.nonfinite import NONFINITE_REAL, KerasLossLog, StopOnNonFinite
+from keras_wgan.utils import seeding
 from keras_wgan.utils.validation import check_choice, check_int, invalid
 
 
@@ -38,6 +45,7 @@ def _check_metadata(metadata):
 
 #: `keras.Model.fit`'s arguments, which `WGAN.fit` takes by position and by name.
 _FIT_SIGNATURE = inspect.signature(keras.Model.fit)
+_EVALUATE_SIGNATURE = inspect.signature(keras.Model.evaluate)
 
 #: `keras.Model.compile` arguments that a WGAN has no use for.
 _UNUSED_COMPILE_ARGUMENTS = ("metrics", "weighted_metrics", "loss_weights")
@@ -85,6 +93,31 @@ def _serialize(component):
     return None if component is None else keras.saving.serialize_keras_object(component)
 
 
+#: `active` while `from_config` builds a model whose weights are then loaded.
+_loading = threading.local()
+
+
+class PresetReplacedWarning(UserWarning):
+    """`WGAN.compile` was given an optimiser other than its loss's preset (filter it by
+    this class to silence it)."""
+
+
+def _brief(optimizer):
+    """An optimiser as its class and the hyperparameters the presets set, e.g.
+    "Adam(learning_rate=0.0001, beta_1=0.0, beta_2=0.9)"."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's
+    config = inner.get_config()
+    keys = ("learning_rate", "beta_1", "beta_2", "rho", "momentum")
+    shown = []
+    for key in keys:
+        if key in config:
+            value = config[key]
+            if isinstance(value, dict):  # a schedule
+                value = value.get("class_name", "schedule")
+            shown.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}")
+    return f"{type(inner).__name__}({', '.join(shown)})"
+
+
 @keras.saving.register_keras_serializable(package="keras_wgan")
 class WGAN(Trainer, keras.Model):
     """A generator and a critic trained adversarially, by default with WGAN-GP.
@@ -125,9 +158,13 @@ class WGAN(Trainer, keras.Model):
         ema: None (default), or `keras_wgan.ema.EMA(decay, start)`: `generate`, `export`
             and the sampling callbacks then use the moving average of the generator; a
             number means `EMA(decay)`.
-        seed: seed of the model's noise (z, alpha, sampled labels, augmentation). With
-            `keras.utils.set_random_seed` (the networks' initial weights), a run is
-            reproducible.
+        seed: seeds the run: the model's noise (z, alpha, sampled labels,
+            augmentation) and, unless `keras.utils.set_random_seed` was called before the
+            networks were built (their weights are reproducible then, and kept), the
+            networks' initial weights, drawn again from their layers' initializers. With
+            a seed, the same script gives the same run in every process. Networks with
+            trained weights keep them if the global seed is set, or if they are loaded
+            after the WGAN is built (or with `seed=None`). Default None: fresh noise.
         **kwargs: `keras.Model`'s (`name`, `dtype`).
 
     The training settings that are not components are given to `compile`
@@ -207,6 +244,13 @@ class WGAN(Trainer, keras.Model):
         # === State ===
         self._seed_generator = keras.random.SeedGenerator(seed)
         self._build_networks()
+        loading = getattr(_loading, "active", False)
+        if isinstance(seed, int) and not loading and not seeding.global_seed_is_set():
+            # Networks built from no seed, their weights still as drawn: drawn again from
+            # this one, so that `WGAN(seed=...)` alone makes the run reproducible.
+            for network, network_seed in ((self.generator, 2 * seed), (self.critic, 2 * seed + 1)):
+                if seeding.as_built(network):
+                    seeding.redraw_weights(network, network_seed)
         self._check_conditional_networks()
         self.ema_generator = None
         # Own variables in this order (a 0.1 checkpoint's): the loss's, the augmentation's.
@@ -434,6 +478,29 @@ class WGAN(Trainer, keras.Model):
             stop_on_nonfinite=stop_on_nonfinite,
             **kwargs,
         )
+        self._say_which_preset_is_replaced(d_optimizer, g_optimizer)
+
+    def _say_which_preset_is_replaced(self, d_optimizer, g_optimizer):
+        """Warns once when `compile` was given an optimiser other than the loss's preset:
+        `compile("adam", "adam")` is Keras's Adam(1e-3, beta_1=0.9), not the paper's."""
+        presets_ = presets.optimizers(self.gan_loss.name)
+        replaced = [
+            f"the {network}'s {_brief(mine)} replaces its preset {_brief(preset)}"
+            for network, given, mine, preset in zip(
+                ("critic", "generator"),
+                (d_optimizer, g_optimizer),
+                (self.d_optimizer, self.g_optimizer),
+                presets_,
+            )
+            if given is not None and _brief(mine) != _brief(preset)
+        ]
+        if replaced:
+            warnings.warn(
+                f"WGAN.compile: {'; '.join(replaced)} (the {self.gan_loss.name!r} preset, "
+                "keras_wgan.presets). `compile()` without optimisers uses the preset.",
+                PresetReplacedWarning,
+                stacklevel=3,
+            )
 
     def _compile(
         self,
@@ -522,11 +589,21 @@ class WGAN(Trainer, keras.Model):
           N // (n_critic * batch_size) generator steps. `validation_split` and
           `validation_data` work as in Keras (the validation step reports the
           Wasserstein estimate on the held-out data).
-        - a finite `tf.data.Dataset` of single examples (or (example, label) pairs):
-          batched by n_critic * batch_size, the last partial batch dropped.
-        - a dataset batched by n_critic * batch_size, such as
-          `keras_wgan.datasets.critic_batches`, which repeats forever: give it
-          `steps_per_epoch` (generator steps per epoch).
+        - a `tf.data.Dataset` batched the Keras way, `ds.batch(batch_size)` (or
+          (examples, labels) pairs): every n_critic consecutive batches make one
+          generator step; a batch of another size than the first (the short last one)
+          is left out. `keras_wgan.datasets.critic_batches` yields such batches and
+          repeats forever: give it `steps_per_epoch` (generator steps per epoch).
+        - a finite `tf.data.Dataset` of single examples: batched by `batch_size` in
+          order, the last partial step dropped.
+        - a `keras.utils.PyDataset` or a Python generator of batches (examples, or
+          (examples, labels)): n_critic consecutive batches per generator step, as for
+          a dataset.
+
+        Every kind of input is checked before training starts, by the name of the
+        argument that holds it (`x`, `y`, `validation_data`): the examples' shape and
+        float dtype, the labels' presence, dtype and range. `validation_data` is
+        batched like `x` (single examples of a dataset, and arrays, by `batch_size`).
 
         Unless `stop_on_nonfinite=False`, a `StopOnNonFinite` callback runs first after
         each batch (one already among `callbacks`, such as
@@ -634,7 +711,11 @@ class WGAN(Trainer, keras.Model):
         training = {}
         if options.is_legacy_config(config):
             config, training = options.migrate_config(config)
-        model = cls(**config)
+        _loading.active = True  # the weights that follow are the model's: nothing to draw
+        try:
+            model = cls(**config)
+        finally:
+            _loading.active = False
         model.metadata = metadata
         if training.get("generator_batch_size") is not None:
             model.generator_batch_size = training["generator_batch_size"]
@@ -673,6 +754,40 @@ class WGAN(Trainer, keras.Model):
     def call(self, inputs, training=False):
         """Generates samples from z (or [z, labels] for a conditional model)."""
         return self.generator(inputs, training=training)
+
+    def predict(self, x, *args, **kwargs):
+        """Samples generated from latent points, as for any Keras model (`call`).
+
+        `x` is z, float32 `[N, latent_dim]`, or `[z, labels]` for a conditional model;
+        anything else is refused by name before any work (`generate` draws z for you).
+        The other arguments are `keras.Model.predict`'s.
+
+        Raises:
+            ValueError: an array that is not a batch of latent points (real examples,
+                for instance: score those with `evaluate` or the critic), or missing or
+                out-of-range labels.
+        """
+        check_latent(self, x)
+        return super().predict(x, *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        """The critic's Wasserstein estimate E[D(x)] - E[D(G(z))] on held-out real
+        examples, as `fit` logs it for `validation_data`: `loss` and
+        `wasserstein_estimate` (the same number; lower is better).
+
+        `x` is real examples as `fit` takes them (arrays, a `tf.data.Dataset` of single
+        examples or of batches); labels are optional. It is checked as `fit`'s data is,
+        by argument name, and arrays or single examples are batched by `batch_size`
+        (default 32). The other arguments are `keras.Model.evaluate`'s.
+
+        Raises:
+            ValueError: no data, or data that does not fit the model (shape, integer
+                dtype, NaN or infinity, labels out of range), naming the argument.
+        """
+        bound = _EVALUATE_SIGNATURE.bind(self, x, *args, **kwargs).arguments
+        del bound["self"]
+        bound.update(bound.pop("kwargs", {}))
+        return super().evaluate(**evaluate_arguments(self, bound))
 
     def generate(self, n_or_z, labels=None, batch_size=256, seed=None, batch_stats=False, ema=None):
         """Generates samples as a NumPy array, in inference mode by default.

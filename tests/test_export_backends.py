@@ -43,7 +43,7 @@ def _check_export(path, num_classes, expected, expected_from_seed):
     ]
     assert metadata(path)["num_classes"] == num_classes
     loaded = tf.saved_model.load(path)
-    assert sorted(loaded.signatures) == [SEED_SIGNATURE, "serving_default"]
+    assert sorted(loaded.signatures) == [SEED_SIGNATURE, "serve", "serving_default"]
     z, labels = _request(num_classes)
     extra = {} if labels is None else {"labels": tf.constant(labels)}
     out = loaded.signatures["serving_default"](z=tf.constant(z), **extra)

@@ -16,6 +16,7 @@ from helpers import package_env
 import keras_wgan
 from keras_wgan import datasets
 from keras_wgan.conditioning import ACGAN
+from keras_wgan.wgan import PresetReplacedWarning
 
 
 def networks(dim=2, latent=2, critic_out=None):
@@ -182,7 +183,125 @@ def test_labels_of_a_conditional_model_are_checked():
         gan.fit(POINTS, labels, verbose=0)
 
 
+class PointBatches(keras.utils.PyDataset):
+    """A user's PyDataset, the Keras way: `ceil(N / B)` batches, the last one short."""
+
+    def __init__(self, x, y=None, batch_size=8):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[part] if self.y is None else (self.x[part], self.y[part])
+
+
+def point_batches(x, y=None, batch_size=8):
+    """A user's Python generator of batches: one pass, the last batch short."""
+    for start in range(0, len(x), batch_size):
+        part = slice(start, start + batch_size)
+        yield x[part] if y is None else (x[part], y[part])
+
+
+#: Each way of handing `fit` the same data: batches of 8 examples, in order.
+INPUTS = {
+    "arrays": lambda x, y=None: dict(x=x, y=y, batch_size=8, shuffle=False),
+    "dataset": lambda x, y=None: dict(
+        x=tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(8)
+    ),
+    "examples": lambda x, y=None: dict(
+        x=tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)), batch_size=8
+    ),
+    # shuffle=False: Keras would shuffle the order of a PyDataset's (joined) batches.
+    "py-dataset": lambda x, y=None: dict(x=PointBatches(x, y), shuffle=False),
+    "generator": lambda x, y=None: dict(x=point_batches(x, y)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+def test_every_input_path_trains_alike(kind):
+    """Arrays, datasets, a PyDataset and a generator of the same batches: the same steps
+    and the same weights, bit for bit (the short last batch left out)."""
+    gan, reference = points_gan(), points_gan()
+    gan.fit(**INPUTS[kind](POINTS), epochs=1, verbose=0)
+    reference.fit(POINTS, batch_size=8, shuffle=False, epochs=1, verbose=0)
+    assert gan.generator_step() == reference.generator_step() == 230 // 40
+    for a, b in zip(gan.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+@pytest.mark.parametrize(
+    "mistake, data, match",
+    [
+        ("uint8", lambda: (POINTS.astype("uint8"),), "argument `x`.*uint8.*127.5"),
+        ("shape", lambda: (POINTS[:, :1],), r"argument `x`.*shape \(1,\).*generator makes"),
+        ("labels", lambda: (POINTS, np.zeros(230, "int32")), "`[xy]`.*unconditional"),
+    ],
+)
+def test_every_input_path_refuses_the_same_mistakes_by_name(kind, mistake, data, match):
+    gan = points_gan()
+    with pytest.raises(ValueError, match=match):
+        gan.fit(**INPUTS[kind](*data()), epochs=1, verbose=0)
+    assert gan.generator_step() == 0
+
+
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+def test_every_input_path_names_a_label_out_of_range_and_its_index(kind):
+    labels = np.zeros(230, "int32")
+    labels[3] = 7
+    gan = conditional_gan(num_classes=3)
+    with pytest.raises(Exception, match=r"\[0, 3\).*label:? 7 at index:? 3"):
+        gan.fit(**INPUTS[kind](POINTS, labels), epochs=1, verbose=0)
+
+
+def test_validation_data_is_checked_and_batched_like_the_training_data():
+    gan = points_gan()
+    single = tf.data.Dataset.from_tensor_slices(POINTS[:50])  # single examples
+    history = gan.fit(POINTS, batch_size=8, validation_data=single, epochs=1, verbose=0)
+    assert np.isfinite(history.history["val_loss"][0])
+    for held_out in (POINTS[:50].astype("uint8"), single.map(lambda x: tf.cast(x, "uint8"))):
+        with pytest.raises(ValueError, match="argument `validation_data`.*uint8"):
+            gan.fit(POINTS, batch_size=8, validation_data=held_out, epochs=1, verbose=0)
+
+
 # --- compile and the networks ------------------------------------------------------------
+
+
+def test_compile_with_keras_strings_says_which_preset_it_replaces():
+    gan = keras_wgan.WGAN(*networks())
+    with pytest.warns(
+        PresetReplacedWarning,
+        match=r"critic's Adam\(learning_rate=0.001.*"
+        r"replaces its preset Adam\(learning_rate=0.0001, beta_1=0, beta_2=0.9\)",
+    ):
+        gan.compile("adam", "adam")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PresetReplacedWarning)
+        keras_wgan.WGAN(*networks()).compile()  # the preset: nothing to say
+        same = [keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9) for _ in range(2)]
+        keras_wgan.WGAN(*networks()).compile(*same)
+
+
+def test_predict_generates_from_z_and_evaluate_scores_real_examples():
+    gan = points_gan()
+    gan.fit(POINTS, batch_size=8, epochs=1, verbose=0)
+    z = np.random.default_rng(0).normal(size=(5, 2)).astype("float32")
+    np.testing.assert_allclose(gan.predict(z, verbose=0), gan.generate(z), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"argument `x`.*latent points z of shape \(N, 2\)"):
+        gan.predict(POINTS[:, :1], verbose=0)
+    scores = gan.evaluate(POINTS[:64], return_dict=True, verbose=0)
+    assert scores["loss"] == scores["wasserstein_estimate"]
+    with pytest.raises(ValueError, match="argument `x`.*uint8"):
+        gan.evaluate(POINTS.astype("uint8"), verbose=0)
+    single = tf.data.Dataset.from_tensor_slices(POINTS[:64])  # batched for you, as in fit
+    assert np.isfinite(gan.evaluate(single, return_dict=True, verbose=0)["loss"])
+    labels = np.zeros(5, "int32")
+    labels[2] = 9
+    with pytest.raises(ValueError, match="label 9 at index 2"):
+        conditional_gan().predict([z, labels], verbose=0)
 
 
 def test_compile_refuses_metrics_and_one_shared_optimizer():

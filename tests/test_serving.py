@@ -41,6 +41,8 @@ for n in (1, 7):
             results[f"{name}/{n}/{key}"] = value.numpy()
     again = loaded.signatures["generate_from_seed"](**{k: tf.constant(v) for k, v in seeded.items()})
     results[f"again/{n}"] = again["samples"].numpy()
+    # Keras's endpoint, as `keras.Model.export` writes it: the samples, inputs by position.
+    results[f"serve/{n}"] = loaded.serve(*[tf.constant(v) for v in default.values()]).numpy()
 np.savez(out_file, **results)
 json.dump({"keras_wgan": "keras_wgan" in sys.modules,
            "signatures": sorted(loaded.signatures)}, open(out_file + ".json", "w"))
@@ -96,7 +98,7 @@ def test_both_signatures_load_with_tensorflow_alone_and_match_the_model(exported
     with open(out_file + ".json") as f:
         meta = json.load(f)
     assert not meta["keras_wgan"]
-    assert meta["signatures"] == [SEED_SIGNATURE, "serving_default"]
+    assert meta["signatures"] == [SEED_SIGNATURE, "serve", "serving_default"]
     labels = given.get("labels")
     for n in (1, 7):
         sub_labels = None if labels is None else labels[:n]
@@ -113,6 +115,7 @@ def test_both_signatures_load_with_tensorflow_alone_and_match_the_model(exported
             atol=1e-6,
         )
         np.testing.assert_array_equal(out[f"again/{n}"], out[f"generate_from_seed/{n}/samples"])
+        np.testing.assert_array_equal(out[f"serve/{n}"], out[f"serving_default/{n}/samples"])
         if len(gan.sample_shape) == 4:
             assert out[f"generate_from_seed/{n}/images_uint8"].dtype == np.uint8
     # The same seed gives the same first samples whatever the batch size.

@@ -14,6 +14,7 @@ from keras_wgan.export.file import export_file
 from keras_wgan.export.formats import check_destination
 from keras_wgan.export.signatures import (
     DEFAULT_MAX_SAMPLES,
+    KERAS_ENDPOINT,
     SEED_SIGNATURE,
     check_max_samples,
     endpoints,
@@ -25,6 +26,9 @@ from keras_wgan.utils.finite import check_finite_variables
 #: The platforms a JAX export is lowered for: a model exported on a GPU serves on a CPU
 #: (and the other way round).
 JAX_PLATFORMS = ("cpu", "cuda")
+
+#: The endpoints of the SavedModel, for the messages.
+ENDPOINTS = f"serving_default, {SEED_SIGNATURE}, {KERAS_ENDPOINT}"
 
 
 def export_generator(
@@ -39,7 +43,7 @@ def export_generator(
     With `format="onnx"` or `"litert"`, `base_dir` is the file to write and the export is
     `export_file`'s (no version, no `max_samples`: those files hold no input checks).
 
-    Two signatures, both taking any batch size:
+    Three endpoints, all taking any batch size, all checking their inputs:
 
     - `serving_default`: input `z` (float32, [batch, latent_dim]) and, for a conditional
       model, `labels` (int32, [batch]); outputs `samples` (float32: points, NHWC
@@ -50,8 +54,11 @@ def export_generator(
       scalar), plus `labels` (int32, [num_samples]) for a conditional model; draws z with
       the stateless `tf.random.stateless_normal(seed=[seed, 0])`, so the same request
       always returns the same samples. Outputs as above, plus the `z` it drew.
+    - `serve`, the endpoint `keras.Model.export` writes: the inputs of
+      `serving_default`, by position, and the `samples` alone, as a Keras model's export
+      returns its output (`tf.saved_model.load(path).serve(z)`).
 
-    Both check their inputs in the graph before computing anything, with standard
+    Each checks its inputs in the graph before computing anything, with standard
     TensorFlow assertions, so a bad request fails with INVALID_ARGUMENT (TF Serving
     passes it to the client) and a message naming the input: `z` must have `latent_dim`
     columns, be finite and hold 1 to `max_samples` rows; `num_samples` must lie in
@@ -168,7 +175,7 @@ def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose
         kwargs = {"filepath": filepath, "max_samples": max_samples, "ema": ema}
         export_in_tensorflow("export_saved_model", model, verbose=False, **kwargs)
         if verbose:
-            print(f"Saved artifact at {filepath!r}. Signatures: serving_default, {SEED_SIGNATURE}.")
+            print(f"Saved artifact at {filepath!r}. Endpoints: {ENDPOINTS}.")
         return filepath
     sync_variables(model)
     check_finite_variables(generator.weights, filepath)
@@ -190,7 +197,7 @@ def export_saved_model(model, filepath, max_samples=DEFAULT_MAX_SAMPLES, verbose
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if verbose:
-        print(f"Saved artifact at {filepath!r}. Signatures: serving_default, {SEED_SIGNATURE}.")
+        print(f"Saved artifact at {filepath!r}. Endpoints: {ENDPOINTS}.")
     return filepath
 
 

@@ -1,12 +1,15 @@
-"""The SavedModel's two endpoints, `serving_default` and `generate_from_seed`: their input
-checks (TensorFlow assertions, run before anything else), the seeded latent points, and the
-outputs decoded from the generator's samples."""
+"""The SavedModel's endpoints, `serving_default`, `generate_from_seed` and Keras's `serve`:
+their input checks (TensorFlow assertions, run before anything else), the seeded latent
+points, and the outputs decoded from the generator's samples."""
 
 import tensorflow as tf
 
 from keras_wgan.utils.validation import check_int, invalid
 
 SEED_SIGNATURE = "generate_from_seed"
+#: The endpoint `keras.Model.export` writes: `tf.saved_model.load(path).serve(z)` returns the
+#: samples, as a Keras model's export returns its output.
+KERAS_ENDPOINT = "serve"
 DEFAULT_MAX_SAMPLES = 1024
 #: The largest `max_samples`: `num_samples` is an int32 input of `generate_from_seed`.
 MAX_SAMPLES_LIMIT = 2**31 - 1
@@ -112,7 +115,9 @@ def output_fn(description, strings=True):
 
 
 def endpoints(description, max_samples, run):
-    """{signature name: (function, input signature)} of the SavedModel.
+    """{signature name: (function, input signature)} of the SavedModel: `serving_default`
+    and `generate_from_seed` (dicts of outputs, for TF Serving), and `serve` (the samples
+    alone, for `z` and labels as `serving_default` takes them), Keras's own endpoint.
 
     Every function runs its input checks first: the generator (and, for
     `generate_from_seed`, the random op) depends on them, so a refused request computes
@@ -161,9 +166,13 @@ def endpoints(description, max_samples, run):
             z = seed_latent(seed, num_samples, latent_dim)
             return outputs(run(z, labels), z=z)
 
+        def serve(z, labels):
+            return from_z(z, labels)["samples"]
+
         return {
             "serving_default": (from_z, [z_spec, labels_spec]),
             SEED_SIGNATURE: (from_seed, [seed_spec, count_spec, labels_spec]),
+            KERAS_ENDPOINT: (serve, [z_spec, labels_spec]),
         }
 
     def from_z(z):
@@ -175,7 +184,11 @@ def endpoints(description, max_samples, run):
         z = seed_latent(seed, num_samples, latent_dim)
         return outputs(run(z), z=z)
 
+    def serve(z):
+        return from_z(z)["samples"]
+
     return {
         "serving_default": (from_z, [z_spec]),
         SEED_SIGNATURE: (from_seed, [seed_spec, count_spec]),
+        KERAS_ENDPOINT: (serve, [z_spec]),
     }

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 import zipfile
 
 import keras
@@ -25,7 +26,7 @@ from keras_wgan.runs import kinds
 from keras_wgan.runs.limits import check_outputs
 from keras_wgan.utils.files import check_folder, remove_stale_temporaries
 from keras_wgan.utils.locks import exclusive
-from keras_wgan.wgan import WGAN
+from keras_wgan.wgan import WGAN, PresetReplacedWarning
 
 CHECKPOINT = "checkpoint.keras"
 
@@ -82,7 +83,9 @@ def build_gan(settings, seed=None):
         **model_args,
         **options.components(dict(flat, num_classes=num_classes)),
     )
-    gan.compile(*presets.build_optimizers(settings), **training)
+    with warnings.catch_warnings():  # the recipe's optimisers are chosen, not a habit
+        warnings.simplefilter("ignore", PresetReplacedWarning)
+        gan.compile(*presets.build_optimizers(settings), **training)
     return gan
 
 

@@ -425,8 +425,7 @@ class TrainerBase:
         if not fits:
             raise ValueError(
                 f"The real data has examples of shape {got}, but the generator makes "
-                f"{want}: the dataset and the model must agree on rank, size and channels "
-                "(e.g. load the data with image_size= and channels= matching the model)."
+                f"{want}: the data and the model must agree on rank, size and channels."
             )
 
     def _check_fake_labels(self, fake, fake_labels):
