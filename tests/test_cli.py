@@ -11,7 +11,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from helpers import TINY, dead_pid, lock_held_elsewhere, package_env
+from helpers import TINY, dead_pid, lock_held_elsewhere, package_env, tiny_image_gan
 from PIL import Image
 
 import keras_wgan
@@ -99,6 +99,26 @@ def test_sample_writes_points(run_dir, tmp_path, source):
     png = str(tmp_path / "s.png")
     assert cli.main(["sample", "--model", os.path.join(run_dir, source), "--out", png]) == 0
     assert os.path.getsize(png) > 0
+
+
+def test_sample_enlarges_a_png_of_small_images_and_says_its_size(tmp_path, capsys):
+    model = str(tmp_path / "gan.keras")
+    tiny_image_gan().save(model)  # 4x4 images: enlarged 64 // 4 = 16 times by default
+    out = str(tmp_path / "s.png")
+    # A grid of 2 rows, 1-pixel gaps: 4 images are 9x9 pixels, 6 are 14x9, each pixel scaled.
+    for num, scale, grid, size in (
+        (4, [], "2x2", (144, 144)),
+        (6, ["--scale", "1"], "3x2", (14, 9)),
+    ):
+        assert cli.main(["sample", "--model", model, "--num", str(num), "--out", out, *scale]) == 0
+        assert Image.open(out).size == size
+        said = capsys.readouterr().out.strip().splitlines()[-1]
+        assert said == f"Wrote {num} samples to {out} (a {grid} grid, {size[0]}x{size[1]} pixels)"
+    npy = str(tmp_path / "s.npy")
+    assert cli.main(["sample", "--model", model, "--out", npy, "--scale", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--scale is only for images written as .png" in err, err
+    assert not os.path.exists(npy)
 
 
 def test_export_command_never_overwrites(run_dir, tmp_path):
@@ -673,6 +693,11 @@ def test_export_names_what_its_checkpoint_is_in_one_line(
             ["sample", "--model", "{run}", "--out", "{tmp}/s.txt"],
             1,
             "--out: '{tmp}/s.txt'. Expected a .npy or .png file.",
+        ),
+        (
+            ["sample", "--model", "{run}", "--out", "{tmp}/s.png", "--scale", "2"],
+            1,
+            "--scale is only for images written as .png: this model generates points.",
         ),
         (
             ["sample", "--model", "{tmp}/empty.onnx", "--out", "{tmp}/s.npy"],

@@ -43,7 +43,10 @@ def warning_line(message, category, filename, lineno, file=None, line=None):
 
 
 #: The library names arguments; the command line says which flag sets them.
-_FLAG_WORDING = {"`conditional=True`": "--conditional"}
+_FLAG_WORDING = {
+    "`conditional=True`": "--conditional",
+    "argument `scale`.": "argument `scale` (--scale).",
+}
 # An option's refusal and its component's argument errors, in the words of its flag.
 for _option in options.OPTIONS:
     if _option.flag is not None:

@@ -2,14 +2,7 @@
 
 import numpy as np
 
-from keras_wgan.cli.common import (
-    add_model,
-    check_out,
-    is_checkpoint,
-    load_checkpoint,
-    positive_int,
-    read_export,
-)
+from keras_wgan.cli import common
 from keras_wgan.runs import kinds, limits
 
 #: Every suffix some kind of samples is written as.
@@ -20,8 +13,8 @@ def add_parser(sub, parents):
     sample = sub.add_parser(
         "sample", parents=parents, help="draw samples from an export or a checkpoint"
     )
-    add_model(sample)
-    sample.add_argument("--num", type=positive_int, default=1000)
+    common.add_model(sample)
+    sample.add_argument("--num", type=common.positive_int, default=1000)
     sample.add_argument(
         "--out",
         required=True,
@@ -35,6 +28,15 @@ def add_parser(sub, parents):
         nargs="+",
         default=None,
         help="class labels for a conditional model, repeated to --num",
+    )
+    sample.add_argument(
+        "--scale",
+        type=common.positive_int,
+        default=None,
+        metavar="N",
+        help="images as .png only (refused otherwise): enlarge the grid this many times, "
+        f"each pixel a square (default: each image about {kinds.IMAGE_SIDE} pixels a side, "
+        "8 for 8x8 digits)",
     )
     sample.set_defaults(run=run)
 
@@ -57,7 +59,7 @@ def _check_labels(export, labels):
 
 def _check_suffix(out, kind, export=None):
     """Refuses, before sampling, an --out the kind of samples cannot be written as."""
-    check_out(out, kind.suffixes)
+    common.check_out(out, kind.suffixes)
     if out.endswith(".txt") and export is not None and not export.text:
         raise ValueError(
             f"Invalid value for --out: {out!r}. {export.path!r} holds no vocabulary to "
@@ -66,23 +68,46 @@ def _check_suffix(out, kind, export=None):
         )
 
 
+def _check_scale(scale, out, kind):
+    """Refuses, before sampling, a --scale for a file that is not enlarged."""
+    if scale is not None and not kind.takes_scale(out):
+        if kind is kinds.IMAGES:
+            why = f"{out!r} holds the images as they are"
+        else:
+            why = f"this model generates {kind.name}"
+        raise ValueError(f"--scale is only for images written as .png: {why}.")
+
+
+def _wrote_line(num, out, layout):
+    """The line `sample` prints: the file, and for a .png grid of images its layout."""
+    line = f"Wrote {num} samples to {out}"
+    if layout is None:
+        return line
+    return (
+        f"{line} (a {layout['columns']}x{layout['rows']} grid, "
+        f"{layout['width']}x{layout['height']} pixels)"
+    )
+
+
 def run(args):
     path = args.model
-    check_out(args.out, SUFFIXES)
+    common.check_out(args.out, SUFFIXES)
     labels = None if args.labels is None else np.resize(np.array(args.labels, "int32"), args.num)
-    if is_checkpoint(path):
-        gan = load_checkpoint(path)
+    if common.is_checkpoint(path):
+        gan = common.load_checkpoint(path)
         kind = kinds.for_model(gan)
         _check_suffix(args.out, kind)
+        _check_scale(args.scale, args.out, kind)
         limits.check_sampling(args.num, gan.sample_shape[1:], gan.latent_dim, name="num")
         outputs = kind.decode(gan, gan.generate(args.num, labels=labels, seed=args.seed))
     else:
-        export = read_export(path)
+        export = common.read_export(path)
         kind = kinds.KINDS[export.kind]
         _check_suffix(args.out, kind, export)
+        _check_scale(args.scale, args.out, kind)
         _check_labels(export, labels)
         limits.check_sampling(args.num, export.sample_shape, export.latent_dim, name="num")
         z = np.random.default_rng(args.seed).standard_normal((args.num, export.latent_dim))
         outputs = export(z.astype("float32"), labels)
-    kind.write(args.out, outputs)
-    print(f"Wrote {len(outputs['samples'])} samples to {args.out}")
+    layout = kind.write(args.out, outputs, scale=args.scale)
+    print(_wrote_line(len(outputs["samples"]), args.out, layout))

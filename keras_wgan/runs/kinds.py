@@ -28,6 +28,11 @@ from keras_wgan.evaluation import (
 )
 from keras_wgan.utils import plotting
 from keras_wgan.utils.files import write_atomically
+from keras_wgan.utils.memory import check_fits
+from keras_wgan.utils.validation import check_int, invalid
+
+#: The side, in pixels, that `Images.write` enlarges each image of a .png grid to by default.
+IMAGE_SIDE = 64
 
 
 def _save_npy(path, array):
@@ -76,15 +81,36 @@ class Kind:
         dict, or an export's outputs)."""
         return outputs["samples"]
 
-    def write(self, path, outputs):
+    def takes_scale(self, path):
+        """Whether `write` enlarges the file at `path` (a .png grid of images), and so takes
+        its `scale`."""
+        return False
+
+    def write(self, path, outputs, scale=None):
         """Writes samples (`decode`'s dict) to a file whose suffix the kind supports.
 
         Every kind writes atomically (`keras_wgan.utils.files.write_atomically`): a
         failed write (a full disk) keeps the file that was there.
+
+        Args:
+            path: the file; its suffix is one of `suffixes`.
+            outputs: `decode`'s dict, or an export's outputs.
+            scale: how many times a .png grid of images is enlarged (nearest neighbour),
+                an integer >= 1; None for the kind's default. Refused where
+                `takes_scale(path)` is false.
+
+        Returns:
+            For a .png grid of images, its layout: a dict of `rows`, `columns`, `width`
+            and `height` (pixels); else None.
         """
+        if scale is not None and not self.takes_scale(path):
+            raise invalid("scale", scale, f"None: only a .png of images is enlarged, not {path!r}")
+        return self._write(path, outputs, scale)
+
+    def _write(self, path, outputs, scale):
         if path.endswith(".npy"):
             _save_npy(path, outputs["samples"])
-            return
+            return None
         raise ValueError(
             f"Invalid value for argument `path`. Received: path={path!r}. "
             f"Expected a {' or '.join(self.suffixes)} file."
@@ -111,11 +137,11 @@ class Points(Kind):
             None,
         )
 
-    def write(self, path, outputs):
+    def _write(self, path, outputs, scale):
         if path.endswith(".png"):
             plotting.plot_points(path, outputs["samples"])
-            return
-        super().write(path, outputs)
+            return None
+        return super()._write(path, outputs, scale)
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
         real = datasets.sample_toy(dataset, 1000, rng=seed)
@@ -201,12 +227,29 @@ class Images(Kind):
             callbacks.TensorBoardSamples(log_dir, every_n_steps=min(100, every_n_steps), seed=seed),
         ]
 
-    def write(self, path, outputs):
-        if path.endswith(".png"):
-            samples = outputs["samples"]
-            plotting.save_image_grid(path, samples, rows=max(1, int(np.sqrt(len(samples)))))
-            return
-        super().write(path, outputs)
+    def takes_scale(self, path):
+        return path.endswith(".png")
+
+    def _write(self, path, outputs, scale):
+        if not path.endswith(".png"):
+            return super()._write(path, outputs, scale)
+        samples = np.asarray(outputs["samples"])
+        num, image_height, image_width, channels = samples.shape
+        if scale is None:  # each image about IMAGE_SIDE pixels on its longer side
+            scale = max(1, IMAGE_SIDE // max(image_height, image_width))
+        scale = check_int("scale", scale, 1)
+        rows = max(1, int(np.sqrt(num)))
+        columns = -(-num // rows)
+        # The picture plotting.image_grid makes (1-pixel gaps), enlarged: refused before
+        # it is drawn if it cannot fit in memory.
+        height = scale * (rows * (image_height + 1) - 1)
+        width = scale * (columns * (image_width + 1) - 1)
+        what = (
+            f"a {columns}x{rows} grid of {image_width}x{image_height} images enlarged {scale} times"
+        )
+        check_fits([(width * height * channels, {"scale": scale}, what)])
+        width, height = plotting.save_image_grid(path, samples, rows, scale=scale)
+        return {"rows": rows, "columns": columns, "width": width, "height": height}
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
         figure = os.path.join(out, "samples.png")
@@ -278,14 +321,9 @@ class Text(Kind):
         return dict(vocabulary=vocabulary_of(gan.generator), data_dir=data_dir)
 
     def training_callbacks(self, gan, out, log_dir, every_n_steps, seed):
-        return [
-            callbacks.TextSamples(
-                os.path.join(out, "samples"),
-                every_n_steps=every_n_steps,
-                seed=seed,
-                log_dir=log_dir,
-            )
-        ]
+        folder = os.path.join(out, "samples")
+        every = dict(every_n_steps=every_n_steps, seed=seed)
+        return [callbacks.TextSamples(folder, log_dir=log_dir, **every)]
 
     def decode(self, gan, samples):
         tokens = np.asarray(samples).argmax(axis=-1).astype(np.int32)
@@ -298,14 +336,14 @@ class Text(Kind):
     def scored(self, outputs):
         return [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in outputs["text"]]
 
-    def write(self, path, outputs):
+    def _write(self, path, outputs, scale):
         if path.endswith(".txt"):
             _save_lines(path, self.scored(outputs))
-            return
+            return None
         if path.endswith(".npy"):
             _save_npy(path, np.asarray(outputs["tokens"]))
-            return
-        super().write(path, outputs)
+            return None
+        return super()._write(path, outputs, scale)
 
     def report(self, gan, dataset, out, seed, title, data_dir=None):
         text = self.scored(self.decode(gan, gan.generate(640, seed=seed + 1)))

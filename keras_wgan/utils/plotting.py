@@ -4,6 +4,7 @@ paper's Figure 1), and grids of images."""
 import numpy as np
 
 from keras_wgan.utils.files import write_atomically
+from keras_wgan.utils.validation import check_int
 
 
 def points_extent(*point_sets, margin=0.1):
@@ -164,9 +165,26 @@ def save_image_grid(path, images, rows, scale=1):
     """Writes `image_grid(images, rows)` as a PNG, enlarged `scale` times (nearest).
 
     The file is written atomically (`write_atomically`): a failed write keeps the old one.
+
+    Args:
+        path: the PNG file.
+        images: N images [N, H, W, C] in [-1, 1], C in {1, 3}.
+        rows: number of rows; columns are ceil(N / rows).
+        scale: each pixel becomes a `scale` x `scale` square, the 1-pixel gaps too; an
+            integer >= 1.
+
+    Returns:
+        The picture's (width, height) in pixels.
+
+    Example:
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "grid.png")
+    >>> save_image_grid(path, np.zeros((4, 8, 8, 1)), rows=2, scale=8)
+    (136, 136)
     """
     from PIL import Image
 
+    scale = check_int("scale", scale, 1)
     grid = image_grid(images, rows)
     if grid.shape[-1] == 1:
         grid = grid[..., 0]
@@ -174,3 +192,4 @@ def save_image_grid(path, images, rows, scale=1):
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     write_atomically(path, lambda tmp: picture.save(tmp))
+    return picture.size
