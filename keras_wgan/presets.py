@@ -15,6 +15,7 @@ The paper's set-ups follow its code (igul222/improved_wgan_training).
 """
 
 import copy
+import math
 
 import keras
 
@@ -387,10 +388,10 @@ def resolve(
     ):
         if value is None:
             continue
-        if not value > 0:
+        if not 0 < value < math.inf:
             raise ValueError(
                 f"Invalid value for argument `{arg}`. Received: {arg}={value!r}. Expected a "
-                "number > 0."
+                "finite number > 0."
             )
         for opt in changed:
             opt["config"]["learning_rate"] = value

@@ -735,3 +735,39 @@ def test_a_failed_rename_names_the_file_not_its_temporary(tmp_path):
     line = cli.errors.error_line(error.value)
     assert line == f"Is a directory: {str(tmp_path / 's.npy')!r}"
     assert os.listdir(tmp_path) == ["s.npy"]
+
+
+@pytest.mark.parametrize(
+    "made_with, spelled_out, other",
+    [
+        (
+            ["--ema", "0.9"],
+            ["--ema", "0.9", "--ema-start", "0"],
+            ["--ema", "0.9", "--ema-start", "5"],
+        ),
+        (
+            ["--loss", "r1"],
+            ["--loss", "r1", "--r1-every", "1"],
+            ["--loss", "r1", "--r1-every", "2"],
+        ),
+        ([], ["--gp-weight", "0.1", "--n-critic", "5"], ["--gp-weight", "10"]),  # toy recipe
+    ],
+    ids=["ema-start", "r1-every", "gp-weight"],
+)
+def test_a_rerun_that_spells_out_a_default_is_the_same_run(made_with, spelled_out, other):
+    """Two sets of flags that make the same components are the same run (resumed, not
+    refused); a value other than the default is another run."""
+
+    def record(flags):
+        argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", "x", *flags]
+        args = cli.build_parser().parse_args(argv + TINY)
+        return cli.train._components(cli.train.run_record(args, cli.train.settings(args)))
+
+    assert record(made_with) == record(spelled_out) != record(other)
+
+
+def test_an_infinite_learning_rate_is_refused_by_name(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", out, *TINY]
+    assert cli.main([*argv, "--lr-critic", "inf"]) == 1
+    assert "lr_critic=inf" in capsys.readouterr().err and not os.path.exists(out)

@@ -456,7 +456,11 @@ def tiny(loss="r1", sn=False, seed=0, **kwargs):
 
 @pytest.mark.parametrize(
     "loss, sn, kwargs",
-    [("r1", False, {"every": 2}), ("dragan", True, {}), ("hinge", True, {})],
+    [
+        ("r1", False, {"every": 2}),
+        ("dragan", True, {}),
+        pytest.param("hinge", True, {}, marks=pytest.mark.slow),  # SN's resume: dragan-sn
+    ],
     ids=["lazy-r1", "dragan-sn", "hinge-sn"],
 )
 def test_a_saved_and_resumed_fit_continues_bit_for_bit(tmp_path, loss, sn, kwargs):

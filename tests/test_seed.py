@@ -71,8 +71,20 @@ def test_one_seed_makes_a_run_reproducible_in_fresh_processes(backend, tmp_path)
     assert len(first) == len(second) > 8
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
-    other = _run(backend, tmp_path / "other.npz", 1)
-    assert not np.array_equal(first[0], other[0])  # the seed draws the weights
+
+
+def test_the_seed_draws_the_initial_weights():
+    def built(seed):
+        g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+        d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        with mock.patch.object(seeding, "global_seed_is_set", return_value=False):
+            gan = keras_wgan.WGAN(g, d, seed=seed)
+        return gan.generator.get_weights() + gan.critic.get_weights()
+
+    first, again, other = built(0), built(0), built(1)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first[0], other[0])
 
 
 def test_networks_seeded_by_keras_keep_their_weights():

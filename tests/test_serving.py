@@ -131,11 +131,12 @@ def _saved_model_cli(*args):
     return result.stdout
 
 
-# saved_model_cli reads every export the same way: the images export in the default run.
+# saved_model_cli reads every export the same way; the default run has the serving guide's
+# saved_model_cli commands on a digits export (tests/test_docs.py).
 @pytest.mark.parametrize(
     "exported",
     [
-        "images",
+        pytest.param("images", marks=pytest.mark.slow),
         pytest.param("points-bn", marks=pytest.mark.slow),
         pytest.param("conditional", marks=pytest.mark.slow),
     ],

@@ -4,6 +4,8 @@ import json
 import os
 from typing import NamedTuple
 
+import keras
+
 from keras_wgan import augment as augment_lib
 from keras_wgan import datasets, options, presets, runs
 from keras_wgan import losses as losses_lib
@@ -392,7 +394,7 @@ def _check_run_folder(args, wanted):
                 held = json.load(f)
         except ValueError as error:
             raise ValueError(f"The run record {record!r} is not valid JSON ({error}).") from None
-    if held is None or held == wanted:
+    if held is None or held == wanted or _components(held) == _components(wanted):
         return
     held_flat, wanted_flat = _flatten(held), _flatten(wanted)
     differ = [
@@ -404,6 +406,25 @@ def _check_run_folder(args, wanted):
         f"{args.out!r} holds a run with other settings ({'; '.join(differ)}); rerun "
         "with its flags to resume it, or pass another --out to start a new run."
     )
+
+
+def _components(record):
+    """A run record with its flat options replaced by the components they make (their
+    configs): two sets of flags that make the same components are the same run, so a
+    rerun that spells out a default (`--ema-start 0`, `--r1-every 1`) resumes it. None for
+    a record whose options make no components (it is compared as it is)."""
+    try:
+        settings = dict(record["settings"])
+        flat, model_args, training = options.split(dict(settings["model"]))
+        made = options.components(dict(flat, num_classes=2 if settings["conditional"] else None))
+    except (KeyError, TypeError, ValueError):
+        return None
+    settings["model"] = {
+        **model_args,
+        **training,
+        **{name: keras.saving.serialize_keras_object(c) for name, c in made.items()},
+    }
+    return dict(record, settings=settings)
 
 
 def _write_run_record(args, wanted):
