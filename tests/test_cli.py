@@ -771,3 +771,22 @@ def test_an_infinite_learning_rate_is_refused_by_name(tmp_path, capsys):
     argv = ["train", "--dataset", "8gaussians", "--steps", "2", "--out", out, *TINY]
     assert cli.main([*argv, "--lr-critic", "inf"]) == 1
     assert "lr_critic=inf" in capsys.readouterr().err and not os.path.exists(out)
+
+
+def test_a_signal_while_the_command_exits_still_prints_its_line():
+    """After the work, while the process shuts down (TensorFlow's teardown can take
+    seconds), SIGTERM still gets its line, and ends the process at once."""
+    script = (
+        "import os, signal, time\n"
+        "from keras_wgan.cli import errors\n"
+        "errors.report_signals_while_exiting()\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(30)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=package_env()
+    )
+    assert run.returncode == 143
+    assert run.stderr.strip().splitlines()[-1] == (
+        "keras-wgan: error: terminated (SIGTERM) while exiting; the command had finished."
+    )

@@ -40,6 +40,7 @@ def main(argv=None):
     Ctrl-C and 143 on SIGTERM."""
     args = build_parser().parse_args(argv)
     previous_term = errors.terminate_as_interrupt()
+    own_process = argv is None  # the command itself, not a caller in Python
     try:
         with warnings.catch_warnings():
             if not args.verbose:
@@ -59,6 +60,10 @@ def main(argv=None):
         print(f"keras-wgan: error: {message}", file=sys.stderr)
         return 1
     finally:
-        if previous_term is not None:
+        if own_process:
+            # Shutting down (TensorFlow's teardown can take seconds): a signal now gets
+            # its line too, and the process ends at once.
+            errors.report_signals_while_exiting()
+        elif previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
     return 0

@@ -27,6 +27,20 @@ def terminate_as_interrupt():
     return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
+def _stopped_while_exiting(signum, frame):
+    name = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+    os.write(2, f"keras-wgan: error: {name} while exiting; the command had finished.\n".encode())
+    os._exit(128 + signum)
+
+
+def report_signals_while_exiting():
+    """Makes SIGTERM and SIGINT, from now until the process ends, print their line and end
+    it at once (128 + the signal's number): the command's work is done by then."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _stopped_while_exiting)
+
+
 def interrupted_line(args, interrupt):
     how = "terminated (SIGTERM)" if isinstance(interrupt, Terminated) else "interrupted"
     if args.command == "train":

@@ -1,6 +1,6 @@
 """The reliability probe behind docs/reliability.md: runs each case, writes the table's rows.
 
-    python docs/reliability_probe.py OUT
+    python tools/reliability_probe.py OUT
 
 Every case runs the command line (`python -m keras_wgan`, the same as `keras-wgan`, from
 the checkout this file lies in) in a folder of its own under a temporary work folder, with
@@ -944,7 +944,7 @@ def table_rows(rows):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python docs/reliability_probe.py OUT")
+        sys.exit("usage: python tools/reliability_probe.py OUT")
     output = Path(sys.argv[1])
     output.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="keras-wgan-probe-"))
