@@ -33,7 +33,9 @@ CASES = [
     pytest.param(
         ["--dataset", "text", "--batch-size", "8"], "s.txt", id="text-language", marks=_slow
     ),
-    pytest.param(["--dataset", "8gaussians"], "s.npy", id="points-mlp"),
+    # Slow too: the default run resumes in fresh processes in tests/test_resume.py (SIGKILL)
+    # and tests/test_chaos.py (a kill inside a write).
+    pytest.param(["--dataset", "8gaussians"], "s.npy", id="points-mlp", marks=_slow),
     pytest.param(["--dataset", "digits", "--arch", "mlp"], "s.png", id="digits-mlp", marks=_slow),
     pytest.param(
         ["--dataset", "digits", "--arch", "dcgan", "--batch-size", "8"],

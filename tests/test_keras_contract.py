@@ -220,7 +220,8 @@ INPUTS = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(INPUTS))
+# Arrays and ds.batch(B) are compared bit for bit above; here the other three.
+@pytest.mark.parametrize("kind", ["examples", "generator", "py-dataset"])
 def test_every_input_path_trains_alike(kind):
     """Arrays, datasets, a PyDataset and a generator of the same batches: the same steps
     and the same weights, bit for bit (the short last batch left out)."""

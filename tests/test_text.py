@@ -295,6 +295,7 @@ json.dump({"text": [t.decode("utf-8") for t in out["text"].numpy()],
 """
 
 
+@pytest.mark.slow  # about 30 s; the default run trains text through the callbacks' test
 def test_cli_trains_samples_evaluates_and_exports_text(corpus, tmp_path, capsys):
     out = str(tmp_path / "run")
     args = [
